@@ -1,0 +1,99 @@
+#include "activator/kernel_modules.hpp"
+
+#include "util/error.hpp"
+#include "util/unique_handle.hpp"
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <libkmod.h>
+#include <vector>
+
+namespace ksx::activator {
+
+namespace {
+
+using KmodContext = UniqueHandle<kmod_ctx, kmod_unref>;
+using KmodModule = UniqueHandle<kmod_module, kmod_module_unref>;
+using KmodList = UniqueHandle<kmod_list, kmod_module_unref_list>;
+
+void log_from_libkmod(void* data, int /*priority*/, const char* /*file*/, int /*line*/,
+                      const char* /*fn*/, const char* format, va_list args) {
+    char buffer[512];
+    std::vsnprintf(buffer, sizeof buffer, format, args);
+    std::string message = buffer;
+    while (!message.empty() && message.back() == '\n') {
+        message.pop_back();
+    }
+    static_cast<Log*>(data)->info("libkmod: " + message);
+}
+
+class Libkmod final : public KernelModules {
+public:
+    Libkmod(const Context& context, Log& log) {
+        std::string modules_dir = context.on_disk("/lib/modules/" + context.kernel).string();
+        // libkmod's defaults, under the root.
+        for (const char* dir : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+                                "/lib/modprobe.d", "/usr/lib/modprobe.d"}) {
+            config_dirs_.push_back(context.on_disk(dir).string());
+        }
+        for (const auto& dir : config_dirs_) {
+            config_.push_back(dir.c_str());
+        }
+        config_.push_back(nullptr);
+        ctx_.reset(kmod_new(modules_dir.c_str(), context.root == "/" ? nullptr : config_.data()));
+        if (!ctx_) {
+            throw Error("cannot start libkmod for " + modules_dir);
+        }
+        kmod_set_log_fn(ctx_.get(), log_from_libkmod, &log);
+    }
+
+    int insert_path(const std::filesystem::path& path, const std::string& options) override {
+        kmod_module* raw = nullptr;
+        int r = kmod_module_new_from_path(ctx_.get(), path.c_str(), &raw);
+        if (r < 0) {
+            return r;
+        }
+        KmodModule module(raw);
+        return kmod_module_insert_module(module.get(), 0,
+                                         options.empty() ? nullptr : options.c_str());
+    }
+
+    int probe_name(const std::string& name, std::string& path) override {
+        kmod_list* raw = nullptr;
+        int r = kmod_module_new_from_lookup(ctx_.get(), name.c_str(), &raw);
+        if (r < 0) {
+            return r;
+        }
+        KmodList list(raw);
+        if (!list) {
+            return -ENOENT;
+        }
+        kmod_list* item = nullptr;
+        kmod_list_foreach(item, list.get()) {
+            KmodModule module(kmod_module_get_module(item));
+            if (const char* found = kmod_module_get_path(module.get())) {
+                path = found;
+            }
+            r = kmod_module_probe_insert_module(module.get(), 0, nullptr, nullptr, nullptr,
+                                                nullptr);
+            if (r < 0) {
+                return r;
+            }
+        }
+        return 0;
+    }
+
+private:
+    std::vector<std::string> config_dirs_;
+    std::vector<const char*> config_;
+    KmodContext ctx_;
+};
+
+} // namespace
+
+std::unique_ptr<KernelModules> open_libkmod(const Context& context, Log& log) {
+    return std::make_unique<Libkmod>(context, log);
+}
+
+} // namespace ksx::activator

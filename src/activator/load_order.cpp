@@ -1,0 +1,163 @@
+#include "activator/load_order.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace ksx::activator {
+
+namespace {
+
+constexpr std::string_view kFormatHeader = "# kmod-sysext load order, format ";
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    for (;;) {
+        auto at = text.find(separator);
+        parts.push_back(text.substr(0, at));
+        if (at == std::string_view::npos) {
+            return parts;
+        }
+        text.remove_prefix(at + 1);
+    }
+}
+
+bool is_module_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+// Absolute, inside the merged trees, no "." or ".." or empty components: the activator
+// prefixes --root, so a path must not climb out of it.
+bool is_image_path(std::string_view path) {
+    if (!path.starts_with("/usr/") && !path.starts_with("/opt/")) {
+        return false;
+    }
+    auto parts = split(path.substr(1), '/');
+    return std::none_of(parts.begin(), parts.end(), [](std::string_view part) {
+        return part.empty() || part == "." || part == "..";
+    });
+}
+
+std::string quoted(std::string_view text) {
+    return "\"" + std::string(text) + "\"";
+}
+
+void check_cycles(const LoadOrder& order) {
+    // 0: not visited, 1: on the current path, 2: done.
+    std::map<std::string, int> state;
+    std::vector<std::string> path;
+    std::function<void(const LoadEntry&)> visit = [&](const LoadEntry& entry) {
+        state[entry.name] = 1;
+        path.push_back(entry.name);
+        for (const auto& dep : entry.depends) {
+            const LoadEntry* next = order.find(dep);
+            if (next == nullptr || state[dep] == 2) {
+                continue;
+            }
+            if (state[dep] == 1) {
+                std::string cycle;
+                auto from = std::find(path.begin(), path.end(), dep);
+                for (auto it = from; it != path.end(); ++it) {
+                    cycle += *it + " -> ";
+                }
+                throw InputError(order.file + ":" + std::to_string(next->line) +
+                                 ": dependency cycle: " + cycle + dep);
+            }
+            visit(*next);
+        }
+        path.pop_back();
+        state[entry.name] = 2;
+    };
+    for (const auto& entry : order.modules) {
+        if (state[entry.name] == 0) {
+            visit(entry);
+        }
+    }
+}
+
+} // namespace
+
+const LoadEntry* LoadOrder::find(std::string_view name) const {
+    auto it = std::find_if(modules.begin(), modules.end(),
+                           [&](const LoadEntry& e) { return e.name == name; });
+    return it == modules.end() ? nullptr : &*it;
+}
+
+LoadOrder parse_load_order(std::string_view text, const std::string& file_name) {
+    LoadOrder order;
+    order.file = file_name;
+    int line_number = 0;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        ++line_number;
+        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        if (line.starts_with(kFormatHeader)) {
+            auto format = line.substr(kFormatHeader.size());
+            if (format != "1") {
+                throw InputError(where + "unsupported format " + quoted(format) +
+                                 " (this activator reads format 1)");
+            }
+            continue;
+        }
+        if (line.starts_with("# kernel ")) {
+            order.kernel = std::string(line.substr(9));
+            continue;
+        }
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        auto fields = split(line, '\t');
+        if (fields.size() != 5) {
+            throw InputError(where +
+                             "expected 5 TAB-separated fields (name, path, depends, boot|demand, "
+                             "options), found " +
+                             std::to_string(fields.size()));
+        }
+        LoadEntry entry;
+        entry.line = line_number;
+        if (!is_module_name(fields[0])) {
+            throw InputError(where + "invalid module name " + quoted(fields[0]));
+        }
+        entry.name = std::string(fields[0]);
+        if (!is_image_path(fields[1])) {
+            throw InputError(where + "module path " + quoted(fields[1]) +
+                             " is not an absolute path inside /usr or /opt");
+        }
+        entry.path = std::string(fields[1]);
+        if (fields[2] != "-") {
+            for (auto dep : split(fields[2], ',')) {
+                if (!is_module_name(dep)) {
+                    throw InputError(where + "invalid dependency list " + quoted(fields[2]));
+                }
+                if (dep == entry.name) {
+                    throw InputError(where + entry.name + " depends on itself");
+                }
+                entry.depends.emplace_back(dep);
+            }
+        }
+        if (fields[3] == "boot") {
+            entry.boot = true;
+        } else if (fields[3] == "demand") {
+            entry.boot = false;
+        } else {
+            throw InputError(where + quoted(fields[3]) + " is neither boot nor demand");
+        }
+        entry.options = std::string(fields[4]);
+        if (const LoadEntry* first = order.find(entry.name)) {
+            throw InputError(where + entry.name + " is listed twice (first on line " +
+                             std::to_string(first->line) + ")");
+        }
+        order.modules.push_back(std::move(entry));
+    }
+    check_cycles(order);
+    return order;
+}
+
+} // namespace ksx::activator

@@ -1,0 +1,36 @@
+// Parsing an image's usr/lib/kmod-sysext/<name>/modules.load (format: image/sysext_layout.hpp):
+// '#' comments ("# kmod-sysext load order, format 1", "# extension <name> <version>",
+// "# kernel <release>"), then one module per line in load order with five TAB-separated fields:
+//   name  path-in-image  depends(comma-separated, "-" for none)  boot|demand  options
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ksx::activator {
+
+struct LoadEntry {
+    std::string name;
+    std::string path; // absolute, as the node sees it once merged
+    std::vector<std::string> depends;
+    bool boot = true; // loaded by `load`; "demand" ones only through `modprobe` or a dependency
+    std::string options;
+    int line = 0;
+};
+
+struct LoadOrder {
+    std::string file;
+    std::optional<std::string> kernel; // from "# kernel <release>"
+    std::vector<LoadEntry> modules;
+
+    const LoadEntry* find(std::string_view name) const;
+};
+
+// Throws InputError "<file>:<line>: <what is wrong>" for anything it cannot trust: wrong field
+// counts, names, paths outside /usr or /opt, unknown modes, duplicates, dependency cycles and
+// unknown formats.
+LoadOrder parse_load_order(std::string_view text, const std::string& file_name);
+
+} // namespace ksx::activator

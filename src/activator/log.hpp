@@ -1,0 +1,31 @@
+// One line per event, "kmod-sysext-activate: ..." on stderr (the journal under systemd).
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace ksx::activator {
+
+class Log {
+public:
+    using Sink = std::function<void(const std::string& line)>;
+    // Writes to stderr; when stderr is the journal, lines carry a syslog priority prefix.
+    Log();
+    // Hands every line (prefix included) to `sink`; for tests.
+    explicit Log(Sink sink);
+
+    void info(const std::string& message);
+    // Logs and remembers that the run failed ("keep going, remember the first error").
+    void error(const std::string& message);
+    bool failed() const { return failed_; }
+    const std::string& first_error() const { return first_error_; }
+
+private:
+    void write(int priority, const std::string& message);
+    Sink sink_;
+    bool journal_ = false;
+    bool failed_ = false;
+    std::string first_error_;
+};
+
+} // namespace ksx::activator

@@ -1,0 +1,254 @@
+#include "activator/select.hpp"
+
+#include "activator/pin_config.hpp"
+#include "activator/selection_marker.hpp"
+#include "activator/store.hpp"
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace ksx::activator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string strerror_text(int err) {
+    return std::strerror(err);
+}
+
+std::string join(const std::set<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : " ") + item;
+    }
+    return out.empty() ? "none" : out;
+}
+
+// The links for one extension's chosen image, or nothing (with the reason logged).
+std::vector<SelectedLink> choose(const Context& context, const StoredExtension& extension,
+                                 Log& log) {
+    ExtensionConfig config;
+    try {
+        config = read_extension_config(context, extension.name, log);
+    } catch (const std::exception& e) {
+        log.error(std::string(e.what()) + "; not selecting " + extension.name);
+        return {};
+    }
+    std::set<std::string> kernels;
+    std::set<std::string> versions;
+    std::vector<const ImageName*> candidates;
+    for (const auto& image : extension.images) {
+        kernels.insert(image.kernel);
+        if (image.kernel != context.kernel) {
+            continue;
+        }
+        versions.insert(image.version);
+        if (!config.version || *config.version == image.version) {
+            candidates.push_back(&image); // already newest first
+        }
+    }
+    if (candidates.empty()) {
+        if (config.version) {
+            log.info("no image of " + extension.name + " version " + *config.version +
+                     " (pinned in /etc/kmod-sysext/" + extension.name + ".conf) for kernel " +
+                     context.kernel + "; available for this kernel: " + join(versions));
+        } else {
+            log.info("no image of " + extension.name + " for kernel " + context.kernel +
+                     "; available: " + join(kernels));
+        }
+        return {};
+    }
+    fs::path node_dir = context.store / extension.name;
+    for (const ImageName* image : candidates) {
+        auto on_disk = context.on_disk(node_dir / image->file_name());
+        struct stat st {};
+        if (::stat(on_disk.c_str(), &st) != 0) {
+            log.error("cannot use " + on_disk.string() + ": " + strerror_text(errno));
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            log.error("cannot use " + on_disk.string() + ": not a regular file");
+            continue;
+        }
+        std::vector<SelectedLink> links{
+            {extension.name, extension.name + ".raw", (node_dir / image->file_name()).string()}};
+        bool sidecars_ok = true;
+        for (const char* suffix : kSidecarSuffixes) {
+            auto node_path = node_dir / (image->stem() + suffix);
+            auto sidecar = context.on_disk(node_path);
+            if (::lstat(sidecar.c_str(), &st) != 0 && errno == ENOENT) {
+                continue;
+            }
+            // An image linked without its verity data would be merged unchecked: refuse it.
+            std::string problem;
+            if (::stat(sidecar.c_str(), &st) != 0) {
+                problem = strerror_text(errno);
+            } else if (!S_ISREG(st.st_mode)) {
+                problem = "not a regular file";
+            }
+            if (!problem.empty()) {
+                log.error("cannot use " + sidecar.string() + ": " + problem + "; not selecting " +
+                          image->file_name() + " without it");
+                sidecars_ok = false;
+                break;
+            }
+            links.push_back({extension.name, extension.name + suffix, node_path.string()});
+        }
+        if (!sidecars_ok) {
+            continue;
+        }
+        log.info("selected " + image->file_name() + " for kernel " + context.kernel);
+        return links;
+    }
+    return {};
+}
+
+std::optional<std::string> read_link(const fs::path& path) {
+    std::error_code ec;
+    auto target = fs::read_symlink(path, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return target.string();
+}
+
+const SelectedLink* find_link(const std::vector<SelectedLink>& links, const std::string& name) {
+    auto it = std::find_if(links.begin(), links.end(),
+                           [&](const SelectedLink& l) { return l.link == name; });
+    return it == links.end() ? nullptr : &*it;
+}
+
+// True if the marker says that a link `name` pointing to `target` is ours.
+bool is_ours(const Selection& previous, const std::string& name, const std::string& target) {
+    return std::any_of(previous.links.begin(), previous.links.end(),
+                       [&](const SelectedLink& l) { return l.link == name && l.target == target; });
+}
+
+// Creates or replaces dir/link atomically (a temp link renamed over it). Throws Error.
+void make_link(const fs::path& dir, const SelectedLink& link) {
+    auto temp = dir / ("." + link.link + ".kmod-sysext-tmp");
+    ::unlink(temp.c_str());
+    if (::symlink(link.target.c_str(), temp.c_str()) != 0) {
+        throw_errno("cannot create " + temp.string());
+    }
+    if (::rename(temp.c_str(), (dir / link.link).c_str()) != 0) {
+        int err = errno;
+        ::unlink(temp.c_str());
+        throw Error(errno_message(
+            "cannot rename " + temp.string() + " to " + (dir / link.link).string(), err));
+    }
+}
+
+// Links `wanted` into dir; returns the links that are in place and ours.
+std::vector<SelectedLink> place_links(const fs::path& dir, const std::vector<SelectedLink>& wanted,
+                                      const Selection& previous, Log& log) {
+    std::vector<SelectedLink> placed;
+    for (const auto& link : wanted) {
+        auto path = dir / link.link;
+        struct stat st {};
+        try {
+            if (::lstat(path.c_str(), &st) != 0) {
+                if (errno != ENOENT) {
+                    throw_errno("cannot inspect " + path.string());
+                }
+                make_link(dir, link);
+                log.info("linked " + path.string() + " -> " + link.target);
+            } else {
+                auto current = read_link(path);
+                if (current && *current == link.target) {
+                    log.info("kept " + path.string() + " -> " + link.target);
+                } else if (current && is_ours(previous, link.link, *current)) {
+                    make_link(dir, link);
+                    log.info("replaced " + path.string() + " -> " + link.target + " (was " +
+                             *current + ")");
+                } else {
+                    log.error("not replacing " + path.string() +
+                              ": it was not made by kmod-sysext-activate");
+                    continue;
+                }
+            }
+            placed.push_back(link);
+        } catch (const std::exception& e) {
+            log.error(e.what());
+        }
+    }
+    return placed;
+}
+
+// Removes the previous run's links that are not wanted any more; returns those it could not.
+std::vector<SelectedLink> remove_stale(const fs::path& dir, const std::vector<SelectedLink>& wanted,
+                                       const Selection& previous, Log& log) {
+    std::vector<SelectedLink> kept;
+    for (const auto& link : previous.links) {
+        if (find_link(wanted, link.link) != nullptr) {
+            continue;
+        }
+        auto path = dir / link.link;
+        auto current = read_link(path);
+        if (!current) {
+            continue; // gone already, or replaced by something that is not ours
+        }
+        if (!is_ours(previous, link.link, *current)) {
+            log.info("leaving " + path.string() + " alone: changed since it was linked");
+            continue;
+        }
+        if (::unlink(path.c_str()) != 0) {
+            log.error(errno_message("cannot remove stale " + path.string(), errno));
+            kept.push_back(link);
+            continue;
+        }
+        log.info("removed stale " + path.string() + " -> " + link.target);
+    }
+    return kept;
+}
+
+} // namespace
+
+int select_images(const Context& context, Log& log) {
+    auto extensions = scan_store(context, log);
+    Selection previous;
+    try {
+        previous = read_selection(context);
+    } catch (const std::exception& e) {
+        log.error(std::string(e.what()) + "; links of earlier runs are left alone");
+    }
+    std::vector<SelectedLink> wanted;
+    for (const auto& extension : extensions) {
+        auto links = choose(context, extension, log);
+        wanted.insert(wanted.end(), links.begin(), links.end());
+    }
+    auto dir = context.on_disk(kExtensionsDir);
+    try {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) {
+            throw Error("cannot create " + dir.string() + ": " + ec.message());
+        }
+        // Record the intent first: a run cut short leaves no link the next run would
+        // take for a foreign one.
+        Selection intent{context.kernel, previous.links};
+        for (const auto& link : wanted) {
+            if (std::find(intent.links.begin(), intent.links.end(), link) == intent.links.end()) {
+                intent.links.push_back(link);
+            }
+        }
+        write_selection(context, intent);
+        Selection done{context.kernel, place_links(dir, wanted, previous, log)};
+        auto kept = remove_stale(dir, wanted, previous, log);
+        done.links.insert(done.links.end(), kept.begin(), kept.end());
+        write_selection(context, done);
+    } catch (const std::exception& e) {
+        log.error(e.what());
+    }
+    return log.failed() ? 1 : 0;
+}
+
+} // namespace ksx::activator

@@ -1,0 +1,18 @@
+// The `select` verb: link the image built for the running kernel into /run/extensions.
+#pragma once
+
+#include "activator/context.hpp"
+#include "activator/log.hpp"
+
+namespace ksx::activator {
+
+// Sidecars systemd-sysext looks for next to the image it merges (verity data and signature).
+inline constexpr const char* kSidecarSuffixes[] = {".verity", ".roothash", ".roothash.p7s"};
+
+// For every extension in the store, links the newest (or pinned) image for context.kernel as
+// /run/extensions/<name>.raw, with its sidecars; removes links of a previous run that are no
+// longer wanted and never touches files it did not make. Returns the exit status: 0, or 1
+// when an error was logged (the others are still linked).
+int select_images(const Context& context, Log& log);
+
+} // namespace ksx::activator

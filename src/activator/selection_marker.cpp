@@ -1,0 +1,101 @@
+#include "activator/selection_marker.hpp"
+
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+#include <cerrno>
+#include <sys/stat.h>
+#include <system_error>
+
+namespace ksx::activator {
+
+namespace {
+
+constexpr std::string_view kHeader = "# kmod-sysext-activate selection, format ";
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> fields;
+    for (;;) {
+        auto tab = line.find('\t');
+        fields.push_back(line.substr(0, tab));
+        if (tab == std::string_view::npos) {
+            return fields;
+        }
+        line.remove_prefix(tab + 1);
+    }
+}
+
+bool is_plain_file_name(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
+}
+
+} // namespace
+
+std::string format_selection(const Selection& selection) {
+    std::string out = std::string(kHeader) + "1\n";
+    out += "# kernel " + selection.kernel + "\n";
+    for (const auto& link : selection.links) {
+        out += link.extension + "\t" + link.link + "\t" + link.target + "\n";
+    }
+    return out;
+}
+
+Selection parse_selection(std::string_view text, const std::string& file_name) {
+    Selection selection;
+    int line_number = 0;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        ++line_number;
+        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        if (line.starts_with(kHeader)) {
+            if (line.substr(kHeader.size()) != "1") {
+                throw InputError(where + "unsupported format " +
+                                 std::string(line.substr(kHeader.size())));
+            }
+            continue;
+        }
+        if (line.starts_with("# kernel ")) {
+            selection.kernel = std::string(line.substr(9));
+            continue;
+        }
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        auto fields = split_tabs(line);
+        if (fields.size() != 3) {
+            throw InputError(where + "expected 3 TAB-separated fields, found " +
+                             std::to_string(fields.size()));
+        }
+        if (!is_plain_file_name(fields[1])) {
+            throw InputError(where + "link name \"" + std::string(fields[1]) +
+                             "\" is not a file name");
+        }
+        selection.links.push_back(
+            {std::string(fields[0]), std::string(fields[1]), std::string(fields[2])});
+    }
+    return selection;
+}
+
+Selection read_selection(const Context& context) {
+    auto path = context.on_disk(kSelectionMarker);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+        return {};
+    }
+    return parse_selection(read_file(path), path.string());
+}
+
+void write_selection(const Context& context, const Selection& selection) {
+    auto path = context.on_disk(kSelectionMarker);
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+        throw Error("cannot create " + path.parent_path().string() + ": " + ec.message());
+    }
+    write_file_atomic(path, format_selection(selection));
+}
+
+} // namespace ksx::activator

@@ -1,0 +1,188 @@
+#include "activator/status.hpp"
+
+#include "activator/json.hpp"
+#include "activator/load.hpp"
+#include "activator/selection_marker.hpp"
+#include "activator/store.hpp"
+#include "util/file_io.hpp"
+
+#include <algorithm>
+#include <map>
+#include <sys/stat.h>
+#include <system_error>
+
+namespace ksx::activator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kReleasePrefix = "extension-release.";
+
+std::string release_field(const std::string& text, const std::string& key) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+        auto end = text.find('\n', at);
+        auto line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (line.starts_with(key + "=")) {
+            auto value = line.substr(key.size() + 1);
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+                value = value.substr(1, value.size() - 2);
+            }
+            return value;
+        }
+        if (end == std::string::npos) {
+            break;
+        }
+        at = end + 1;
+    }
+    return {};
+}
+
+bool module_loaded(const Context& context, std::string name) {
+    std::replace(name.begin(), name.end(), '-', '_');
+    struct stat st {};
+    return ::stat(context.on_disk("/sys/module/" + name).c_str(), &st) == 0;
+}
+
+} // namespace
+
+Status gather_status(const Context& context, Log& log) {
+    Status status{context.kernel, context.store.string(), {}};
+    std::map<std::string, ExtensionStatus> by_name;
+    auto entry = [&](const std::string& name) -> ExtensionStatus& {
+        auto& extension = by_name[name];
+        extension.name = name;
+        return extension;
+    };
+    for (auto& stored : scan_store(context, log)) {
+        entry(stored.name).images = std::move(stored.images);
+    }
+    try {
+        for (const auto& link : read_selection(context).links) {
+            entry(link.extension).selected.push_back(link.target);
+        }
+    } catch (const std::exception& e) {
+        log.error(e.what());
+    }
+    auto release_dir = context.on_disk("/usr/lib/extension-release.d");
+    std::error_code ec;
+    for (fs::directory_iterator it(release_dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        auto file = it->path().filename().string();
+        if (!file.starts_with(kReleasePrefix) || file.size() == kReleasePrefix.size()) {
+            continue;
+        }
+        auto& extension = entry(file.substr(kReleasePrefix.size()));
+        extension.merged = true;
+        try {
+            auto text = read_file(it->path());
+            extension.merged_version = release_field(text, "KMOD_SYSEXT_VERSION");
+            extension.merged_kernel = release_field(text, "KMOD_SYSEXT_KERNEL");
+        } catch (const std::exception& e) {
+            log.error(e.what());
+        }
+    }
+    for (auto& [name, extension] : by_name) {
+        struct stat st {};
+        auto load_file = context.on_disk("/usr/lib/kmod-sysext/" + name + "/modules.load");
+        if (!extension.merged || ::stat(load_file.c_str(), &st) != 0) {
+            continue;
+        }
+        try {
+            for (const auto& module : read_load_order(context, name).modules) {
+                extension.modules.push_back(
+                    {module.name, module.boot, module_loaded(context, module.name)});
+            }
+        } catch (const std::exception& e) {
+            extension.problem = e.what();
+            log.error(e.what());
+        }
+    }
+    for (auto& [name, extension] : by_name) {
+        status.extensions.push_back(std::move(extension));
+    }
+    return status;
+}
+
+std::string format_status_text(const Status& status) {
+    std::string out = "kernel: " + status.kernel + "\nstore: " + status.store + "\n";
+    if (status.extensions.empty()) {
+        out += "no extensions\n";
+    }
+    for (const auto& extension : status.extensions) {
+        out += "\n" + extension.name + "\n";
+        out += "  images:";
+        for (const auto& image : extension.images) {
+            out += "\n    " + image.file_name() +
+                   (image.kernel == status.kernel ? "  (this kernel)" : "");
+        }
+        out += extension.images.empty() ? " none\n" : "\n";
+        out += "  selected: ";
+        out += extension.selected.empty() ? "no" : extension.selected.front();
+        out += "\n  merged: ";
+        if (!extension.merged) {
+            out += "no";
+        } else {
+            out += "yes";
+            if (!extension.merged_version.empty()) {
+                out += ", version " + extension.merged_version + " for kernel " +
+                       extension.merged_kernel;
+            }
+        }
+        out += "\n";
+        if (!extension.modules.empty()) {
+            out += "  modules:";
+            for (const auto& module : extension.modules) {
+                out += " " + module.name + (module.loaded ? " (loaded)" : " (not loaded)");
+            }
+            out += "\n";
+        }
+        if (!extension.problem.empty()) {
+            out += "  problem: " + extension.problem + "\n";
+        }
+    }
+    return out;
+}
+
+std::string format_status_json(const Status& status) {
+    std::string out = "{\"kernel\":" + json_string(status.kernel) +
+                      ",\"store\":" + json_string(status.store) + ",\"extensions\":[";
+    bool first = true;
+    for (const auto& extension : status.extensions) {
+        out += first ? "" : ",";
+        first = false;
+        out += "{\"name\":" + json_string(extension.name) + ",\"images\":[";
+        for (std::size_t i = 0; i < extension.images.size(); ++i) {
+            const auto& image = extension.images[i];
+            out += (i ? "," : "") + std::string("{\"file\":") + json_string(image.file_name()) +
+                   ",\"version\":" + json_string(image.version) +
+                   ",\"kernel\":" + json_string(image.kernel) + "}";
+        }
+        out += "],\"selected\":";
+        out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
+        out += ",\"merged\":";
+        if (!extension.merged) {
+            out += "null";
+        } else {
+            out += "{\"version\":" + json_string(extension.merged_version) +
+                   ",\"kernel\":" + json_string(extension.merged_kernel) + "}";
+        }
+        out += ",\"modules\":[";
+        for (std::size_t i = 0; i < extension.modules.size(); ++i) {
+            const auto& module = extension.modules[i];
+            out += (i ? "," : "") + std::string("{\"name\":") + json_string(module.name) +
+                   ",\"boot\":" + (module.boot ? "true" : "false") +
+                   ",\"loaded\":" + (module.loaded ? "true" : "false") + "}";
+        }
+        out += "]";
+        if (!extension.problem.empty()) {
+            out += ",\"problem\":" + json_string(extension.problem);
+        }
+        out += "}";
+    }
+    out += "]}\n";
+    return out;
+}
+
+} // namespace ksx::activator

@@ -1,0 +1,48 @@
+// Compiling the manifest's modules for each kernel inside the developer container.
+#pragma once
+
+#include "container/container.hpp"
+#include "manifest/manifest.hpp"
+#include "util/progress.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::build {
+
+struct BuiltModule {
+    std::string name;
+    std::filesystem::path file;              // stripped .ko in the kernel's work dir
+    std::string vermagic;                    // from modinfo
+    std::vector<std::string> depends;        // every dependency modinfo names
+    std::vector<std::string> kernel_depends; // the ones not shipped in this image
+    std::string options;
+    bool load = true;
+};
+
+struct KernelBuild {
+    std::string kernel_release;
+    std::vector<BuiltModule> modules; // dependency order: a module after what it depends on
+    std::filesystem::path log;        // the build log
+    std::filesystem::path work_dir;
+};
+
+struct BuildOptions {
+    std::filesystem::path work_root; // one sub directory per kernel
+    unsigned jobs = 1;               // kernels built at the same time
+    unsigned make_jobs = 1;          // JOBS passed to each build
+    Progress* progress = nullptr;
+};
+
+// Builds every kernel; throws Error naming the first failing kernel and its log when any fails.
+std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
+                                       const container::Rootfs& rootfs,
+                                       const std::vector<std::string>& kernel_releases,
+                                       const BuildOptions& options);
+
+// Orders modules so each comes after the shipped modules it depends on (stable otherwise);
+// throws Error on a dependency cycle.
+std::vector<BuiltModule> dependency_order(std::vector<BuiltModule> modules);
+
+} // namespace ksx::build

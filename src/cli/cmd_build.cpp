@@ -1,0 +1,166 @@
+// `kmod-sysext build MANIFEST`: container -> build per kernel -> one image per kernel.
+#include "build/build.hpp"
+#include "cli/commands.hpp"
+#include "container/container.hpp"
+#include "image/squashfs_writer.hpp"
+#include "image/sysext_layout.hpp"
+#include "manifest/manifest.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/progress.hpp"
+#include "util/sha256.hpp"
+#include "util/temp_dir.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fmt/core.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace ksx::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct BuildArgs {
+    std::string manifest;
+    std::string output = "out";
+    unsigned jobs = 1;
+    std::vector<std::string> kernels;
+    bool refresh = false;
+    bool keep_work = false;
+};
+
+// `--kernel 6.1.0-28-amd64` or `--kernel package:linux-headers-amd64`.
+manifest::KernelSpec kernel_from_argument(const std::string& argument) {
+    manifest::KernelSpec spec;
+    spec.where.file = "--kernel";
+    if (argument.starts_with("package:")) {
+        spec.kind = manifest::KernelSpec::Kind::DebianPackage;
+        spec.value = argument.substr(8);
+    } else {
+        spec.value = argument;
+    }
+    if (spec.value.empty() || spec.value.find('/') != std::string::npos) {
+        throw InputError("--kernel: \"" + argument + "\" is not a kernel release or package:NAME");
+    }
+    return spec;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run_build(const BuildArgs& args, const GlobalOptions& global) {
+    auto started = std::chrono::steady_clock::now();
+    auto manifest = manifest::load(args.manifest);
+    if (!args.kernels.empty()) {
+        manifest.kernels.clear();
+        for (const auto& k : args.kernels) {
+            manifest.kernels.push_back(kernel_from_argument(k));
+        }
+    }
+    Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
+
+    const fs::path output = fs::absolute(args.output);
+    fs::create_directories(output);
+    const auto cache = cache_dir();
+    fs::create_directories(cache);
+
+    container::PrepareOptions prepare_options{cache, args.refresh, &progress};
+    progress.step("container: preparing");
+    auto rootfs = container::prepare(manifest.container, manifest.kernels, prepare_options);
+
+    std::vector<std::string> releases;
+    for (const auto& kernel : manifest.kernels) {
+        auto release = container::resolve_kernel(rootfs, kernel);
+        if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
+            releases.push_back(release);
+        }
+    }
+    progress.line("building " + manifest.name + " " + manifest.version + " for " +
+                  std::to_string(releases.size()) + " kernel(s) in " + rootfs.description);
+
+    fs::create_directories(cache / "work");
+    TempDir work(manifest.name + "-", cache / "work");
+    build::BuildOptions build_options;
+    build_options.work_root = work.path();
+    build_options.jobs = std::max(1u, args.jobs);
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    build_options.make_jobs = std::max(1u, cores / build_options.jobs);
+    build_options.progress = &progress;
+    std::vector<build::KernelBuild> builds;
+    try {
+        builds = build::build_kernels(manifest, rootfs, releases, build_options);
+    } catch (const Error&) {
+        work.keep(); // the logs named in the message live there
+        throw;
+    }
+
+    nlohmann::json images = nlohmann::json::array();
+    for (const auto& kernel_build : builds) {
+        auto name = image::image_file_name(manifest, kernel_build.kernel_release);
+        progress.step("[" + kernel_build.kernel_release + "] packing " + name);
+        auto tree = image::compose(manifest, kernel_build);
+        image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
+        auto path = output / name;
+        auto size = fs::file_size(path);
+        auto digest = sha256_file_hex(path);
+        nlohmann::json modules = nlohmann::json::array();
+        for (const auto& m : kernel_build.modules) {
+            modules.push_back({{"name", m.name},
+                               {"vermagic", m.vermagic},
+                               {"depends", m.depends},
+                               {"kernel_depends", m.kernel_depends}});
+        }
+        images.push_back({{"kernel", kernel_build.kernel_release},
+                          {"path", path.string()},
+                          {"size", size},
+                          {"sha256", digest},
+                          {"modules", modules}});
+        progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
+                                  static_cast<double>(size) / 1024.0, digest));
+    }
+    if (args.keep_work) {
+        work.keep();
+        progress.line("work directory kept: " + work.path().string());
+    }
+    progress.finish();
+    if (global.json) {
+        nlohmann::json result{{"name", manifest.name},
+                              {"version", manifest.version},
+                              {"images", images},
+                              {"seconds", seconds_since(started)}};
+        fmt::print("{}\n", result.dump(2));
+    } else if (!global.quiet) {
+        fmt::print("built {} image(s) in {:.1f} s\n", images.size(), seconds_since(started));
+    }
+    return 0;
+}
+
+} // namespace
+
+Command build_command() {
+    return {"build", "Build one systemd-sysext image per kernel from a manifest",
+            [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
+                auto args = std::make_shared<BuildArgs>();
+                app.add_option("manifest", args->manifest, "The manifest (YAML)")->required();
+                app.add_option("-o,--output", args->output, "Directory for the images")
+                    ->capture_default_str();
+                app.add_option("-j,--jobs", args->jobs, "Kernels built at the same time")
+                    ->capture_default_str()
+                    ->check(CLI::Range(1u, 64u));
+                app.add_option("-k,--kernel", args->kernels,
+                               "Build only for this kernel release (or package:NAME); repeatable");
+                app.add_flag("--refresh-container", args->refresh,
+                             "Rebuild the cached default developer container");
+                app.add_flag("--keep-work", args->keep_work,
+                             "Keep the work directory (sources, objects, logs)");
+                return [args, &global] { return run_build(*args, global); };
+            }};
+}
+
+} // namespace ksx::cli

@@ -1,0 +1,141 @@
+// `kmod-sysext inspect IMAGE`: what an image holds, read back from the squashfs itself.
+#include "cli/commands.hpp"
+#include "image/squashfs_reader.hpp"
+#include "util/error.hpp"
+
+#include <fmt/core.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ksx::cli {
+
+namespace {
+
+constexpr std::string_view kReleaseDir = "usr/lib/extension-release.d/extension-release.";
+constexpr std::string_view kToolDir = "usr/lib/kmod-sysext/";
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::stringstream stream(text);
+    for (std::string part; std::getline(stream, part, separator);) {
+        parts.push_back(part);
+    }
+    return parts;
+}
+
+nlohmann::json parse_release(const std::string& text) {
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& line : split(text, '\n')) {
+        auto eq = line.find('=');
+        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
+            fields[line.substr(0, eq)] = line.substr(eq + 1);
+        }
+    }
+    return fields;
+}
+
+// modules.load (format in src/image/sysext_layout.hpp) as JSON.
+nlohmann::json parse_load_order(const std::string& image, const std::string& path,
+                                const std::string& text) {
+    nlohmann::json modules = nlohmann::json::array();
+    int line_number = 0;
+    for (const auto& line : split(text, '\n')) {
+        ++line_number;
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        auto fields = split(line, '\t');
+        if (fields.size() == 4) {
+            fields.emplace_back(); // empty options
+        }
+        if (fields.size() != 5) {
+            throw InputError(image + ": " + path + ":" + std::to_string(line_number) +
+                             ": expected 5 TAB-separated fields, got " +
+                             std::to_string(fields.size()));
+        }
+        auto depends = fields[2] == "-" ? std::vector<std::string>{} : split(fields[2], ',');
+        modules.push_back({{"name", fields[0]},
+                           {"path", fields[1]},
+                           {"depends", depends},
+                           {"load", fields[3]},
+                           {"options", fields[4]}});
+    }
+    return modules;
+}
+
+int run_inspect(const std::string& image, const GlobalOptions& global) {
+    auto info = image::read_image_info(image);
+    nlohmann::json extensions = nlohmann::json::object();
+    nlohmann::json entries = nlohmann::json::array();
+    for (const auto& entry : info.entries) {
+        entries.push_back({{"path", "/" + entry.path},
+                           {"type", std::string(1, entry.type)},
+                           {"mode", fmt::format("{:04o}", entry.mode & 07777)},
+                           {"uid", entry.uid},
+                           {"gid", entry.gid},
+                           {"size", entry.size}});
+        if (entry.path.starts_with(kReleaseDir) && entry.type == 'f') {
+            auto name = entry.path.substr(kReleaseDir.size());
+            extensions[name]["extension_release"] =
+                parse_release(image::read_image_file(image, entry.path));
+        }
+        if (entry.path.starts_with(kToolDir) && entry.path.ends_with("/modules.load") &&
+            entry.type == 'f') {
+            auto name = entry.path.substr(kToolDir.size());
+            name = name.substr(0, name.find('/'));
+            extensions[name]["modules"] =
+                parse_load_order(image, entry.path, image::read_image_file(image, entry.path));
+        }
+    }
+    if (global.json) {
+        nlohmann::json out{{"image", image},
+                           {"compression", info.compression},
+                           {"block_size", info.block_size},
+                           {"mkfs_time", info.mkfs_time},
+                           {"bytes_used", info.bytes_used},
+                           {"extensions", extensions},
+                           {"entries", entries}};
+        fmt::print("{}\n", out.dump(2));
+        return 0;
+    }
+    fmt::print("image: {}\ncompression: {}, block size {}, {} bytes, time {}\n", image,
+               info.compression, info.block_size, info.bytes_used, info.mkfs_time);
+    for (const auto& [name, ext] : extensions.items()) {
+        fmt::print("\nextension {}:\n", name);
+        if (ext.contains("extension_release")) {
+            for (const auto& [key, value] : ext["extension_release"].items()) {
+                fmt::print("  {}={}\n", key, value.get<std::string>());
+            }
+        }
+        if (ext.contains("modules")) {
+            fmt::print("  load order:\n");
+            for (const auto& m : ext["modules"]) {
+                fmt::print("    {} ({}) {}{}\n", m["name"].get<std::string>(),
+                           m["load"].get<std::string>(), m["path"].get<std::string>(),
+                           m["options"].get<std::string>().empty()
+                               ? ""
+                               : "  options: " + m["options"].get<std::string>());
+            }
+        }
+    }
+    fmt::print("\ncontents:\n");
+    for (const auto& entry : info.entries) {
+        fmt::print("  {} {:04o} {:>10} /{}{}\n", entry.type, entry.mode & 07777, entry.size,
+                   entry.path, entry.type == 'l' ? " -> " + entry.link_target : "");
+    }
+    return 0;
+}
+
+} // namespace
+
+Command inspect_command() {
+    return {"inspect", "Show what an image holds: extension-release, load order, files",
+            [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
+                auto image = std::make_shared<std::string>();
+                app.add_option("image", *image, "A .raw image written by build")->required();
+                return [image, &global] { return run_inspect(*image, global); };
+            }};
+}
+
+} // namespace ksx::cli

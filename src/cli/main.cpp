@@ -1,0 +1,56 @@
+// kmod-sysext: builds signed systemd-sysext images of out-of-tree kernel modules.
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <fmt/core.h>
+#include <memory>
+
+namespace ksx::cli {
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table{build_command(), validate_command(), inspect_command()};
+    return table;
+}
+
+} // namespace ksx::cli
+
+int main(int argc, char** argv) {
+    using namespace ksx;
+    CLI::App app{"kmod-sysext: out-of-tree kernel modules as systemd-sysext images, one per kernel",
+                 "kmod-sysext"};
+    app.set_version_flag("--version", std::string("kmod-sysext ") + KSX_VERSION);
+    app.require_subcommand(1);
+    cli::GlobalOptions global;
+    std::function<int()> selected;
+    std::vector<std::function<int()>> runners;
+    for (const auto& command : cli::commands()) {
+        auto* sub = app.add_subcommand(command.name, command.help);
+        sub->add_flag("--json", global.json, "Print machine-readable JSON on stdout");
+        sub->add_flag("-q,--quiet", global.quiet, "Print no progress");
+        auto run = command.setup(*sub, global);
+        sub->final_callback([&selected, run] { selected = run; });
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int status = app.exit(e);
+        return status == 0 ? 0 : 2;
+    }
+    try {
+        return selected ? selected() : 2;
+    } catch (const InputError& e) {
+        // Manifest errors carry their own "file:line:col: error:" prefix.
+        std::string message = e.what();
+        bool positioned =
+            message.substr(0, message.find('\n')).find(": error: ") != std::string::npos;
+        std::fflush(stdout);
+        fmt::print(stderr, "{}{}\n", positioned ? "" : "kmod-sysext: error: ", message);
+        return 2;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "kmod-sysext: error: {}\n", e.what());
+        return 1;
+    }
+}

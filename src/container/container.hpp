@@ -1,0 +1,60 @@
+// The developer container: a root filesystem holding compilers and kernel headers, and a way
+// to run commands inside it without a container daemon (bubblewrap).
+#pragma once
+
+#include "manifest/manifest.hpp"
+#include "util/progress.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::container {
+
+// A materialized developer container.
+struct Rootfs {
+    std::filesystem::path root; // the root directory on the host
+    std::string description;    // for messages: "debian bookworm (cache 3f2a...)"
+    std::string kernel_source;  // pattern with ${KERNEL_RELEASE}, from the manifest
+};
+
+struct PrepareOptions {
+    std::filesystem::path cache_dir; // where default containers and extracted tarballs live
+    bool refresh = false;            // rebuild a cached default container
+    Progress* progress = nullptr;
+};
+
+// Creates or reuses the container the manifest names, with headers for every Debian kernel
+// the manifest asks for. Failures throw Error naming what failed and the log to read.
+Rootfs prepare(const manifest::ContainerSpec& spec,
+               const std::vector<manifest::KernelSpec>& kernels, const PrepareOptions& options);
+
+// The kernel release a spec stands for in this container: a literal release is checked to have
+// a build tree; a package selector is resolved from the container's dpkg database.
+std::string resolve_kernel(const Rootfs& rootfs, const manifest::KernelSpec& kernel);
+
+// The kernel build tree for `release`, as a path inside the container.
+std::string kernel_source_in_container(const Rootfs& rootfs, const std::string& release);
+
+struct Bind {
+    std::filesystem::path host;
+    std::string inside; // absolute path inside the container
+    bool writable = false;
+};
+
+struct RunSpec {
+    std::vector<std::string> argv;
+    std::vector<Bind> binds;
+    std::vector<std::string> env; // "NAME=value"
+    std::string cwd = "/";
+    std::filesystem::path log_file; // stdout+stderr appended here
+    bool network = false;
+    bool writable_root = false; // only while installing packages into the container
+};
+
+// Runs a command in the container (read-only root, no network, nothing of the host but the
+// binds); returns its exit status. Missing mount points of binds are first made in the rootfs
+// (a read-only root cannot grow them).
+int run(const Rootfs& rootfs, const RunSpec& spec);
+
+} // namespace ksx::container

@@ -1,0 +1,226 @@
+#include "container/debian_container.hpp"
+
+#include "container/remove_tree.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/process.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <stdio.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace ksx::container {
+
+namespace {
+
+constexpr const char* kSecurityMirror = "http://deb.debian.org/debian-security";
+constexpr const char* kStamp = ".complete";
+
+std::string join(const std::set<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : separator) + item;
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+    return join(std::set<std::string>(items.begin(), items.end()), separator);
+}
+
+std::string trimmed_mirror(std::string mirror) {
+    while (mirror.size() > 1 && mirror.back() == '/') {
+        mirror.pop_back();
+    }
+    return mirror;
+}
+
+bool is_unstable(const std::string& suite) {
+    return suite == "sid" || suite == "unstable" || suite == "experimental";
+}
+
+void append_log(const fs::path& log, const std::string& text) {
+    std::ofstream out(log, std::ios::app);
+    out << text << '\n';
+    if (!out) {
+        throw Error("failed to write " + log.string());
+    }
+}
+
+std::string make_temp_dir(const fs::path& parent, const std::string& prefix) {
+    std::string pattern = (parent / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+        throw_errno("failed to create a directory in " + parent.string());
+    }
+    return pattern;
+}
+
+// One container being created: its steps, all logged, each timed.
+class Builder {
+public:
+    Builder(const manifest::DebianContainer& debian, std::vector<std::string> headers,
+            const PrepareOptions& options, fs::path root, fs::path log)
+        : debian_(debian), headers_(std::move(headers)), options_(options), root_(std::move(root)),
+          log_(std::move(log)) {}
+
+    void build() {
+        std::string components = join(debian_.components, ",");
+        host_step("mmdebstrap " + debian_.suite,
+                  {"mmdebstrap", "--variant=minbase", std::string("--include=") + kBasePackages,
+                   "--components=" + components, debian_.suite, root_.string(),
+                   trimmed_mirror(debian_.mirror)});
+        write_file_atomic(root_ / "etc/apt/sources.list", sources_list(debian_));
+        container_step("apt-get update", {"apt-get", "update"});
+        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
+        std::set<std::string> packages(debian_.packages.begin(), debian_.packages.end());
+        install.insert(install.end(), packages.begin(), packages.end());
+        install.insert(install.end(), headers_.begin(), headers_.end());
+        container_step("installing " +
+                           join(std::vector<std::string>(install.begin() + 4, install.end()), " "),
+                       install);
+        container_step("apt-get clean", {"apt-get", "clean"});
+    }
+
+private:
+    template <typename Run>
+    void timed(const std::string& label, const std::string& command, Run r) {
+        if (options_.progress) {
+            options_.progress->step("container: " + label);
+        }
+        append_log(log_, "$ " + command);
+        auto start = std::chrono::steady_clock::now();
+        int status = r();
+        auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+        append_log(log_, "# exit status " + std::to_string(status) + " after " +
+                             std::to_string(static_cast<int>(seconds.count() + 0.5)) + " s");
+        if (status != 0) {
+            throw Error("creating the developer container failed: " + command +
+                        " exited with status " + std::to_string(status) + "; see " + log_.string());
+        }
+    }
+
+    void host_step(const std::string& label, const std::vector<std::string>& argv) {
+        timed(label, quote_command(argv), [&] {
+            ProcessOptions process;
+            process.log_file = log_;
+            return run_process(argv, process).exit_status;
+        });
+    }
+
+    void container_step(const std::string& label, const std::vector<std::string>& argv) {
+        timed(label, quote_command(argv), [&] {
+            Rootfs rootfs{root_, "debian " + debian_.suite + " (being created)", {}};
+            RunSpec spec;
+            spec.argv = argv;
+            spec.env = {"DEBIAN_FRONTEND=noninteractive"};
+            spec.log_file = log_;
+            spec.network = true;
+            spec.writable_root = true;
+            return run(rootfs, spec);
+        });
+    }
+
+    const manifest::DebianContainer& debian_;
+    std::vector<std::string> headers_;
+    const PrepareOptions& options_;
+    fs::path root_;
+    fs::path log_;
+};
+
+} // namespace
+
+std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels) {
+    std::set<std::string> out;
+    for (const auto& kernel : kernels) {
+        out.insert(kernel.kind == manifest::KernelSpec::Kind::Release
+                       ? "linux-headers-" + kernel.value
+                       : kernel.value);
+    }
+    return {out.begin(), out.end()};
+}
+
+std::string recipe_text(const manifest::DebianContainer& debian,
+                        const std::vector<std::string>& headers) {
+    // Bump the first line when the way a container is made changes.
+    return "kmod-sysext debian container 1\n"
+           "suite: " +
+           debian.suite + "\nmirror: " + trimmed_mirror(debian.mirror) +
+           "\ncomponents: " + join(debian.components, " ") + "\nbase: " + kBasePackages +
+           "\npackages: " + join(debian.packages, " ") + "\nheaders: " + join(headers, " ") + "\n";
+}
+
+std::string cache_key(const manifest::DebianContainer& debian,
+                      const std::vector<std::string>& headers) {
+    return sha256_hex(recipe_text(debian, headers)).substr(0, 16);
+}
+
+std::string sources_list(const manifest::DebianContainer& debian) {
+    std::string components = join(debian.components, " ");
+    std::string mirror = trimmed_mirror(debian.mirror);
+    std::string out = "deb " + mirror + " " + debian.suite + " " + components + "\n";
+    if (!is_unstable(debian.suite)) {
+        out += "deb " + mirror + " " + debian.suite + "-updates " + components + "\n";
+        out += std::string("deb ") + kSecurityMirror + " " + debian.suite + "-security " +
+               components + "\n";
+    }
+    return out;
+}
+
+DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
+                                  const std::vector<std::string>& headers,
+                                  const PrepareOptions& options) {
+    const auto key = cache_key(debian, headers);
+    const auto containers = options.cache_dir / "containers";
+    const auto name = "debian-" + key;
+    const auto final_dir = containers / name;
+    std::error_code ec;
+    if (!options.refresh && fs::exists(final_dir / kStamp, ec)) {
+        return {final_dir / "rootfs", key};
+    }
+    if (::geteuid() != 0) {
+        throw Error("creating the default developer container (debian " + debian.suite +
+                    ") needs root: mmdebstrap installs its packages as root; run once as root "
+                    "to fill the cache, or name a container directory or tarball in the manifest");
+    }
+    fs::create_directories(containers);
+    const auto log = containers / (name + ".log");
+    write_file_atomic(log, "# " + recipe_text(debian, headers));
+    // Built next to its final place and renamed there: an interrupted run leaves no half
+    // container under the final name.
+    PartialDir partial(make_temp_dir(containers, name + ".partial-"));
+    Builder(debian, headers, options, partial.path() / "rootfs", log).build();
+    write_file_atomic(partial.path() / kStamp, recipe_text(debian, headers));
+
+    std::optional<PartialDir> old;
+    if (fs::exists(fs::symlink_status(final_dir, ec))) {
+        // Renaming over an empty directory is allowed; the old container goes there.
+        old.emplace(make_temp_dir(containers, name + ".old-"));
+        if (::rename(final_dir.c_str(), old->path().c_str()) != 0) {
+            throw_errno("failed to move " + final_dir.string() + " aside");
+        }
+    }
+    if (::renameat2(AT_FDCWD, partial.path().c_str(), AT_FDCWD, final_dir.c_str(),
+                    RENAME_NOREPLACE) != 0) {
+        int err = errno;
+        // Another run made the same container meanwhile: use it and drop ours.
+        if ((err == EEXIST || err == ENOTEMPTY) && fs::exists(final_dir / kStamp, ec)) {
+            return {final_dir / "rootfs", key};
+        }
+        throw Error(errno_message(
+            "failed to rename " + partial.path().string() + " to " + final_dir.string(), err));
+    }
+    partial.release();
+    return {final_dir / "rootfs", key};
+}
+
+} // namespace ksx::container

@@ -1,0 +1,43 @@
+// The default developer container: a Debian rootfs made with mmdebstrap, cached by recipe.
+#pragma once
+
+#include "container/container.hpp"
+#include "manifest/manifest.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::container {
+
+// Packages every default container has: what kbuild needs for out-of-tree modules.
+inline constexpr const char* kBasePackages =
+    "gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates";
+
+// The headers packages for `kernels`, sorted and unique: linux-headers-<release> for a release,
+// the package itself for a package selector.
+std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels);
+
+// Everything that decides a container's contents, as canonical text (lists sorted, unique).
+std::string recipe_text(const manifest::DebianContainer& debian,
+                        const std::vector<std::string>& headers);
+
+// The first 16 hex digits of the SHA-256 of recipe_text().
+std::string cache_key(const manifest::DebianContainer& debian,
+                      const std::vector<std::string>& headers);
+
+// etc/apt/sources.list: the suite and its -updates from the mirror, -security from Debian's
+// security archive (where the current kernels are); unstable suites have neither.
+std::string sources_list(const manifest::DebianContainer& debian);
+
+struct DebianRootfs {
+    std::filesystem::path root; // <cache>/containers/debian-<key>/rootfs
+    std::string key;
+};
+
+// Reuses the complete cached container for this recipe, or creates it (needs root).
+DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
+                                  const std::vector<std::string>& headers,
+                                  const PrepareOptions& options);
+
+} // namespace ksx::container

@@ -1,0 +1,121 @@
+#include "container/container.hpp"
+#include "container/debian_container.hpp"
+#include "container/dpkg_status.hpp"
+#include "container/rootfs_path.hpp"
+#include "container/tar_extract.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/sha256.hpp"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ksx::container {
+
+namespace {
+
+constexpr std::string_view kReleaseVariable = "${KERNEL_RELEASE}";
+
+// "file:line:col: error: " when the value came from a file, else "error: ".
+std::string located(const manifest::Location& where) {
+    if (where.file.empty()) {
+        return "error: ";
+    }
+    return where.file.string() + ":" + std::to_string(where.line) + ":" +
+           std::to_string(where.column) + ": error: ";
+}
+
+void check_has_shell(const fs::path& root, const manifest::ContainerSpec& spec) {
+    std::error_code ec;
+    for (const char* shell : {"/bin/sh", "/usr/bin/sh"}) {
+        if (fs::exists(host_path(root, shell), ec)) {
+            return;
+        }
+    }
+    throw InputError(located(spec.where) + "container: " + spec.path.string() +
+                     " is not a root filesystem: it has no /bin/sh");
+}
+
+Rootfs from_directory(const manifest::ContainerSpec& spec) {
+    std::error_code ec;
+    if (!fs::is_directory(spec.path, ec)) {
+        throw InputError(located(spec.where) + "container: " + spec.path.string() +
+                         " is not a directory");
+    }
+    check_has_shell(spec.path, spec);
+    return {spec.path, "directory " + spec.path.string(), spec.kernel_source};
+}
+
+Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& options) {
+    std::error_code ec;
+    if (!fs::is_regular_file(spec.path, ec)) {
+        throw InputError(located(spec.where) + "container: " + spec.path.string() +
+                         " is not a file");
+    }
+    const auto digest = sha256_file_hex(spec.path);
+    const auto root = options.cache_dir / "tarballs" / digest / "rootfs";
+    if (!fs::exists(fs::symlink_status(root, ec))) {
+        if (options.progress) {
+            options.progress->step("container: extracting " + spec.path.filename().string());
+        }
+        extract_tarball(spec.path, root);
+    }
+    check_has_shell(root, spec);
+    return {root, "tarball " + spec.path.string() + " (cache " + digest.substr(0, 12) + ")",
+            spec.kernel_source};
+}
+
+} // namespace
+
+Rootfs prepare(const manifest::ContainerSpec& spec,
+               const std::vector<manifest::KernelSpec>& kernels, const PrepareOptions& options) {
+    switch (spec.kind) {
+    case manifest::ContainerSpec::Kind::Directory:
+        return from_directory(spec);
+    case manifest::ContainerSpec::Kind::Tarball:
+        return from_tarball(spec, options);
+    case manifest::ContainerSpec::Kind::Debian:
+        break;
+    }
+    auto debian = ensure_debian_rootfs(spec.debian, header_packages(kernels), options);
+    return {debian.root, "debian " + spec.debian.suite + " (cache " + debian.key + ")",
+            spec.kernel_source};
+}
+
+std::string kernel_source_in_container(const Rootfs& rootfs, const std::string& release) {
+    std::string out = rootfs.kernel_source;
+    for (auto at = out.find(kReleaseVariable); at != std::string::npos;
+         at = out.find(kReleaseVariable, at + release.size())) {
+        out.replace(at, kReleaseVariable.size(), release);
+    }
+    return out;
+}
+
+std::string resolve_kernel(const Rootfs& rootfs, const manifest::KernelSpec& kernel) {
+    std::string release = kernel.value;
+    if (kernel.kind == manifest::KernelSpec::Kind::DebianPackage) {
+        const auto status_file = rootfs.root / "var/lib/dpkg/status";
+        std::error_code ec;
+        if (!fs::exists(status_file, ec)) {
+            throw InputError(located(kernel.where) + "kernel package " + kernel.value +
+                             ": the developer container has no dpkg database "
+                             "(/var/lib/dpkg/status)");
+        }
+        auto found = headers_release(parse_dpkg_status(read_file(status_file)), kernel.value);
+        if (found.release.empty()) {
+            throw InputError(located(kernel.where) + "kernel package " + kernel.value + ": " +
+                             found.problem);
+        }
+        release = found.release;
+    }
+    const auto tree = kernel_source_in_container(rootfs, release);
+    std::error_code ec;
+    if (!fs::is_regular_file(host_path(rootfs.root, tree + "/Makefile"), ec)) {
+        throw InputError(located(kernel.where) + "kernel " + release +
+                         ": no build tree in the developer container (looked for " + tree + ")");
+    }
+    return release;
+}
+
+} // namespace ksx::container

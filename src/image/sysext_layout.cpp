@@ -1,0 +1,149 @@
+#include "image/sysext_layout.hpp"
+
+#include "util/error.hpp"
+
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+namespace ksx::image {
+
+namespace {
+
+std::string modules_dir(const manifest::Manifest& manifest, const std::string& kernel) {
+    return "usr/lib/modules/" + kernel + "/extra/" + manifest.name;
+}
+
+std::string tool_dir(const manifest::Manifest& manifest) {
+    return "usr/lib/kmod-sysext/" + manifest.name;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) {
+            out += separator;
+        }
+        out += item;
+    }
+    return out;
+}
+
+Compression to_image_compression(manifest::Compression compression) {
+    switch (compression) {
+    case manifest::Compression::Xz:
+        return Compression::Xz;
+    case manifest::Compression::Gzip:
+        return Compression::Gzip;
+    case manifest::Compression::Zstd:
+        break;
+    }
+    return Compression::Zstd;
+}
+
+} // namespace
+
+std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel) {
+    return manifest.name + "_" + manifest.version + "_" + kernel + ".raw";
+}
+
+std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel) {
+    const auto& target = manifest.target;
+    std::string out = "ID=" + target.id + "\n";
+    if (!target.sysext_level.empty()) {
+        out += "SYSEXT_LEVEL=" + target.sysext_level + "\n";
+    } else {
+        out += "VERSION_ID=" + target.version_id + "\n";
+    }
+    out += "ARCHITECTURE=" + target.architecture + "\n";
+    // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
+    out += "KMOD_SYSEXT_NAME=" + manifest.name + "\n";
+    out += "KMOD_SYSEXT_VERSION=" + manifest.version + "\n";
+    out += "KMOD_SYSEXT_KERNEL=" + kernel + "\n";
+    return out;
+}
+
+std::string load_order(const manifest::Manifest& manifest, const build::KernelBuild& build) {
+    std::string out = "# kmod-sysext load order, format 1\n";
+    out += "# extension " + manifest.name + " " + manifest.version + "\n";
+    out += "# kernel " + build.kernel_release + "\n";
+    for (const auto& module : build.modules) {
+        out += module.name;
+        out += '\t';
+        out += "/" + modules_dir(manifest, build.kernel_release) + "/" + module.name + ".ko";
+        out += '\t';
+        out += module.depends.empty() ? "-" : join(module.depends, ",");
+        out += '\t';
+        out += module.load ? "boot" : "demand";
+        out += '\t';
+        out += module.options;
+        out += '\n';
+    }
+    return out;
+}
+
+std::string modprobe_conf(const manifest::Manifest& manifest, const build::KernelBuild& build) {
+    std::string hook = "/" + tool_dir(manifest) + "/modprobe-hook";
+    std::string out =
+        "# Loads the modules of the " + manifest.name +
+        " extension from the merged image (there is no modules.dep entry for them).\n";
+    for (const auto& module : build.modules) {
+        out += "install " + module.name + " " + hook + " " + module.name + " $CMDLINE_OPTS\n";
+    }
+    return out;
+}
+
+Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build) {
+    Tree tree;
+    for (const auto& file : manifest.files) {
+        tree.add_file(file.destination.substr(1), file.source, file.mode);
+    }
+    tree.add_file_content("usr/lib/extension-release.d/extension-release." + manifest.name,
+                          extension_release(manifest, build.kernel_release));
+    for (const auto& module : build.modules) {
+        tree.add_file(modules_dir(manifest, build.kernel_release) + "/" + module.name + ".ko",
+                      module.file);
+    }
+    tree.add_file_content(tool_dir(manifest) + "/modules.load", load_order(manifest, build));
+    tree.add_file_content(tool_dir(manifest) + "/modprobe-hook",
+                          "#!/bin/sh\n"
+                          "# Called by modprobe through usr/lib/modprobe.d/kmod-sysext-" +
+                              manifest.name +
+                              ".conf.\n"
+                              "PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/"
+                              "sbin:/bin\n"
+                              "export PATH\n"
+                              "exec kmod-sysext-activate modprobe --extension " +
+                              manifest.name + " \"$@\"\n",
+                          0755);
+    tree.add_file_content("usr/lib/modprobe.d/kmod-sysext-" + manifest.name + ".conf",
+                          modprobe_conf(manifest, build));
+    return tree;
+}
+
+WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads) {
+    WriteOptions options;
+    options.compression = to_image_compression(manifest.image.compression);
+    options.level = manifest.image.level;
+    options.threads = threads == 0 ? 1 : threads;
+    // SOURCE_DATE_EPOCH (reproducible-builds.org) wins over the manifest; 0 otherwise, so the
+    // same inputs always give the same bytes.
+    std::int64_t mtime = manifest.image.timestamp.value_or(0);
+    if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+        char* end = nullptr;
+        long long value = std::strtoll(epoch, &end, 10);
+        if (*end != '\0' || value < 0) {
+            throw InputError(std::string("SOURCE_DATE_EPOCH: \"") + epoch +
+                             "\" is not a number of seconds since 1970");
+        }
+        mtime = value;
+    }
+    if (mtime > std::numeric_limits<std::uint32_t>::max()) {
+        throw InputError("image timestamp " + std::to_string(mtime) +
+                         " does not fit squashfs's 32-bit time stamps");
+    }
+    options.mtime = static_cast<std::uint32_t>(mtime);
+    return options;
+}
+
+} // namespace ksx::image

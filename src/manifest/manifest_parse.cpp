@@ -1,0 +1,598 @@
+// `parse()`: YAML text to a validated Manifest. Each map is read with a table of its keys;
+// values are checked in document order and the first problem is thrown.
+#include "manifest/manifest.hpp"
+#include "manifest/manifest_error.hpp"
+#include "manifest/manifest_rules.hpp"
+#include "manifest/source_text.hpp"
+#include "manifest/yaml_fields.hpp"
+#include "manifest/yaml_value.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+#include <yaml-cpp/yaml.h>
+
+namespace ksx::manifest {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr std::string_view api_version = "kmod-sysext/v1";
+constexpr std::int64_t max_timestamp = 4294967295;
+
+template <typename List> std::string join(const List& items) {
+    std::string out;
+    for (const auto& item : items) {
+        out += out.empty() ? "" : ", ";
+        out += item;
+    }
+    return out;
+}
+
+// A non-empty sequence's items.
+std::vector<Value> non_empty_items(const Value& value) {
+    auto items = value.items();
+    if (items.empty()) {
+        value.fail("must not be empty");
+    }
+    return items;
+}
+
+// `base / text`, lexically normal, without a trailing '/'.
+fs::path resolve(const fs::path& base, const std::string& text) {
+    auto path = (base / text).lexically_normal();
+    if (!path.has_filename() && path != path.root_path()) {
+        path = path.parent_path();
+    }
+    return path;
+}
+
+// A path relative to the manifest's directory (or absolute) that must exist with that type.
+fs::path existing_path(const Value& value, const fs::path& base, fs::file_type type) {
+    auto text = value.text();
+    if (text.empty()) {
+        value.fail("must not be empty");
+    }
+    auto path = resolve(base, text);
+    std::error_code ec;
+    auto status = fs::status(path, ec);
+    if (status.type() == fs::file_type::not_found) {
+        value.fail(quote(text) + " does not exist");
+    }
+    if (ec) {
+        value.fail(quote(text) + " cannot be accessed: " + ec.message());
+    }
+    if (status.type() != type) {
+        value.fail(quote(text) + (type == fs::file_type::directory ? " is not a directory"
+                                                                   : " is not a regular file"));
+    }
+    return path;
+}
+
+// A list of Debian package names without repeats (container.debian.packages).
+std::vector<std::string> package_list(const Value& value) {
+    std::vector<std::string> packages;
+    std::vector<std::string> paths;
+    for (const auto& item : value.items()) {
+        auto name = item.text();
+        if (!is_debian_package(name)) {
+            item.fail(quote(name) + " is not a valid Debian package name (lower-case letters, "
+                                    "digits and \"+.-\", starting with a letter or digit, at "
+                                    "least 2 characters)");
+        }
+        auto seen = std::find(packages.begin(), packages.end(), name);
+        if (seen != packages.end()) {
+            item.fail("duplicate of " + paths[static_cast<size_t>(seen - packages.begin())]);
+        }
+        packages.push_back(name);
+        paths.push_back(item.path());
+    }
+    return packages;
+}
+
+std::string read_api_version(const Value& value) {
+    auto text = value.text();
+    if (text != api_version) {
+        value.fail("unsupported " + quote(text) + " (expected " + quote(api_version) + ")");
+    }
+    return text;
+}
+
+std::string read_name(const Value& value) {
+    auto name = value.text();
+    if (!is_extension_name(name)) {
+        value.fail(quote(name) + " is not a valid name (lower-case letters, digits and '-', "
+                                 "starting with a letter or digit)");
+    }
+    if (name.size() > max_extension_name) {
+        value.fail(quote(name) + " is too long (at most " + std::to_string(max_extension_name) +
+                   " characters)");
+    }
+    return name;
+}
+
+std::string read_version(const Value& value) {
+    auto version = value.text();
+    if (!is_version(version)) {
+        value.fail(quote(version) + " is not a valid version (letters, digits and \".+~-\", "
+                                    "starting with a letter or digit)");
+    }
+    return version;
+}
+
+std::string read_os_release_value(const Value& value, const char* field) {
+    auto text = value.text();
+    if (!is_os_release_value(text)) {
+        value.fail(quote(text) + " is not a valid " + field + " (letters, digits and \"._~-\")");
+    }
+    return text;
+}
+
+TargetOs read_target(const Value& value) {
+    TargetOs target;
+    read_map(
+        value,
+        {
+            {"id", Presence::Required,
+             [&](const Value& v) {
+                 target.id = v.text();
+                 if (!is_os_release_id(target.id)) {
+                     v.fail(quote(target.id) + " is not a valid os-release ID (lower-case letters, "
+                                               "digits and \"._-\", or \"_any\")");
+                 }
+             }},
+            {"version_id", Presence::Optional,
+             [&](const Value& v) { target.version_id = read_os_release_value(v, "VERSION_ID"); }},
+            {"sysext_level", Presence::Optional,
+             [&](const Value& v) {
+                 target.sysext_level = read_os_release_value(v, "SYSEXT_LEVEL");
+             }},
+            {"architecture", Presence::Required,
+             [&](const Value& v) {
+                 target.architecture = v.text();
+                 if (std::find(architectures.begin(), architectures.end(), target.architecture) ==
+                     architectures.end()) {
+                     v.fail(quote(target.architecture) +
+                            " is not a systemd architecture (expected one of: " +
+                            join(architectures) + ")");
+                 }
+             }},
+        },
+        {{"version_id", "sysext_level"}});
+    return target;
+}
+
+KernelSpec read_kernel(const Value& value) {
+    KernelSpec kernel;
+    kernel.where = value.location();
+    read_map(value,
+             {
+                 {"release", Presence::Optional,
+                  [&](const Value& v) {
+                      kernel.kind = KernelSpec::Kind::Release;
+                      kernel.value = v.text();
+                      if (!is_kernel_release(kernel.value)) {
+                          v.fail(quote(kernel.value) +
+                                 " is not a valid kernel release (letters, digits and "
+                                 "\"._+~-\")");
+                      }
+                  }},
+                 {"package", Presence::Optional,
+                  [&](const Value& v) {
+                      kernel.kind = KernelSpec::Kind::DebianPackage;
+                      kernel.value = v.text();
+                      if (!is_debian_package(kernel.value)) {
+                          v.fail(quote(kernel.value) +
+                                 " is not a valid Debian package name (lower-case "
+                                 "letters, digits and \"+.-\", starting with a letter "
+                                 "or digit, at least 2 characters)");
+                      }
+                  }},
+             },
+             {{"release", "package"}});
+    return kernel;
+}
+
+std::vector<KernelSpec> read_kernels(const Value& value) {
+    std::vector<KernelSpec> kernels;
+    std::vector<std::string> paths;
+    for (const auto& item : non_empty_items(value)) {
+        auto kernel = read_kernel(item);
+        for (size_t i = 0; i < kernels.size(); ++i) {
+            if (kernels[i].kind == kernel.kind && kernels[i].value == kernel.value) {
+                item.fail("duplicate of " + paths[i]);
+            }
+        }
+        kernels.push_back(std::move(kernel));
+        paths.push_back(item.path());
+    }
+    return kernels;
+}
+
+DebianContainer read_debian(const Value& value) {
+    DebianContainer debian;
+    if (value.is_null()) {
+        return debian; // `debian:` alone: every default
+    }
+    read_map(
+        value,
+        {
+            {"suite", Presence::Optional,
+             [&](const Value& v) {
+                 debian.suite = v.text();
+                 if (!is_suite(debian.suite)) {
+                     v.fail(quote(debian.suite) +
+                            " is not a valid suite (lower-case letters, digits and '-')");
+                 }
+             }},
+            {"mirror", Presence::Optional,
+             [&](const Value& v) {
+                 debian.mirror = v.text();
+                 if (!is_mirror_url(debian.mirror)) {
+                     v.fail(quote(debian.mirror) + " is not an http:// or https:// URL");
+                 }
+             }},
+            {"components", Presence::Optional,
+             [&](const Value& v) {
+                 debian.components.clear();
+                 std::vector<std::string> paths;
+                 for (const auto& item : non_empty_items(v)) {
+                     auto component = item.text();
+                     if (std::find(debian_components.begin(), debian_components.end(), component) ==
+                         debian_components.end()) {
+                         item.fail(quote(component) +
+                                   " is not a Debian component (expected one of: " +
+                                   join(debian_components) + ")");
+                     }
+                     auto seen =
+                         std::find(debian.components.begin(), debian.components.end(), component);
+                     if (seen != debian.components.end()) {
+                         item.fail("duplicate of " +
+                                   paths[static_cast<size_t>(seen - debian.components.begin())]);
+                     }
+                     debian.components.push_back(component);
+                     paths.push_back(item.path());
+                 }
+             }},
+            {"packages", Presence::Optional,
+             [&](const Value& v) { debian.packages = package_list(v); }},
+        });
+    return debian;
+}
+
+ContainerSpec read_container(const Value& value, const fs::path& base) {
+    ContainerSpec container;
+    container.where = value.location();
+    read_map(value,
+             {
+                 {"debian", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kind = ContainerSpec::Kind::Debian;
+                      container.debian = read_debian(v);
+                  }},
+                 {"rootfs", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kind = ContainerSpec::Kind::Directory;
+                      container.path = existing_path(v, base, fs::file_type::directory);
+                  }},
+                 {"tarball", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kind = ContainerSpec::Kind::Tarball;
+                      container.path = existing_path(v, base, fs::file_type::regular);
+                  }},
+                 {"kernel_source", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kernel_source = v.text();
+                      if (!container.kernel_source.starts_with('/')) {
+                          v.fail(quote(container.kernel_source) + " must be an absolute path");
+                      }
+                      if (container.kernel_source.find("${KERNEL_RELEASE}") == std::string::npos) {
+                          v.fail(quote(container.kernel_source) +
+                                 " must contain ${KERNEL_RELEASE}");
+                      }
+                      if (has_control_char(container.kernel_source)) {
+                          v.fail("must not contain control characters");
+                      }
+                  }},
+             },
+             {{"debian", "rootfs", "tarball"}});
+    return container;
+}
+
+fs::path read_source(const Value& value, const fs::path& base) {
+    fs::path dir;
+    read_map(value, {{"path", Presence::Required, [&](const Value& v) {
+                          dir = existing_path(v, base, fs::file_type::directory);
+                      }}});
+    return dir;
+}
+
+std::vector<std::string> read_build(const Value& value) {
+    std::vector<std::string> commands;
+    read_map(value, {{"commands", Presence::Required, [&](const Value& v) {
+                          for (const auto& item : non_empty_items(v)) {
+                              auto command = item.text();
+                              if (command.find_first_not_of(" \t\n") == std::string::npos) {
+                                  item.fail("must not be empty");
+                              }
+                              commands.push_back(command);
+                          }
+                      }}});
+    return commands;
+}
+
+// `name` receives the name's value, for messages about duplicates.
+ModuleSpec read_module(const Value& value, std::optional<Value>& name) {
+    ModuleSpec module;
+    module.where = value.location();
+    read_map(value,
+             {
+                 {"name", Presence::Required,
+                  [&](const Value& v) {
+                      name = v;
+                      module.name = v.text();
+                      if (!is_module_name(module.name)) {
+                          v.fail(quote(module.name) +
+                                 " is not a valid module name (letters, digits, '_' and '-')");
+                      }
+                      if (module.name.size() > max_module_name) {
+                          v.fail(quote(module.name) + " is too long (at most " +
+                                 std::to_string(max_module_name) + " characters)");
+                      }
+                  }},
+                 {"path", Presence::Optional,
+                  [&](const Value& v) {
+                      module.path = v.text();
+                      const fs::path path(module.path);
+                      if (module.path.empty()) {
+                          v.fail("must not be empty");
+                      }
+                      if (path.is_absolute()) {
+                          v.fail(quote(module.path) + " must be relative to SOURCE_DIR");
+                      }
+                      if (std::find(path.begin(), path.end(), "..") != path.end()) {
+                          v.fail(quote(module.path) + " must not contain \"..\"");
+                      }
+                      if (path.extension() != ".ko" || path.stem().empty()) {
+                          v.fail(quote(module.path) + " must end in \".ko\"");
+                      }
+                      if (has_control_char(module.path)) {
+                          v.fail("must not contain control characters");
+                      }
+                  }},
+                 {"options", Presence::Optional,
+                  [&](const Value& v) {
+                      module.options = v.text();
+                      // modules.load keeps one module per line with TAB-separated fields.
+                      if (has_control_char(module.options)) {
+                          v.fail("must not contain control characters (tabs, line breaks)");
+                      }
+                  }},
+                 {"load", Presence::Optional, [&](const Value& v) { module.load = v.boolean(); }},
+             });
+    return module;
+}
+
+std::vector<ModuleSpec> read_modules(const Value& value) {
+    std::vector<ModuleSpec> modules;
+    std::map<std::string, std::string> seen; // module_key -> path of the first
+    for (const auto& item : non_empty_items(value)) {
+        std::optional<Value> name;
+        auto module = read_module(item, name);
+        auto [first, inserted] = seen.emplace(module_key(module.name), name->path());
+        if (!inserted) {
+            name->fail("duplicate of " + first->second +
+                       " ('-' and '_' are the same in module names)");
+        }
+        modules.push_back(std::move(module));
+    }
+    return modules;
+}
+
+std::string read_destination(const Value& value) {
+    auto destination = value.text();
+    if (has_control_char(destination)) {
+        value.fail("must not contain control characters");
+    }
+    if (!destination.starts_with('/')) {
+        value.fail(quote(destination) + " must be an absolute path");
+    }
+    if (!is_normal_absolute(destination)) {
+        value.fail(quote(destination) +
+                   " is not a normal path (no \".\" or \"..\" components, no \"//\", no "
+                   "trailing \"/\")");
+    }
+    if (!is_under(destination, "/usr") && !is_under(destination, "/opt")) {
+        value.fail(quote(destination) + " must be under /usr/ or /opt/");
+    }
+    if (destination == "/usr" || destination == "/opt") {
+        value.fail(quote(destination) + " must be a file under /usr/ or /opt/");
+    }
+    for (std::string_view owned :
+         {"/usr/lib/modules", "/usr/lib/extension-release.d", "/usr/lib/kmod-sysext"}) {
+        if (is_under(destination, owned)) {
+            value.fail(quote(destination) + " is under " + std::string(owned) +
+                       "/, which kmod-sysext writes");
+        }
+    }
+    // The modprobe hook of this and of any other extension.
+    if (destination.starts_with("/usr/lib/modprobe.d/kmod-sysext-")) {
+        value.fail(quote(destination) +
+                   " is reserved for kmod-sysext (/usr/lib/modprobe.d/kmod-sysext-*)");
+    }
+    return destination;
+}
+
+unsigned read_mode(const Value& value) {
+    auto text = value.text();
+    std::string_view digits = text;
+    if (digits.starts_with("0o")) {
+        digits.remove_prefix(2); // YAML 1.2 octal
+    }
+    if (digits.empty() ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+        value.fail(quote(text) + " is not an octal mode");
+    }
+    unsigned mode = 0;
+    for (char c : digits) {
+        mode = mode * 8 + static_cast<unsigned>(c - '0');
+        if (mode > 07777) {
+            value.fail(quote(text) + " is out of range (at most 07777)");
+        }
+    }
+    return mode;
+}
+
+// `destination` receives the destination's value, for messages about conflicts.
+FileSpec read_file_spec(const Value& value, const fs::path& base,
+                        std::optional<Value>& destination) {
+    FileSpec file;
+    file.where = value.location();
+    read_map(
+        value,
+        {
+            {"source", Presence::Required,
+             [&](const Value& v) { file.source = existing_path(v, base, fs::file_type::regular); }},
+            {"destination", Presence::Required,
+             [&](const Value& v) {
+                 destination = v;
+                 file.destination = read_destination(v);
+             }},
+            {"mode", Presence::Optional, [&](const Value& v) { file.mode = read_mode(v); }},
+        });
+    return file;
+}
+
+std::vector<FileSpec> read_files(const Value& value, const fs::path& base) {
+    std::vector<FileSpec> files;
+    for (const auto& item : value.items()) {
+        std::optional<Value> destination;
+        auto file = read_file_spec(item, base, destination);
+        for (size_t i = 0; i < files.size(); ++i) {
+            const auto& other = files[i].destination;
+            const auto other_path = "files[" + std::to_string(i) + "].destination";
+            if (other == file.destination) {
+                destination->fail("duplicate of " + other_path);
+            }
+            if (is_under(file.destination, other) || is_under(other, file.destination)) {
+                destination->fail(quote(file.destination) + " and " + other_path + " " +
+                                  quote(other) + " cannot both be files");
+            }
+        }
+        files.push_back(std::move(file));
+    }
+    return files;
+}
+
+ImageSpec read_image(const Value& value) {
+    ImageSpec image;
+    std::optional<Value> level;
+    read_map(value, {
+                        {"compression", Presence::Optional,
+                         [&](const Value& v) {
+                             auto name = v.text();
+                             if (name == "zstd") {
+                                 image.compression = Compression::Zstd;
+                             } else if (name == "xz") {
+                                 image.compression = Compression::Xz;
+                             } else if (name == "gzip") {
+                                 image.compression = Compression::Gzip;
+                             } else {
+                                 v.fail(quote(name) + " is not supported (expected one of: "
+                                                      "zstd, xz, gzip)");
+                             }
+                         }},
+                        {"level", Presence::Optional,
+                         [&](const Value& v) {
+                             v.integer();
+                             level = v;
+                         }},
+                        {"timestamp", Presence::Optional,
+                         [&](const Value& v) {
+                             auto seconds = v.integer();
+                             // squashfs keeps 32-bit unsigned time stamps.
+                             if (seconds < 0 || seconds > max_timestamp) {
+                                 v.fail(std::to_string(seconds) + " is out of range (0.." +
+                                        std::to_string(max_timestamp) + ")");
+                             }
+                             image.timestamp = seconds;
+                         }},
+                    });
+    if (level) {
+        // Checked last: the range depends on the compression, wherever that key is.
+        auto number = level->integer();
+        auto [low, high] = image.compression == Compression::Zstd ? std::pair{1, 22}
+                           : image.compression == Compression::Xz ? std::pair{0, 9}
+                                                                  : std::pair{1, 9};
+        if (number < low || number > high) {
+            level->fail(std::to_string(number) + " is out of range for " +
+                        to_string(image.compression) + " (" + std::to_string(low) + ".." +
+                        std::to_string(high) + ")");
+        }
+        image.level = static_cast<int>(number);
+    }
+    return image;
+}
+
+Manifest read_manifest(const Value& root, const fs::path& file) {
+    Manifest m;
+    m.file = fs::absolute(file).lexically_normal();
+    const auto base = m.file.parent_path();
+    m.container.where = root.location();
+    // A manifest of another format version is named as such, not as a list of unknown keys.
+    if (root.node().IsMap()) {
+        for (const auto& entry : root.node()) {
+            if (entry.first.IsScalar() && entry.first.Scalar() == "apiVersion" &&
+                entry.second.IsScalar()) {
+                read_api_version(root.field(entry.first, entry.second));
+            }
+        }
+    }
+    read_map(
+        root,
+        {
+            {"apiVersion", Presence::Required, [](const Value& v) { read_api_version(v); }},
+            {"name", Presence::Required, [&](const Value& v) { m.name = read_name(v); }},
+            {"version", Presence::Required, [&](const Value& v) { m.version = read_version(v); }},
+            {"target", Presence::Required, [&](const Value& v) { m.target = read_target(v); }},
+            {"kernels", Presence::Required, [&](const Value& v) { m.kernels = read_kernels(v); }},
+            {"container", Presence::Optional,
+             [&](const Value& v) { m.container = read_container(v, base); }},
+            {"source", Presence::Required,
+             [&](const Value& v) { m.source_dir = read_source(v, base); }},
+            {"build", Presence::Required,
+             [&](const Value& v) { m.build_commands = read_build(v); }},
+            {"modules", Presence::Required, [&](const Value& v) { m.modules = read_modules(v); }},
+            {"files", Presence::Optional, [&](const Value& v) { m.files = read_files(v, base); }},
+            {"image", Presence::Optional, [&](const Value& v) { m.image = read_image(v); }},
+        });
+    return m;
+}
+
+} // namespace
+
+Manifest parse(const std::string& text, const fs::path& file) {
+    SourceText source(text, file);
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
+        throw source.error(e.mark, "invalid YAML: " + e.msg);
+    }
+    if (documents.empty()) {
+        throw source.error(YAML::Mark(), "expected a map, got an empty document");
+    }
+    if (documents.size() > 1) {
+        throw source.error(documents[1].Mark(),
+                           "expected one YAML document, got " + std::to_string(documents.size()));
+    }
+    return read_manifest(Value(source, documents.front()), file);
+}
+
+} // namespace ksx::manifest

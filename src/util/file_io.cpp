@@ -1,0 +1,53 @@
+#include "util/file_io.hpp"
+
+#include "util/error.hpp"
+#include "util/unique_fd.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+
+namespace ksx {
+
+std::string read_file(const std::filesystem::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw_errno("failed to open " + path.string());
+    }
+    std::string data;
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw_errno("failed to read " + path.string());
+        }
+        if (n == 0) {
+            break;
+        }
+        data.append(buffer, static_cast<size_t>(n));
+    }
+    return data;
+}
+
+std::filesystem::path cache_dir() {
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/') {
+        return std::filesystem::path(xdg) / "kmod-sysext";
+    }
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) {
+        throw Error("cannot find a cache directory: neither XDG_CACHE_HOME nor HOME is set");
+    }
+    return std::filesystem::path(home) / ".cache" / "kmod-sysext";
+}
+
+bool is_within(const std::filesystem::path& root, const std::filesystem::path& path) {
+    auto r = root.lexically_normal();
+    auto p = path.lexically_normal();
+    auto rel = p.lexically_relative(r);
+    return !rel.empty() && rel != "." && *rel.begin() != "..";
+}
+
+} // namespace ksx

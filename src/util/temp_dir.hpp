@@ -1,0 +1,27 @@
+// A directory removed with everything in it when its owner goes away.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ksx {
+
+class TempDir {
+public:
+    // Creates `<parent>/<prefix>XXXXXX`; parent defaults to $TMPDIR or /tmp.
+    explicit TempDir(const std::string& prefix, std::filesystem::path parent = {});
+    TempDir(TempDir&& other) noexcept;
+    TempDir& operator=(TempDir&&) = delete;
+    TempDir(const TempDir&) = delete;
+    ~TempDir();
+
+    const std::filesystem::path& path() const { return path_; }
+    // Keeps the directory on destruction (for logs a user should look at).
+    void keep() { keep_ = true; }
+
+private:
+    std::filesystem::path path_;
+    bool keep_ = false;
+};
+
+} // namespace ksx

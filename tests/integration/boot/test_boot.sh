@@ -1,0 +1,194 @@
+#!/bin/bash
+# Boot test: Debian 12 guests under qemu with the activator and its units installed and a store
+# holding hello images for Debian's 6.1 and 6.12 kernels. Each boot's check unit prints what is
+# merged and loaded to the serial console; this script asserts on that log.
+#   test_boot.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR
+# Exit status 77 (skipped) only when qemu cannot run at all.
+set -euo pipefail
+
+ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
+export KSX=$(realpath "${2:?path of kmod-sysext}")
+export SRC=$(realpath "${3:?source tree}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+# lib.sh makes $WORK (kept when the test fails) and hello_manifest_with_kernels.
+. "$HERE/../lib.sh"
+set -o pipefail
+
+for tool in qemu-system-x86_64 mkfs.ext4 systemctl; do
+    if ! command -v "$tool" >/dev/null; then
+        [ "$tool" = qemu-system-x86_64 ] && { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
+        fail "$tool is not installed"
+    fi
+done
+# qemu runs if it is still running after a few seconds (timeout's status 124).
+status=0
+timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
+    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
+if [ "$status" != 124 ]; then
+    echo "SKIP: qemu-system-x86_64 cannot run here: $(head -c 300 "$WORK/qemu-probe.log")"
+    exit 77
+fi
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# 1. The guest (cached) and its kernels.
+start=$(now)
+guest=$("$HERE/guest.sh")
+k61=$(cd "$guest/boot" && ls vmlinuz-6.1.* | sed 's/^vmlinuz-//')
+k612=$(cd "$guest/boot" && ls vmlinuz-6.12.* | sed 's/^vmlinuz-//')
+echo "guest: $guest (kernels $k61, $k612) in $(elapsed "$start") s"
+
+# 2. The images, built by the CLI for the same two kernel lines.
+start=$(now)
+hello_manifest_with_kernels "$WORK/hello.yaml" \
+    "{package: linux-headers-amd64}" "{package: linux-headers-6.12-amd64}"
+"$KSX" build "$WORK/hello.yaml" --output "$WORK/images" --jobs 2 >"$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "kmod-sysext build failed"; }
+for k in "$k61" "$k612"; do
+    [ -f "$WORK/images/hello_1.0.0_$k.raw" ] || fail "no image for the guest's kernel $k; built: \
+$(ls "$WORK/images" | tr '\n' ' ')— the guest in $(dirname "$guest") and the developer container \
+come from different archive states: remove the older cache directory"
+done
+echo "images: $(ls "$WORK/images" | tr '\n' ' ')in $(elapsed "$start") s"
+
+# 3. KVM only if it boots a kernel quickly here (on nested machines it hangs), TCG otherwise.
+accel="-accel tcg"
+if [ -w /dev/kvm ] && timeout 20 qemu-system-x86_64 -accel kvm -m 256 -nographic -no-reboot \
+    -kernel "$guest/boot/vmlinuz-$k61" -append "console=ttyS0 panic=-1" </dev/null 2>&1 |
+    grep -q "Kernel panic"; then
+    accel="-accel kvm"
+fi
+echo "accelerator: ${accel#-accel }"
+
+# Units with the binary's path on the guest, and the check unit printing markers to ttyS0.
+install_guest_files() {
+    local root=$1
+    install -D -m 0755 "$ACTIVATE" "$root/usr/local/bin/kmod-sysext-activate"
+    for unit in kmod-sysext-select.service kmod-sysext-load.service; do
+        sed 's|@CMAKE_INSTALL_FULL_BINDIR@|/usr/local/bin|g' "$SRC/sysext/$unit.in" \
+            >"$root/etc/systemd/system/$unit"
+    done
+    cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
+[Unit]
+Description=kmod-sysext boot test check
+After=multi-user.target kmod-sysext-load.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/ksx-check
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+#!/bin/sh
+m() { echo "KSX-CHECK $*"; }
+m "kernel $(uname -r)"
+m "multi-user $(systemctl is-active multi-user.target)"
+systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
+ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
+kmod-sysext-activate status --json 2>&1 | sed 's/^/KSX-JSON /'
+for u in kmod-sysext-select kmod-sysext-load; do
+    p() { systemctl show --value -p "$1" "$u.service"; }
+    m "unit $u $(p ActiveState) $(p Result) start=$(p ExecMainStartTimestampMonotonic) exit=$(p ExecMainExitTimestampMonotonic)"
+done
+journalctl -b -o short-monotonic --no-pager -u kmod-sysext-select -u systemd-sysext \
+    -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+if [ -e /sys/module/hello ]; then
+    modprobe -r hello && m "removed hello: $(test -e /sys/module/hello && echo present || echo gone)"
+    modprobe hello 2>&1 | sed 's/^/KSX-MODPROBE /'
+    m "after modprobe: $(test -e /sys/module/hello && echo hello-loaded || echo hello-missing)"
+fi
+m done
+systemctl poweroff --no-block
+CHECK
+    systemctl --root="$root" enable kmod-sysext-select.service kmod-sysext-load.service \
+        ksx-check.service >/dev/null 2>&1
+}
+
+# boot NAME KERNEL IMAGE... : a guest with IMAGEs in its store, booted with KERNEL;
+# the serial log ends up in $WORK/NAME.log.
+boot() {
+    local name=$1 kernel=$2
+    shift 2
+    local start
+    start=$(now)
+    local dir="$WORK/$name"
+    mkdir -p "$dir"
+    # Hard links are enough: only new files are added, the cached guest is never written.
+    cp -al "$guest" "$dir/root"
+    install_guest_files "$dir/root"
+    mkdir -p "$dir/root/var/lib/kmod-sysext/hello"
+    for image in "$@"; do
+        cp "$WORK/images/$image" "$dir/root/var/lib/kmod-sysext/hello/"
+    done
+    mkfs.ext4 -q -F -d "$dir/root" "$dir/disk.img" 3G >/dev/null
+    rm -rf "$dir/root"
+    local boot_start
+    boot_start=$(now)
+    # shellcheck disable=SC2086
+    timeout 300 qemu-system-x86_64 $accel -m 1024 -nographic -no-reboot \
+        -kernel "$guest/boot/vmlinuz-$kernel" -initrd "$guest/boot/initrd.img-$kernel" \
+        -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4" \
+        -drive "file=$dir/disk.img,if=virtio,format=raw" -snapshot \
+        </dev/null >"$WORK/$name.log" 2>&1 || echo "qemu exited with $? (see $WORK/$name.log)"
+    rm -f "$dir/disk.img"
+    echo "boot $name ($kernel): $(elapsed "$boot_start") s boot, $(elapsed "$start") s in all"
+}
+
+LOG=""
+has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
+lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
+# Milliseconds a unit's main process ran, from the journal's monotonic time stamps (µs).
+unit_ms() {
+    sed -n "s/.*KSX-CHECK unit $1 active success start=\([0-9]*\) exit=\([0-9]*\).*/\1 \2/p" "$LOG" |
+        awk '{ printf "%.1f", ($2 - $1) / 1000 }'
+}
+
+check_loaded_boot() {
+    local name=$1 kernel=$2
+    LOG="$WORK/$name.log"
+    has "KSX-CHECK kernel $kernel"
+    has "KSX-CHECK multi-user active"
+    grep -q "KSX-SYSEXT /usr.* hello" "$LOG" || fail "$name: systemd-sysext status does not show hello merged"
+    has "KSX-MODULE hello_core"
+    has "KSX-MODULE hello"
+    has "\"merged\":{\"version\":\"1.0.0\",\"kernel\":\"$kernel\"}"
+    has "\"selected\":\"/var/lib/kmod-sysext/hello/hello_1.0.0_$kernel.raw\""
+    has "\"modules\":[{\"name\":\"hello_core\",\"boot\":true,\"loaded\":true},{\"name\":\"hello\",\"boot\":true,\"loaded\":true}]"
+    has "KSX-CHECK unit kmod-sysext-select active success"
+    has "KSX-CHECK unit kmod-sysext-load active success"
+    has "kmod-sysext-activate: loaded hello_core from /usr/lib/modules/$kernel/extra/hello/hello_core.ko with options greeting=\"hello from kmod-sysext\""
+    has "KSX-CHECK removed hello: gone"
+    has "KSX-MODPROBE kmod-sysext-activate: loaded hello from /usr/lib/modules/$kernel/extra/hello/hello.ko"
+    has "KSX-CHECK after modprobe: hello-loaded"
+    has "KSX-CHECK done"
+    echo "$name: merged hello for $kernel, hello and hello_core loaded, modprobe hook works;" \
+        "select $(unit_ms kmod-sysext-select) ms, load $(unit_ms kmod-sysext-load) ms (guest under ${accel#-accel })"
+}
+
+both="hello_1.0.0_$k61.raw hello_1.0.0_$k612.raw"
+# shellcheck disable=SC2086
+boot k61 "$k61" $both
+check_loaded_boot k61 "$k61"
+# shellcheck disable=SC2086
+boot k612 "$k612" $both
+check_loaded_boot k612 "$k612"
+
+boot missing "$k61" "hello_1.0.0_$k612.raw"
+LOG="$WORK/missing.log"
+has "KSX-CHECK kernel $k61"
+has "KSX-CHECK multi-user active"
+has "kmod-sysext-activate: no image of hello for kernel $k61; available: $k612"
+has "KSX-CHECK unit kmod-sysext-select active success"
+has "KSX-CHECK unit kmod-sysext-load active success"
+has "\"selected\":null,\"merged\":null"
+lacks "KSX-MODULE hello"
+grep -q "KSX-SYSEXT /usr.* hello" "$LOG" && fail "missing: an image was merged"
+has "KSX-CHECK done"
+echo "missing: boot reached multi-user, nothing merged, the log says why"
+echo "PASS"

@@ -1,0 +1,50 @@
+# Shared helpers for the integration tests (sourced). Each test gets KSX (the CLI binary),
+# SRC (the source tree) and a fresh WORK directory removed on success.
+set -eu
+
+KSX=${KSX:?path of kmod-sysext}
+SRC=${SRC:?source tree}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ksx-it-XXXXXX")
+trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "files kept in $WORK"; fi' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect_status WANT CMD... : runs CMD, output to $WORK/last.out, checks the exit status.
+expect_status() {
+    want=$1
+    shift
+    set +e
+    "$@" >"$WORK/last.out" 2>&1
+    got=$?
+    set -e
+    if [ "$got" != "$want" ]; then
+        cat "$WORK/last.out" >&2
+        fail "$* exited with $got, expected $want"
+    fi
+}
+
+expect_output() {
+    grep -qF -- "$1" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "output lacks: $1"; }
+}
+
+# The hello manifest with its paths made absolute and the kernels replaced by "$@"
+# (each a YAML flow item such as "{package: linux-headers-amd64}").
+hello_manifest_with_kernels() {
+    out=$1
+    shift
+    {
+        sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
+            -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
+            -e '/^kernels:/,/^container:/{/^kernels:/!{/^container:/!d}}' \
+            "$SRC/manifests/hello.yaml" | sed -e '/^kernels:/q'
+        for k in "$@"; do
+            echo "  - $k"
+        done
+        sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
+            -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
+            "$SRC/manifests/hello.yaml" | sed -n '/^container:/,$p'
+    } >"$out"
+}

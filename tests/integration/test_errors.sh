@@ -1,0 +1,32 @@
+#!/bin/sh
+# Bad input exits 2 with file:line:col and writes nothing; a failing build exits 1, names the
+# kernel and its log, and leaves no image behind.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$WORK/bad.yaml" <<'YAML'
+apiVersion: kmod-sysext/v1
+name: Hello
+YAML
+expect_status 2 "$KSX" build "$WORK/bad.yaml" --output "$WORK/out"
+expect_output "$WORK/bad.yaml:2:7: error: name:"
+[ ! -e "$WORK/out" ] || [ -z "$(ls -A "$WORK/out")" ] || fail "output written for a bad manifest"
+expect_status 2 "$KSX" validate "$WORK/bad.yaml"
+expect_status 2 "$KSX" build "$WORK/missing.yaml"
+expect_status 2 "$KSX" build --jobs 0 "$SRC/manifests/hello.yaml"
+
+# A build command that fails.
+hello_manifest_with_kernels "$WORK/fails.yaml" "{package: linux-headers-amd64}"
+sed -i 's|^    - make .*|    - echo compiling; exit 3|' "$WORK/fails.yaml"
+expect_status 1 "$KSX" build "$WORK/fails.yaml" --output "$WORK/out"
+expect_output "build command 1 failed with exit status 3"
+expect_output "build.log"
+log=$(grep -o '/[^ ]*/build.log' "$WORK/last.out" | head -n1)
+grep -q compiling "$log" || fail "build log $log lacks the command's output"
+[ -z "$(ls -A "$WORK/out")" ] || fail "an image was written although the build failed"
+
+# A module the build does not produce.
+hello_manifest_with_kernels "$WORK/nomod.yaml" "{package: linux-headers-amd64}"
+sed -i 's|^  - name: hello$|  - name: goodbye|' "$WORK/nomod.yaml"
+expect_status 1 "$KSX" build "$WORK/nomod.yaml" --output "$WORK/out"
+expect_output "module goodbye: the build did not produce goodbye.ko"
+[ -z "$(ls -A "$WORK/out")" ] || fail "an image was written although a module was missing"

@@ -1,0 +1,209 @@
+#include "activator/command_line.hpp"
+#include "activator/load.hpp"
+#include "image/sysext_layout.hpp"
+#include "util/error.hpp"
+
+#include <cerrno>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ksx;
+using namespace ksx::activator;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Records what would be loaded; answers with the errors a test sets.
+class RecordedModules final : public KernelModules {
+public:
+    std::vector<std::string> calls;
+    std::map<std::string, int> results; // by file name or module name
+
+    int insert_path(const fs::path& path, const std::string& options) override {
+        calls.push_back("path " + path.string() + (options.empty() ? "" : " [" + options + "]"));
+        auto it = results.find(path.filename().string());
+        return it == results.end() ? 0 : it->second;
+    }
+    int probe_name(const std::string& name, std::string& path) override {
+        calls.push_back("name " + name);
+        auto it = results.find(name);
+        if (it == results.end()) {
+            path = "/lib/modules/k/kernel/" + name + ".ko";
+            return 0;
+        }
+        return it->second;
+    }
+};
+
+struct Node {
+    fs::path root;
+    std::vector<std::string> lines;
+    Log log{[this](const std::string& line) { lines.push_back(line); }};
+    Context context;
+    RecordedModules modules;
+
+    explicit Node(const std::string& name) : root(fs::absolute(name)) {
+        fs::remove_all(root);
+        fs::create_directories(root);
+        context.root = root;
+        context.kernel = "6.1.0-28-amd64";
+    }
+    void load_order(const std::string& extension, const std::string& text) const {
+        auto dir = root / "usr/lib/kmod-sysext" / extension;
+        fs::create_directories(dir);
+        std::ofstream(dir / "modules.load") << text;
+    }
+    bool logged(const std::string& text) const {
+        for (const auto& line : lines) {
+            if (line == "kmod-sysext-activate: " + text + "\n") {
+                return true;
+            }
+        }
+        return false;
+    }
+    std::string path(const std::string& node_path) const {
+        return "path " + (root / node_path.substr(1)).string();
+    }
+};
+
+const std::string kHello =
+    "# kmod-sysext load order, format 1\n"
+    "# kernel 6.1.0-28-amd64\n"
+    "hello_core\t/usr/lib/modules/6.1.0-28-amd64/extra/hello/hello_core.ko\t-\tdemand\tg=1\n"
+    "hello\t/usr/lib/modules/6.1.0-28-amd64/extra/hello/hello.ko\thello_core,crc32c\tboot\t\n"
+    "extra\t/usr/lib/modules/6.1.0-28-amd64/extra/hello/extra.ko\t-\tdemand\t\n";
+
+const std::string kDir = "/usr/lib/modules/6.1.0-28-amd64/extra/hello/";
+
+} // namespace
+
+TEST_CASE("load inserts boot modules after their dependencies, by path and by name") {
+    Node node("order");
+    node.load_order("hello", kHello);
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    CHECK(node.modules.calls == std::vector<std::string>{node.path(kDir + "hello_core.ko [g=1]"),
+                                                         "name crc32c",
+                                                         node.path(kDir + "hello.ko")});
+    CHECK(node.logged("loaded hello_core from " + kDir + "hello_core.ko with options g=1"));
+    CHECK(node.logged("loaded crc32c (needed by hello) from /lib/modules/k/kernel/crc32c.ko"));
+    CHECK(node.logged("loaded hello from " + kDir + "hello.ko"));
+}
+
+TEST_CASE("already loaded modules are fine") {
+    Node node("loaded");
+    node.load_order("hello", kHello);
+    node.modules.results["hello_core.ko"] = -EEXIST;
+    node.modules.results["hello.ko"] = -EEXIST;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    CHECK(node.logged("hello is already loaded"));
+}
+
+TEST_CASE("a failed module is logged with its path and the kernel's reason, the rest goes on") {
+    Node node("failure");
+    node.load_order("hello", kHello);
+    node.load_order("zfs", "zfs\t/usr/lib/modules/6.1.0-28-amd64/extra/zfs/zfs.ko\t-\tboot\t\n");
+    node.modules.results["hello_core.ko"] = -ENOEXEC;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(
+        node.logged("failed to load hello_core from " + kDir + "hello_core.ko: Exec format error"));
+    CHECK(node.logged("not loading hello from " + kDir + "hello.ko: a dependency failed"));
+    CHECK(node.logged("loaded zfs from /usr/lib/modules/6.1.0-28-amd64/extra/zfs/zfs.ko"));
+}
+
+TEST_CASE("a missing host dependency names the kernel it was looked for in") {
+    Node node("hostdep");
+    node.load_order("hello", kHello);
+    node.modules.results["crc32c"] = -ENOENT;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.logged("failed to load crc32c (needed by hello) from the modules of kernel "
+                      "6.1.0-28-amd64: not found"));
+}
+
+TEST_CASE("an image built for another kernel or with bad metadata is refused by name") {
+    Node node("refused");
+    node.load_order("hello", "# kernel 6.12.5+deb12-amd64\n");
+    node.load_order("broken", "x\t/usr/x.ko\t-\tboot\n");
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.modules.calls.empty());
+    auto dir = (node.root / "usr/lib/kmod-sysext").string();
+    CHECK(node.logged(dir + "/hello/modules.load: built for kernel 6.12.5+deb12-amd64, but the "
+                            "running kernel is 6.1.0-28-amd64; not loading the modules of hello"));
+    CHECK(node.logged(dir + "/broken/modules.load:1: expected 5 TAB-separated fields (name, path, "
+                            "depends, boot|demand, options), found 4; not loading the modules of "
+                            "broken"));
+}
+
+TEST_CASE("load with nothing merged has nothing to do") {
+    Node node("nothing");
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    CHECK(node.logged("no extension is merged (" + (node.root / "usr/lib/kmod-sysext").string() +
+                      " does not exist): nothing to load"));
+}
+
+TEST_CASE("modprobe loads a demand module with its dependencies and the caller's options") {
+    Node node("modprobe");
+    node.load_order("hello", kHello);
+    CHECK(modprobe_module(node.context, node.modules, node.log, "hello", "extra", {"a=1", "b=2"}) ==
+          0);
+    CHECK(node.modules.calls == std::vector<std::string>{node.path(kDir + "extra.ko [a=1 b=2]")});
+    node.modules.calls.clear();
+    CHECK(modprobe_module(node.context, node.modules, node.log, "hello", "hello", {}) == 0);
+    CHECK(node.modules.calls == std::vector<std::string>{node.path(kDir + "hello_core.ko [g=1]"),
+                                                         "name crc32c",
+                                                         node.path(kDir + "hello.ko")});
+    CHECK_THROWS_WITH_AS(modprobe_module(node.context, node.modules, node.log, "hello", "nope", {}),
+                         ("nope is not a module of extension hello (" +
+                          (node.root / "usr/lib/kmod-sysext/hello/modules.load").string() + ")")
+                             .c_str(),
+                         InputError);
+}
+
+TEST_CASE("the image's modprobe hook calls a command line the activator accepts") {
+    manifest::Manifest m;
+    m.name = "hello";
+    m.version = "1.0.0";
+    m.target = {"debian", "12", "", "x86-64"};
+    build::KernelBuild b;
+    b.kernel_release = "6.1.0-28-amd64";
+    build::BuiltModule hello;
+    hello.name = "hello";
+    hello.file = KSX_SOURCE_DIR "/manifests/hello/hello.c";
+    b.modules = {hello};
+    auto tree = image::compose(m, b);
+    const auto& conf = tree.nodes().at("usr/lib/modprobe.d/kmod-sysext-hello.conf");
+    REQUIRE(conf.content);
+    CHECK(conf.content->find("install hello /usr/lib/kmod-sysext/hello/modprobe-hook hello "
+                             "$CMDLINE_OPTS\n") != std::string::npos);
+    const auto& hook = tree.nodes().at("usr/lib/kmod-sysext/hello/modprobe-hook");
+    REQUIRE(hook.content);
+    CHECK(hook.content->starts_with("#!/bin/sh\n"));
+    CHECK(hook.content->find("\nexec kmod-sysext-activate modprobe --extension hello \"$@\"\n") !=
+          std::string::npos);
+
+    // What modprobe runs for `modprobe hello x=1 -v`: the hook with "hello x=1 -v".
+    auto invocation =
+        parse_command_line({"modprobe", "--extension", "hello", "hello", "x=1", "-v"});
+    CHECK(invocation.verb == "modprobe");
+    CHECK(invocation.extension == "hello");
+    CHECK(invocation.module == "hello");
+    CHECK(invocation.args == std::vector<std::string>{"x=1", "-v"});
+}
+
+TEST_CASE("the command line rejects unknown verbs and options with a usage error") {
+    CHECK_THROWS_WITH_AS(parse_command_line({"frobnicate"}), "unknown verb frobnicate (see --help)",
+                         InputError);
+    CHECK_THROWS_WITH_AS(parse_command_line({"select", "--json"}),
+                         "unknown option --json for select (see --help)", InputError);
+    CHECK_THROWS_WITH_AS(parse_command_line({}), "no verb given (see --help)", InputError);
+    CHECK_THROWS_WITH_AS(parse_command_line({"select", "--store=relative"}),
+                         "--store needs an absolute path (as the node sees it)", InputError);
+    auto invocation =
+        parse_command_line({"--root", "/tmp/x", "status", "--json", "--kernel=6.1.0-1-amd64"});
+    CHECK(invocation.context.root == "/tmp/x");
+    CHECK(invocation.context.kernel == "6.1.0-1-amd64");
+    CHECK(invocation.json);
+}

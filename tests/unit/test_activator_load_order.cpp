@@ -1,0 +1,85 @@
+#include "activator/load_order.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+#include <string>
+
+using namespace ksx;
+using namespace ksx::activator;
+
+namespace {
+
+const std::string kGood = "# kmod-sysext load order, format 1\n"
+                          "# extension hello 1.0.0\n"
+                          "# kernel 6.1.0-28-amd64\n"
+                          "hello_core\t/usr/lib/modules/6.1.0-28-amd64/extra/hello/hello_core.ko\t-"
+                          "\tboot\tgreeting=\"hi there\"\n"
+                          "hello\t/usr/lib/modules/6.1.0-28-amd64/extra/hello/hello.ko\t"
+                          "hello_core,crc32c\tdemand\t\n";
+
+void check_error(const std::string& text, const std::string& message) {
+    CAPTURE(text);
+    CHECK_THROWS_WITH_AS(parse_load_order(text, "modules.load"), message.c_str(), InputError);
+}
+
+} // namespace
+
+TEST_CASE("the load order written by the image stage parses into modules in order") {
+    auto order = parse_load_order(kGood, "modules.load");
+    CHECK(order.kernel == "6.1.0-28-amd64");
+    REQUIRE(order.modules.size() == 2);
+    const auto& core = order.modules[0];
+    CHECK(core.name == "hello_core");
+    CHECK(core.path == "/usr/lib/modules/6.1.0-28-amd64/extra/hello/hello_core.ko");
+    CHECK(core.depends.empty());
+    CHECK(core.boot);
+    CHECK(core.options == "greeting=\"hi there\"");
+    CHECK(core.line == 4);
+    const auto& hello = order.modules[1];
+    CHECK(hello.depends == std::vector<std::string>{"hello_core", "crc32c"});
+    CHECK_FALSE(hello.boot);
+    CHECK(hello.options.empty());
+    CHECK(order.find("hello") == &hello);
+    CHECK(order.find("crc32c") == nullptr);
+}
+
+TEST_CASE("an empty load order and one without a kernel line are fine") {
+    CHECK(parse_load_order("", "modules.load").modules.empty());
+    auto order = parse_load_order("a\t/opt/m/a.ko\t-\tboot\t\n", "modules.load");
+    CHECK_FALSE(order.kernel);
+    CHECK(order.modules.size() == 1);
+}
+
+TEST_CASE("bad load order lines give the file, the line and what is wrong") {
+    check_error("# kmod-sysext load order, format 2\n",
+                "modules.load:1: unsupported format \"2\" (this activator reads format 1)");
+    check_error("\nhello\t/usr/lib/hello.ko\t-\tboot\n",
+                "modules.load:2: expected 5 TAB-separated fields (name, path, depends, "
+                "boot|demand, options), found 4");
+    check_error("hello /usr/lib/hello.ko - boot x\n",
+                "modules.load:1: expected 5 TAB-separated fields (name, path, depends, "
+                "boot|demand, options), found 1");
+    check_error("hel lo\t/usr/lib/hello.ko\t-\tboot\t\n",
+                "modules.load:1: invalid module name \"hel lo\"");
+    check_error("\t/usr/lib/hello.ko\t-\tboot\t\n", "modules.load:1: invalid module name \"\"");
+    check_error("hello\tusr/lib/hello.ko\t-\tboot\t\n",
+                "modules.load:1: module path \"usr/lib/hello.ko\" is not an absolute path "
+                "inside /usr or /opt");
+    check_error("hello\t/usr/../etc/shadow\t-\tboot\t\n",
+                "modules.load:1: module path \"/usr/../etc/shadow\" is not an absolute path "
+                "inside /usr or /opt");
+    check_error("hello\t/etc/hello.ko\t-\tboot\t\n",
+                "modules.load:1: module path \"/etc/hello.ko\" is not an absolute path inside "
+                "/usr or /opt");
+    check_error("hello\t/usr/lib/hello.ko\ta,,b\tboot\t\n",
+                "modules.load:1: invalid dependency list \"a,,b\"");
+    check_error("hello\t/usr/lib/hello.ko\thello\tboot\t\n",
+                "modules.load:1: hello depends on itself");
+    check_error("hello\t/usr/lib/hello.ko\t-\tsometimes\t\n",
+                "modules.load:1: \"sometimes\" is neither boot nor demand");
+    check_error("hello\t/usr/lib/a.ko\t-\tboot\t\n# again\nhello\t/usr/lib/b.ko\t-\tboot\t\n",
+                "modules.load:3: hello is listed twice (first on line 1)");
+    check_error("a\t/usr/lib/a.ko\tb\tboot\t\nb\t/usr/lib/b.ko\tc\tboot\t\n"
+                "c\t/usr/lib/c.ko\ta\tboot\t\n",
+                "modules.load:1: dependency cycle: a -> b -> c -> a");
+}

@@ -1,0 +1,300 @@
+#include "activator/image_name.hpp"
+#include "activator/select.hpp"
+#include "activator/selection_marker.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace ksx;
+using namespace ksx::activator;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A node tree under a fresh directory of the test's working directory.
+struct Node {
+    fs::path root;
+    std::vector<std::string> lines;
+    Log log{[this](const std::string& line) { lines.push_back(line); }};
+    Context context;
+
+    explicit Node(const std::string& name) : root(fs::absolute(name)) {
+        fs::remove_all(root);
+        fs::create_directories(root / "var/lib/kmod-sysext");
+        context.root = root;
+        context.kernel = "6.1.0-28-amd64";
+    }
+    fs::path store() const { return root / "var/lib/kmod-sysext"; }
+    void image(const std::string& extension, const std::string& file) const {
+        fs::create_directories(store() / extension);
+        std::ofstream(store() / extension / file) << "image";
+    }
+    void write(const std::string& path, const std::string& content) const {
+        fs::create_directories((root / path).parent_path());
+        std::ofstream(root / path) << content;
+    }
+    std::string link(const std::string& name) const {
+        std::error_code ec;
+        auto target = fs::read_symlink(root / "run/extensions" / name, ec);
+        return ec ? "" : target.string();
+    }
+    // Each run with a fresh log, as each boot runs a fresh process.
+    int select() {
+        lines.clear();
+        log = Log([this](const std::string& line) { lines.push_back(line); });
+        return select_images(context, log);
+    }
+    bool logged(const std::string& text) const {
+        for (const auto& line : lines) {
+            if (line == "kmod-sysext-activate: " + text + "\n") {
+                return true;
+            }
+        }
+        return false;
+    }
+    std::string all_lines() const {
+        std::string out;
+        for (const auto& line : lines) {
+            out += line;
+        }
+        return out;
+    }
+};
+
+constexpr const char* kStoreHello = "/var/lib/kmod-sysext/hello/";
+
+} // namespace
+
+TEST_CASE("image names split into extension, version and kernel") {
+    auto name = parse_image_name("hello_1.0.0_6.12.5+deb12-amd64.raw");
+    REQUIRE(name);
+    CHECK(name->extension == "hello");
+    CHECK(name->version == "1.0.0");
+    CHECK(name->kernel == "6.12.5+deb12-amd64");
+    CHECK(name->stem() == "hello_1.0.0_6.12.5+deb12-amd64");
+    auto underscore_kernel = parse_image_name("zfs_2.1_6.1.0_custom.raw");
+    REQUIRE(underscore_kernel);
+    CHECK(underscore_kernel->kernel == "6.1.0_custom");
+    for (const char* bad : {"hello.raw", "hello_1.0.raw", "hello__k.raw", "hello_1_.raw",
+                            "_1_k.raw", "hello_1_k.img", ".hello_1_k.raw", "hel/lo_1_k.raw"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_image_name(bad));
+    }
+}
+
+TEST_CASE("select links the newest version built for the running kernel") {
+    Node node("newest");
+    node.image("hello", "hello_1.2.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.10.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.9.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_2.0.0_6.12.5+deb12-amd64.raw");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.10.0_6.1.0-28-amd64.raw");
+    CHECK(node.logged("selected hello_1.10.0_6.1.0-28-amd64.raw for kernel 6.1.0-28-amd64"));
+    CHECK(read_file(node.root / "run/kmod-sysext/selected") ==
+          "# kmod-sysext-activate selection, format 1\n"
+          "# kernel 6.1.0-28-amd64\n"
+          "hello\thello.raw\t/var/lib/kmod-sysext/hello/hello_1.10.0_6.1.0-28-amd64.raw\n");
+}
+
+TEST_CASE("a version pinned in /etc/kmod-sysext wins over the newest") {
+    Node node("pinned");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.1.0_6.1.0-28-amd64.raw");
+    node.write("etc/kmod-sysext/hello.conf", "# held back\nVERSION=\"1.0.0\"\n");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
+
+    node.write("etc/kmod-sysext/hello.conf", "VERSION=0.9\n");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw").empty());
+    CHECK(node.logged("no image of hello version 0.9 (pinned in /etc/kmod-sysext/hello.conf) for "
+                      "kernel 6.1.0-28-amd64; available for this kernel: 1.0.0 1.1.0"));
+}
+
+TEST_CASE("a broken pin file is an error and nothing is linked for that extension") {
+    Node node("badpin");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.write("etc/kmod-sysext/hello.conf", "VERSION\n");
+    CHECK(node.select() == 1);
+    CHECK(node.link("hello.raw").empty());
+    CHECK(node.logged((node.root / "etc/kmod-sysext/hello.conf").string() +
+                      ":1: expected KEY=value, found \"VERSION\"; not selecting hello"));
+}
+
+TEST_CASE("no image for the running kernel logs the kernels there are and links nothing") {
+    Node node("missing");
+    node.image("hello", "hello_1.0.0_6.12.5+deb12-amd64.raw");
+    node.image("hello", "hello_1.0.0_6.1.0-27-amd64.raw");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw").empty());
+    CHECK(node.logged("no image of hello for kernel 6.1.0-28-amd64; available: 6.1.0-27-amd64 "
+                      "6.12.5+deb12-amd64"));
+}
+
+TEST_CASE("wrongly named entries are logged and skipped while the others are linked") {
+    Node node("names");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello-1.1.0-6.1.0-28-amd64.raw");
+    node.image("hello", "world_9.0_6.1.0-28-amd64.raw");
+    node.image("hello", ".hello_2.0_6.1.0-28-amd64.raw.part");
+    node.image("bad_name", "bad_1_6.1.0-28-amd64.raw");
+    std::ofstream(node.store() / "README") << "not an extension";
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
+    auto store = node.store().string();
+    CHECK(node.logged("ignoring " + store +
+                      "/hello/hello-1.1.0-6.1.0-28-amd64.raw: not named "
+                      "hello_<version>_<kernel>.raw"));
+    CHECK(node.logged("ignoring " + store +
+                      "/hello/world_9.0_6.1.0-28-amd64.raw: an image of world in the directory "
+                      "of hello"));
+    CHECK(node.logged("ignoring " + store +
+                      "/bad_name: not an extension name (letters, digits, '-', '+', '.'; no '_')"));
+    CHECK(node.logged("ignoring " + store + "/README: not a directory"));
+    CHECK(node.all_lines().find(".part") == std::string::npos);
+}
+
+TEST_CASE("a symlink loop is an error that does not stop the other extensions") {
+    Node node("loop");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    fs::create_directories(node.store() / "zfs");
+    fs::create_symlink("zfs_2.0_6.1.0-28-amd64.raw",
+                       node.store() / "zfs/zfs_2.0_6.1.0-28-amd64.raw");
+    fs::create_symlink("loop", node.store() / "loop");
+    CHECK(node.select() == 1);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
+    CHECK(node.link("zfs.raw").empty());
+    auto store = node.store().string();
+    CHECK(node.logged("cannot use " + store +
+                      "/zfs/zfs_2.0_6.1.0-28-amd64.raw: Too many levels of symbolic links"));
+    CHECK(node.logged("cannot read " + store + "/loop: Too many levels of symbolic links"));
+}
+
+TEST_CASE("an unreadable store is logged as an error, never a crash") {
+    Node node("unreadable");
+    fs::remove_all(node.store());
+    SUBCASE("the store is a symlink loop") {
+        fs::create_symlink("kmod-sysext", node.store());
+        CHECK(node.select() == 1);
+        CHECK(node.logged("cannot read " + node.store().string() +
+                          ": Too many levels of symbolic links"));
+    }
+    SUBCASE("the store is not a directory") {
+        std::ofstream(node.store()) << "oops";
+        CHECK(node.select() == 1);
+        CHECK(node.logged("cannot read " + node.store().string() + ": Not a directory"));
+    }
+    SUBCASE("the store has no read permission") {
+        if (::geteuid() == 0) {
+            MESSAGE("skipped: root reads a mode 000 directory anyway");
+            return;
+        }
+        fs::create_directories(node.store());
+        ::chmod(node.store().c_str(), 0);
+        CHECK(node.select() == 1);
+        CHECK(node.logged("cannot read " + node.store().string() + ": Permission denied"));
+        ::chmod(node.store().c_str(), 0755);
+    }
+}
+
+TEST_CASE("a missing store is an empty one") {
+    Node node("nostore");
+    fs::remove_all(node.store());
+    CHECK(node.select() == 0);
+    CHECK(node.logged("store " + node.store().string() + " does not exist: no images"));
+}
+
+TEST_CASE("sidecars next to the image are linked under the extension's name") {
+    Node node("sidecars");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.verity");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.roothash");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.roothash.p7s");
+    node.image("hello", "hello_0.9_6.1.0-28-amd64.roothash");
+    CHECK(node.select() == 0);
+    std::string stem = std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64";
+    CHECK(node.link("hello.raw") == stem + ".raw");
+    CHECK(node.link("hello.verity") == stem + ".verity");
+    CHECK(node.link("hello.roothash") == stem + ".roothash");
+    CHECK(node.link("hello.roothash.p7s") == stem + ".roothash.p7s");
+}
+
+TEST_CASE("an image whose verity sidecar is broken is not selected without it") {
+    Node node("brokensidecar");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    fs::create_symlink("gone", node.store() / "hello/hello_1.0.0_6.1.0-28-amd64.verity");
+    CHECK(node.select() == 1);
+    CHECK(node.link("hello.raw").empty());
+    CHECK(node.logged("cannot use " + node.store().string() +
+                      "/hello/hello_1.0.0_6.1.0-28-amd64.verity: No such file or directory; not "
+                      "selecting hello_1.0.0_6.1.0-28-amd64.raw without it"));
+}
+
+TEST_CASE("stale links of an earlier run are replaced or removed, sidecars included") {
+    Node node("stale");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.verity");
+    CHECK(node.select() == 0);
+    CHECK_FALSE(node.link("hello.verity").empty());
+
+    node.image("hello", "hello_1.1.0_6.1.0-28-amd64.raw");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.1.0_6.1.0-28-amd64.raw");
+    CHECK(node.link("hello.verity").empty());
+    CHECK_FALSE(fs::exists(fs::symlink_status(node.root / "run/extensions/hello.verity")));
+    CHECK(node.logged("removed stale " + (node.root / "run/extensions/hello.verity").string() +
+                      " -> /var/lib/kmod-sysext/hello/hello_1.0.0_6.1.0-28-amd64.verity"));
+
+    node.context.kernel = "6.12.5+deb12-amd64";
+    CHECK(node.select() == 0);
+    CHECK_FALSE(fs::exists(fs::symlink_status(node.root / "run/extensions/hello.raw")));
+    CHECK(read_file(node.root / "run/kmod-sysext/selected") ==
+          "# kmod-sysext-activate selection, format 1\n# kernel 6.12.5+deb12-amd64\n");
+}
+
+TEST_CASE("files in /run/extensions that select did not make are never touched") {
+    Node node("foreign");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("zfs", "zfs_2.0_6.1.0-28-amd64.raw");
+    node.write("run/extensions/hello.raw", "an administrator's own image");
+    node.write("run/extensions/other.raw", "another image");
+    fs::create_symlink("/somewhere/else.raw", node.root / "run/extensions/zfs.verity");
+    CHECK(node.select() == 1);
+    CHECK(read_file(node.root / "run/extensions/hello.raw") == "an administrator's own image");
+    CHECK(read_file(node.root / "run/extensions/other.raw") == "another image");
+    CHECK(node.link("zfs.verity") == "/somewhere/else.raw");
+    CHECK(node.link("zfs.raw") == "/var/lib/kmod-sysext/zfs/zfs_2.0_6.1.0-28-amd64.raw");
+    CHECK(node.logged("not replacing " + (node.root / "run/extensions/hello.raw").string() +
+                      ": it was not made by kmod-sysext-activate"));
+
+    // A link of ours that someone replaced is left alone when it becomes stale.
+    node.context.kernel = "6.12.5+deb12-amd64";
+    fs::remove(node.root / "run/extensions/zfs.raw");
+    fs::create_symlink("/mine.raw", node.root / "run/extensions/zfs.raw");
+    CHECK(node.select() == 0);
+    CHECK(node.logged("leaving " + (node.root / "run/extensions/zfs.raw").string() +
+                      " alone: changed since it was linked"));
+    CHECK(node.link("zfs.raw") == "/mine.raw");
+}
+
+TEST_CASE("the selection marker rejects link names that are not plain file names") {
+    CHECK_THROWS_WITH_AS(parse_selection("hello\t../../etc/passwd\t/x\n", "selected"),
+                         "selected:1: link name \"../../etc/passwd\" is not a file name",
+                         InputError);
+    CHECK_THROWS_WITH_AS(parse_selection("hello\thello.raw\n", "selected"),
+                         "selected:1: expected 3 TAB-separated fields, found 2", InputError);
+    CHECK_THROWS_WITH_AS(parse_selection("# kmod-sysext-activate selection, format 7\n", "s"),
+                         "s:1: unsupported format 7", InputError);
+    Selection selection{"k", {{"hello", "hello.raw", "/t"}}};
+    auto round_trip = parse_selection(format_selection(selection), "selected");
+    CHECK(round_trip.kernel == "k");
+    CHECK(round_trip.links == selection.links);
+}

@@ -1,0 +1,76 @@
+#include "container/debian_container.hpp"
+
+#include <doctest/doctest.h>
+#include <string>
+#include <vector>
+
+using namespace ksx::container;
+using ksx::manifest::DebianContainer;
+using ksx::manifest::KernelSpec;
+
+TEST_CASE("kernels name their headers packages, sorted and once each") {
+    std::vector<KernelSpec> kernels{{KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}},
+                                    {KernelSpec::Kind::Release, "6.1.0-28-amd64", {}},
+                                    {KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}}};
+    CHECK(header_packages(kernels) ==
+          std::vector<std::string>{"linux-headers-6.1.0-28-amd64", "linux-headers-amd64"});
+}
+
+TEST_CASE("the recipe text is canonical and its key does not depend on list order") {
+    DebianContainer debian;
+    debian.components = {"main", "contrib"};
+    debian.packages = {"zstd", "dkms", "zstd"};
+    const std::vector<std::string> headers{"linux-headers-amd64", "linux-headers-6.12-amd64"};
+    CHECK(recipe_text(debian, headers) ==
+          "kmod-sysext debian container 1\n"
+          "suite: bookworm\n"
+          "mirror: http://deb.debian.org/debian\n"
+          "components: contrib main\n"
+          "base: gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates\n"
+          "packages: dkms zstd\n"
+          "headers: linux-headers-6.12-amd64 linux-headers-amd64\n");
+
+    DebianContainer reordered = debian;
+    reordered.components = {"contrib", "main"};
+    reordered.packages = {"dkms", "zstd"};
+    reordered.mirror = "http://deb.debian.org/debian/";
+    CHECK(cache_key(reordered, {"linux-headers-6.12-amd64", "linux-headers-amd64"}) ==
+          cache_key(debian, headers));
+    CHECK(cache_key(debian, headers).size() == 16);
+}
+
+TEST_CASE("the cache key of the default container is stable across versions") {
+    // A changed key rebuilds every user's cached container: change it only on purpose.
+    CHECK(cache_key(DebianContainer{}, {"linux-headers-6.12-amd64", "linux-headers-amd64"}) ==
+          "17b90845f5194965");
+}
+
+TEST_CASE("every part of the recipe changes the cache key") {
+    const std::vector<std::string> headers{"linux-headers-amd64"};
+    const auto base = cache_key(DebianContainer{}, headers);
+    DebianContainer other;
+    other.suite = "trixie";
+    CHECK(cache_key(other, headers) != base);
+    other = {};
+    other.mirror = "http://ftp.de.debian.org/debian";
+    CHECK(cache_key(other, headers) != base);
+    other = {};
+    other.components = {"main", "non-free"};
+    CHECK(cache_key(other, headers) != base);
+    other = {};
+    other.packages = {"dkms"};
+    CHECK(cache_key(other, headers) != base);
+    CHECK(cache_key(DebianContainer{}, {"linux-headers-6.12-amd64"}) != base);
+}
+
+TEST_CASE("sources.list adds the updates and security suites for a stable release") {
+    DebianContainer debian;
+    debian.components = {"main", "contrib", "non-free"};
+    CHECK(sources_list(debian) ==
+          "deb http://deb.debian.org/debian bookworm contrib main non-free\n"
+          "deb http://deb.debian.org/debian bookworm-updates contrib main non-free\n"
+          "deb http://deb.debian.org/debian-security bookworm-security contrib main non-free\n");
+    debian.suite = "sid";
+    debian.components = {"main"};
+    CHECK(sources_list(debian) == "deb http://deb.debian.org/debian sid main\n");
+}

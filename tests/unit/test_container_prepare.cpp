@@ -1,0 +1,187 @@
+#include "container/container.hpp"
+#include "container/tar_extract.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/progress.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+namespace fs = std::filesystem;
+using namespace ksx;
+using manifest::KernelSpec;
+
+namespace {
+
+bool slow_tests() {
+    const char* value = std::getenv("KSX_SLOW_TESTS");
+    return value && std::string(value) == "1";
+}
+
+void write(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+}
+
+// A rootfs with just enough for resolve_kernel(): a dpkg database and build trees.
+fs::path fake_rootfs(const std::string& name) {
+    fs::path root = fs::absolute(name);
+    write(root / "var/lib/dpkg/status",
+          "Package: linux-headers-amd64\n"
+          "Status: install ok installed\n"
+          "Version: 6.1.128-1\n"
+          "Depends: linux-headers-6.1.0-31-amd64 (= 6.1.128-1)\n"
+          "\n"
+          "Package: linux-headers-6.1.0-31-amd64\n"
+          "Status: install ok installed\n"
+          "Depends: linux-headers-6.1.0-31-common (= 6.1.128-1), linux-kbuild-6.1 (= 6.1.128-1)\n"
+          "\n"
+          "Package: linux-headers-6.1.0-31-common\n"
+          "Status: install ok installed\n"
+          "\n"
+          "Package: linux-headers-cloud-amd64\n"
+          "Status: deinstall ok config-files\n"
+          "Depends: linux-headers-6.1.0-31-cloud-amd64\n");
+    write(root / "usr/src/linux-headers-6.1.0-31-amd64/Makefile", "include x\n");
+    return root;
+}
+
+container::Rootfs rootfs_at(const fs::path& root) {
+    return {root, "test", "/usr/src/linux-headers-${KERNEL_RELEASE}"};
+}
+
+KernelSpec package(const std::string& name) {
+    return {KernelSpec::Kind::DebianPackage, name, {"/m/kmod.yaml", 7, 14}};
+}
+
+} // namespace
+
+TEST_CASE("a headers metapackage resolves to the release it depends on") {
+    auto rootfs = rootfs_at(fake_rootfs("r1"));
+    CHECK(container::resolve_kernel(rootfs, package("linux-headers-amd64")) == "6.1.0-31-amd64");
+    CHECK(container::resolve_kernel(rootfs, package("linux-headers-6.1.0-31-amd64")) ==
+          "6.1.0-31-amd64");
+}
+
+TEST_CASE("a kernel package that is not installed is reported at its manifest position") {
+    auto rootfs = rootfs_at(fake_rootfs("r2"));
+    CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, package("linux-headers-rt-amd64")),
+                         "/m/kmod.yaml:7:14: error: kernel package linux-headers-rt-amd64: "
+                         "package linux-headers-rt-amd64 is not installed in the developer "
+                         "container",
+                         InputError);
+    CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, package("linux-headers-cloud-amd64")),
+                         "/m/kmod.yaml:7:14: error: kernel package linux-headers-cloud-amd64: "
+                         "package linux-headers-cloud-amd64 is not installed in the developer "
+                         "container (dpkg status: deinstall ok config-files)",
+                         InputError);
+}
+
+TEST_CASE("a release without a build tree in the container is an input error") {
+    auto rootfs = rootfs_at(fake_rootfs("r3"));
+    KernelSpec kernel{KernelSpec::Kind::Release, "6.1.0-99-amd64", {"/m/kmod.yaml", 4, 14}};
+    CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, kernel),
+                         "/m/kmod.yaml:4:14: error: kernel 6.1.0-99-amd64: no build tree in the "
+                         "developer container (looked for /usr/src/linux-headers-6.1.0-99-amd64)",
+                         InputError);
+    kernel.value = "6.1.0-31-amd64";
+    CHECK(container::resolve_kernel(rootfs, kernel) == "6.1.0-31-amd64");
+}
+
+TEST_CASE("a build tree reached through absolute symlinks is looked up inside the container") {
+    auto root = fake_rootfs("r4");
+    fs::create_directories(root / "usr/lib/modules/6.1.0-31-amd64");
+    fs::create_symlink("usr/lib", root / "lib");
+    fs::create_symlink("/usr/src/linux-headers-6.1.0-31-amd64",
+                       root / "usr/lib/modules/6.1.0-31-amd64/build");
+    container::Rootfs rootfs{root, "test", "/lib/modules/${KERNEL_RELEASE}/build"};
+    CHECK(container::kernel_source_in_container(rootfs, "6.1.0-31-amd64") ==
+          "/lib/modules/6.1.0-31-amd64/build");
+    CHECK(container::resolve_kernel(rootfs, package("linux-headers-amd64")) == "6.1.0-31-amd64");
+}
+
+TEST_CASE("a directory container must hold a shell") {
+    manifest::ContainerSpec spec;
+    spec.kind = manifest::ContainerSpec::Kind::Directory;
+    spec.path = fs::absolute("empty-root");
+    spec.where = {"/m/kmod.yaml", 12, 3};
+    fs::create_directories(spec.path / "usr/bin");
+    CHECK_THROWS_WITH_AS(container::prepare(spec, {}, {}),
+                         ("/m/kmod.yaml:12:3: error: container: " + spec.path.string() +
+                          " is not a root filesystem: it has no /bin/sh")
+                             .c_str(),
+                         InputError);
+    fs::create_symlink("usr/bin", spec.path / "bin");
+    fs::create_symlink("dash", spec.path / "usr/bin/sh");
+    write(spec.path / "usr/bin/dash", "");
+    auto rootfs = container::prepare(spec, {}, {});
+    CHECK(rootfs.root == spec.path);
+    CHECK(rootfs.kernel_source == "/usr/src/linux-headers-${KERNEL_RELEASE}");
+}
+
+TEST_CASE("a tarball container is extracted once into the cache and reused") {
+    fs::create_directories("tree/usr/bin");
+    write("tree/usr/bin/sh", "#!\n");
+    fs::create_symlink("usr/bin", "tree/bin");
+    REQUIRE(std::system("tar -C tree -cf rootfs.tar .") == 0);
+    manifest::ContainerSpec spec;
+    spec.kind = manifest::ContainerSpec::Kind::Tarball;
+    spec.path = fs::absolute("rootfs.tar");
+    container::PrepareOptions options{fs::absolute("cache"), false, nullptr};
+    auto first = container::prepare(spec, {}, options);
+    CHECK(first.root.parent_path().parent_path() == fs::absolute("cache/tarballs"));
+    CHECK(first.root.filename() == "rootfs");
+    CHECK(read_file(first.root / "usr/bin/sh") == "#!\n");
+    write(first.root / "marker", "kept");
+    auto second = container::prepare(spec, {}, options);
+    CHECK(second.root == first.root);
+    CHECK(read_file(second.root / "marker") == "kept");
+    CHECK(second.description.starts_with("tarball " + spec.path.string() + " (cache "));
+}
+
+TEST_CASE("the default Debian container resolves both kernels and runs commands isolated" *
+          doctest::skip(!slow_tests())) {
+    using clock = std::chrono::steady_clock;
+    Progress progress(Progress::Mode::Plain);
+    manifest::ContainerSpec spec;
+    std::vector<KernelSpec> kernels{package("linux-headers-amd64"),
+                                    package("linux-headers-6.12-amd64")};
+    container::PrepareOptions options{cache_dir(), false, &progress};
+    auto start = clock::now();
+    auto rootfs = container::prepare(spec, kernels, options);
+    std::cerr << "prepare: " << std::chrono::duration<double>(clock::now() - start).count()
+              << " s, " << rootfs.description << "\n";
+    auto release61 = container::resolve_kernel(rootfs, kernels[0]);
+    auto release612 = container::resolve_kernel(rootfs, kernels[1]);
+    std::cerr << "kernels: " << release61 << " " << release612 << "\n";
+    CHECK(std::regex_match(release61, std::regex(R"(6\.1\.0-[0-9]+-amd64)")));
+    CHECK(std::regex_match(release612, std::regex(R"(6\.12\.[0-9]+\+deb12-amd64)")));
+
+    container::RunSpec run;
+    run.log_file = fs::absolute("run.log");
+    run.argv = {"sh", "-c", "gcc --version && ls /usr/src && test ! -e /etc/hostname-of-host"};
+    CHECK(container::run(rootfs, run) == 0);
+    auto log = read_file(run.log_file);
+    CHECK(log.find("gcc (Debian 12") != std::string::npos);
+    CHECK(log.find("linux-headers-" + release61 + "\n") != std::string::npos);
+    CHECK(log.find("linux-headers-" + release612 + "\n") != std::string::npos);
+
+    run.argv = {"getent", "hosts", "deb.debian.org"};
+    CHECK(container::run(rootfs, run) != 0);
+    run.argv = {"touch", "/usr/x"};
+    CHECK(container::run(rootfs, run) != 0);
+    CHECK_FALSE(fs::exists(rootfs.root / "usr/x"));
+
+    write("in/data", "from the host\n");
+    fs::create_directories("out");
+    run.binds = {{fs::absolute("in"), "/mnt/in", false}, {fs::absolute("out"), "/mnt/out", true}};
+    run.argv = {"sh", "-c", "cat /mnt/in/data > /mnt/out/copy && ! touch /mnt/in/x"};
+    CHECK(container::run(rootfs, run) == 0);
+    CHECK(read_file("out/copy") == "from the host\n");
+    CHECK_FALSE(fs::exists("in/x"));
+}

@@ -1,0 +1,220 @@
+#include "container/tar_extract.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/unique_handle.hpp"
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using ksx::container::extract_tarball;
+
+namespace {
+
+struct Entry {
+    std::string path;
+    unsigned type = AE_IFREG;
+    unsigned mode = 0644;
+    std::string data; // file contents
+    std::string link; // symlink target, or hard link target when hard
+    bool hard = false;
+};
+
+Entry file_entry(std::string path, std::string data, unsigned mode = 0644) {
+    return {std::move(path), AE_IFREG, mode, std::move(data), {}, false};
+}
+Entry dir_entry(std::string path, unsigned mode = 0755) {
+    return {std::move(path), AE_IFDIR, mode, {}, {}, false};
+}
+Entry symlink_entry(std::string path, std::string target) {
+    return {std::move(path), AE_IFLNK, 0777, {}, std::move(target), false};
+}
+Entry hardlink_entry(std::string path, std::string target) {
+    return {std::move(path), AE_IFREG, 0644, {}, std::move(target), true};
+}
+
+using Writer = ksx::UniqueHandle<archive, archive_write_free>;
+using EntryHandle = ksx::UniqueHandle<archive_entry, archive_entry_free>;
+
+// Writes a pax tarball with exactly these entries (libarchive's writer does not sanitize).
+void write_tarball(const fs::path& path, const std::vector<Entry>& entries, bool zstd = false) {
+    Writer writer(archive_write_new());
+    REQUIRE(archive_write_set_format_pax_restricted(writer.get()) == ARCHIVE_OK);
+    REQUIRE((zstd ? archive_write_add_filter_zstd(writer.get())
+                  : archive_write_add_filter_none(writer.get())) == ARCHIVE_OK);
+    REQUIRE(archive_write_open_filename(writer.get(), path.c_str()) == ARCHIVE_OK);
+    for (const auto& e : entries) {
+        EntryHandle entry(archive_entry_new());
+        archive_entry_set_pathname(entry.get(), e.path.c_str());
+        archive_entry_set_mtime(entry.get(), 1700000000, 0);
+        if (e.hard) {
+            archive_entry_set_filetype(entry.get(), AE_IFREG);
+            archive_entry_set_perm(entry.get(), e.mode);
+            archive_entry_set_hardlink(entry.get(), e.link.c_str());
+            archive_entry_set_size(entry.get(), 0);
+        } else {
+            archive_entry_set_filetype(entry.get(), e.type);
+            archive_entry_set_perm(entry.get(), e.mode);
+            if (e.type == AE_IFLNK) {
+                archive_entry_set_symlink(entry.get(), e.link.c_str());
+            }
+            if (e.type == AE_IFCHR) {
+                archive_entry_set_rdevmajor(entry.get(), 1);
+                archive_entry_set_rdevminor(entry.get(), 3);
+            }
+            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(e.data.size()));
+        }
+        REQUIRE(archive_write_header(writer.get(), entry.get()) == ARCHIVE_OK);
+        if (!e.data.empty()) {
+            REQUIRE(archive_write_data(writer.get(), e.data.data(), e.data.size()) ==
+                    static_cast<la_ssize_t>(e.data.size()));
+        }
+    }
+    REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
+}
+
+unsigned mode_of(const fs::path& path) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        out.push_back(e.path().lexically_relative(dir).string()); // symlinks stay names
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Extracts a hostile tarball into <case>/sub/dest and returns the error message; nothing may be
+// left in <case>, whatever the entry tried.
+std::string refusal(const std::string& name, const std::vector<Entry>& entries) {
+    const fs::path tarball = fs::absolute(name + ".tar");
+    write_tarball(tarball, entries);
+    const fs::path area = fs::absolute(name);
+    fs::create_directories(area / "sub");
+    std::string message;
+    try {
+        extract_tarball(tarball, area / "sub" / "dest");
+    } catch (const ksx::InputError& e) {
+        message = e.what();
+    }
+    CHECK(listing(area) == std::vector<std::string>{"sub"});
+    return message;
+}
+
+} // namespace
+
+TEST_CASE("tarball entries with .. components are refused") {
+    auto tarball = fs::absolute("dotdot.tar").string();
+    CHECK(refusal("dotdot", {file_entry("ok", "x"), file_entry("../escape", "evil")}) ==
+          tarball + ": entry \"../escape\": path contains \"..\"");
+    tarball = fs::absolute("inner-dotdot.tar").string();
+    CHECK(refusal("inner-dotdot", {dir_entry("a"), file_entry("a/../../escape", "evil")}) ==
+          tarball + ": entry \"a/../../escape\": path contains \"..\"");
+}
+
+TEST_CASE("tarball entries with absolute paths are refused") {
+    auto tarball = fs::absolute("absolute.tar").string();
+    CHECK(refusal("absolute", {file_entry("ok", "x"), file_entry("/ksx-abs/path", "evil")}) ==
+          tarball + ": entry \"/ksx-abs/path\": path is absolute");
+    CHECK_FALSE(fs::exists("/ksx-abs"));
+}
+
+TEST_CASE("tarball entries through a symlink are refused") {
+    const auto passwd = ksx::read_file("/etc/passwd");
+    auto tarball = fs::absolute("to-etc.tar").string();
+    CHECK(refusal("to-etc", {symlink_entry("link", "/etc"), file_entry("link/passwd", "evil")}) ==
+          tarball + ": entry \"link/passwd\": path goes through symbolic link \"link\"");
+    CHECK(ksx::read_file("/etc/passwd") == passwd);
+
+    tarball = fs::absolute("to-parent.tar").string();
+    CHECK(refusal("to-parent", {symlink_entry("link", "../.."), file_entry("link/x", "evil")}) ==
+          tarball + ": entry \"link/x\": path goes through symbolic link \"link\"");
+    CHECK(refusal("to-parent-dir",
+                  {dir_entry("d"), symlink_entry("d/up", "../../.."), dir_entry("d/up/made")})
+              .ends_with(": entry \"d/up/made/\": path goes through symbolic link \"d/up\""));
+}
+
+TEST_CASE("hard links to targets outside the tarball are refused") {
+    const auto passwd = ksx::read_file("/etc/passwd");
+    auto tarball = fs::absolute("hard-dotdot.tar").string();
+    CHECK(
+        refusal("hard-dotdot", {file_entry("ok", "x"), hardlink_entry("h", "../../etc/passwd")}) ==
+        tarball + ": entry \"h\": hard link target \"../../etc/passwd\" contains \"..\"");
+    tarball = fs::absolute("hard-absolute.tar").string();
+    CHECK(refusal("hard-absolute", {file_entry("ok", "x"), hardlink_entry("h", "/etc/passwd")}) ==
+          tarball + ": entry \"h\": hard link target \"/etc/passwd\" is absolute");
+    tarball = fs::absolute("hard-symlink.tar").string();
+    CHECK(refusal("hard-symlink",
+                  {symlink_entry("link", "/etc"), hardlink_entry("h", "link/passwd")}) ==
+          tarball + ": entry \"h\": hard link target \"link/passwd\" goes through symbolic link "
+                    "\"link\"");
+    CHECK(ksx::read_file("/etc/passwd") == passwd);
+}
+
+TEST_CASE("a benign tarball extracts exactly") {
+    write_tarball("rootfs.tar", {dir_entry("./"),
+                                 dir_entry("./usr"),
+                                 dir_entry("./usr/bin"),
+                                 file_entry("./usr/bin/tool", "#!/bin/sh\necho hi\n", 0755),
+                                 hardlink_entry("./usr/bin/tool-again", "./usr/bin/tool"),
+                                 symlink_entry("bin", "usr/bin"),
+                                 symlink_entry("usr/bin/sh", "/usr/bin/tool"),
+                                 dir_entry("etc", 0750),
+                                 file_entry("etc/secret", "s", 0600),
+                                 dir_entry("proc", 0555),
+                                 {"dev/null", AE_IFCHR, 0666, {}, {}, false},
+                                 dir_entry("dev")});
+    extract_tarball("rootfs.tar", "out/rootfs");
+    CHECK(listing("out") == std::vector<std::string>{"rootfs", "rootfs/bin", "rootfs/dev",
+                                                     "rootfs/etc", "rootfs/etc/secret",
+                                                     "rootfs/proc", "rootfs/usr", "rootfs/usr/bin",
+                                                     "rootfs/usr/bin/sh", "rootfs/usr/bin/tool",
+                                                     "rootfs/usr/bin/tool-again"});
+    const fs::path root = "out/rootfs";
+    CHECK(ksx::read_file(root / "usr/bin/tool") == "#!/bin/sh\necho hi\n");
+    CHECK(mode_of(root / "usr/bin/tool") == 0755);
+    CHECK(fs::equivalent(root / "usr/bin/tool", root / "usr/bin/tool-again"));
+    CHECK(fs::hard_link_count(root / "usr/bin/tool") == 2);
+    CHECK(fs::read_symlink(root / "bin") == "usr/bin");
+    CHECK(fs::read_symlink(root / "usr/bin/sh") == "/usr/bin/tool");
+    CHECK(mode_of(root / "etc") == 0750);
+    CHECK(mode_of(root / "etc/secret") == 0600);
+    CHECK(mode_of(root / "proc") == 0555);
+    CHECK(mode_of(root) == 0755);
+    CHECK(fs::last_write_time(root / "etc/secret").time_since_epoch() ==
+          fs::last_write_time(root / "usr/bin/tool").time_since_epoch());
+    struct stat st {};
+    REQUIRE(::stat((root / "usr/bin/tool").c_str(), &st) == 0);
+    CHECK(st.st_mtime == 1700000000);
+}
+
+TEST_CASE("a zstd-compressed tarball extracts") {
+    write_tarball("rootfs.tar.zst", {dir_entry("etc"), file_entry("etc/os-release", "ID=debian\n")},
+                  true);
+    extract_tarball("rootfs.tar.zst", "zst/rootfs");
+    CHECK(ksx::read_file("zst/rootfs/etc/os-release") == "ID=debian\n");
+}
+
+TEST_CASE("extracting over an existing destination is refused") {
+    write_tarball("small.tar", {file_entry("f", "x")});
+    fs::create_directories("exists/rootfs");
+    CHECK_THROWS_AS(extract_tarball("small.tar", "exists/rootfs"), ksx::Error);
+    CHECK(listing("exists") == std::vector<std::string>{"rootfs"});
+}
+
+TEST_CASE("a file that is not an archive is an input error naming it") {
+    std::ofstream("junk.tar") << "not a tarball at all, just text\n";
+    CHECK_THROWS_AS(extract_tarball("junk.tar", "junk/rootfs"), ksx::InputError);
+    CHECK_FALSE(fs::exists("junk/rootfs"));
+}
