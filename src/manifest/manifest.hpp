@@ -35,7 +35,7 @@ struct KernelSpec {
     Location where;
 };
 
-// The default developer container: a Debian rootfs made with debootstrap, cached.
+// The default developer container: a Debian rootfs made with mmdebstrap, cached.
 struct DebianContainer {
     std::string suite = "bookworm";
     std::string mirror = "http://deb.debian.org/debian";

@@ -1,0 +1,37 @@
+// Getting module sources and packages onto the host, verified before use.
+#pragma once
+
+#include "util/progress.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::fetch {
+
+struct DownloadOptions {
+    std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>
+    Progress* progress = nullptr;
+    unsigned retries = 4;          // on network errors, HTTP 5xx and 429, with backoff
+    long connect_timeout_s = 30;
+    long low_speed_timeout_s = 60; // abort when slower than 1 KiB/s for this long
+};
+
+// Downloads `url` (libcurl: redirects, retries with backoff, resume of a partial download)
+// unless the cache already holds a file with this sha256, verifies the sha256, and returns the
+// cached path. A mismatch, truncation or HTTP error throws Error naming the URL and what went
+// wrong; nothing appears in the cache under the final name unless verified.
+std::filesystem::path download(const std::string& url, const std::string& sha256,
+                               const DownloadOptions& options);
+
+// Unpacks an archive (tar with any compression, zip, cpio, .deb — the data.tar member — and
+// .rpm — its cpio payload) into `destination` (created; must not exist) with the same safety
+// rules as the developer container's tarball extraction (no "..", absolute paths or escapes
+// through symlinks or hard links). Returns the relative paths of the regular files written.
+std::vector<std::string> unpack(const std::filesystem::path& archive,
+                                const std::filesystem::path& destination);
+
+// True when `path` looks like an archive unpack() reads (by content, not by name).
+bool is_archive(const std::filesystem::path& path);
+
+} // namespace ksx::fetch
