@@ -9,12 +9,12 @@
 
 namespace ksx {
 
-std::string read_file(const std::filesystem::path& path) {
+void read_file_chunks(const std::filesystem::path& path,
+                      const std::function<void(std::string_view)>& chunk) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         throw_errno("failed to open " + path.string());
     }
-    std::string data;
     char buffer[65536];
     for (;;) {
         ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -25,10 +25,15 @@ std::string read_file(const std::filesystem::path& path) {
             throw_errno("failed to read " + path.string());
         }
         if (n == 0) {
-            break;
+            return;
         }
-        data.append(buffer, static_cast<size_t>(n));
+        chunk(std::string_view(buffer, static_cast<size_t>(n)));
     }
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::string data;
+    read_file_chunks(path, [&](std::string_view piece) { data.append(piece); });
     return data;
 }
 

@@ -2,12 +2,18 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace ksx {
 
 // Reads a whole file; throws Error naming the path.
 std::string read_file(const std::filesystem::path& path);
+
+// Calls `chunk` with successive pieces of a file (up to 64 KiB each); throws Error naming the path.
+void read_file_chunks(const std::filesystem::path& path,
+                      const std::function<void(std::string_view)>& chunk);
 
 // $XDG_CACHE_HOME/kmod-sysext, or ~/.cache/kmod-sysext.
 std::filesystem::path cache_dir();

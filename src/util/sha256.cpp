@@ -1,11 +1,9 @@
 #include "util/sha256.hpp"
 
 #include "util/error.hpp"
-#include "util/unique_fd.hpp"
+#include "util/file_io.hpp"
 #include "util/unique_handle.hpp"
 
-#include <cerrno>
-#include <fcntl.h>
 #include <openssl/evp.h>
 
 namespace ksx {
@@ -54,25 +52,8 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_file_hex(const std::filesystem::path& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        throw_errno("failed to open " + path.string());
-    }
     Sha256 sha;
-    char buffer[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_errno("failed to read " + path.string());
-        }
-        if (n == 0) {
-            break;
-        }
-        sha.update(buffer, static_cast<size_t>(n));
-    }
+    read_file_chunks(path, [&](std::string_view piece) { sha.update(piece.data(), piece.size()); });
     return sha.hex();
 }
 
