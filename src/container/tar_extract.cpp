@@ -1,6 +1,7 @@
 #include "container/tar_extract.hpp"
 
 #include "container/remove_tree.hpp"
+#include "util/archive_paths.hpp"
 #include "util/error.hpp"
 #include "util/unique_handle.hpp"
 
@@ -46,42 +47,18 @@ private:
 
 std::string Extraction::relative_path(const char* name, const std::string& entry,
                                       const char* what) const {
-    std::string text = name;
-    if (text.starts_with('/')) {
-        refuse(entry, std::string(what) + "is absolute");
+    ArchivePath path = archive_relative_path(name);
+    if (!path.problem.empty()) {
+        refuse(entry, what + path.problem);
     }
-    std::string out;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t end = text.find('/', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        std::string part = text.substr(start, end - start);
-        if (part == "..") {
-            refuse(entry, std::string(what) + "contains \"..\"");
-        }
-        if (!part.empty() && part != ".") {
-            out += out.empty() ? part : "/" + part;
-        }
-        start = end + 1;
-    }
-    return out;
+    return path.relative;
 }
 
 void Extraction::check_no_symlink(const std::string& relative, const std::string& entry,
                                   const std::string& what) const {
-    size_t slash = 0;
-    while ((slash = relative.find('/', slash)) != std::string::npos) {
-        std::string prefix = relative.substr(0, slash);
-        struct stat st {};
-        if (::lstat((root_ / prefix).c_str(), &st) != 0) {
-            return; // nothing exists below a missing component
-        }
-        if (S_ISLNK(st.st_mode)) {
-            refuse(entry, what + "goes through symbolic link \"" + prefix + "\"");
-        }
-        ++slash;
+    std::string link = symlink_component(root_, relative);
+    if (!link.empty()) {
+        refuse(entry, what + "goes through symbolic link \"" + link + "\"");
     }
 }
 

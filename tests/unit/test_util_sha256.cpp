@@ -3,7 +3,6 @@
 #include "util/sha256.hpp"
 
 #include <doctest/doctest.h>
-
 #include <string>
 
 TEST_CASE("sha256 of a string matches the FIPS 180-2 example") {
@@ -19,6 +18,6 @@ TEST_CASE("sha256 of a file spanning several read chunks equals that of its cont
 }
 
 TEST_CASE("sha256 of a missing file is an error naming it") {
-    CHECK_THROWS_WITH_AS(ksx::sha256_file_hex("missing"),
-                         "failed to open missing: No such file or directory", ksx::Error);
+    CHECK_THROWS_WITH_AS(ksx::sha256_file_hex("no-such-file.bin"),
+                         "failed to open no-such-file.bin: No such file or directory", ksx::Error);
 }

@@ -1,0 +1,249 @@
+#include "sign/image_verify.hpp"
+
+#include "sign/image_signature.hpp"
+#include "sign/module_compression.hpp"
+#include "sign/module_signature.hpp"
+#include "sign/roothash_signature.hpp"
+#include "sign/verity.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace ksx::sign {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view release_prefix = "usr/lib/extension-release.d/extension-release.";
+constexpr std::string_view modules_prefix = "usr/lib/modules/";
+
+std::string trimmed(std::string text) {
+    auto end = text.find_last_not_of(" \t\r\n");
+    text.erase(end == std::string::npos ? 0 : end + 1);
+    auto begin = text.find_first_not_of(" \t\r\n");
+    return begin == std::string::npos ? std::string() : text.substr(begin);
+}
+
+// Index of the first differing byte, or the shorter size.
+size_t first_difference(std::string_view a, std::string_view b) {
+    auto mismatch = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+    return static_cast<size_t>(mismatch.first - a.begin());
+}
+
+Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned threads,
+                   std::string& root_hash) {
+    Check check{"verity", false, {}};
+    std::error_code ec;
+    if (!fs::is_regular_file(hash_file, ec)) {
+        check.detail = hash_file.filename().string() + " is missing";
+        return check;
+    }
+    auto stored = read_file(hash_file);
+    VeritySuperblock sb;
+    try {
+        sb = decode_superblock(stored);
+    } catch (const InputError& e) {
+        check.detail = hash_file.filename().string() + ": " + e.what();
+        return check;
+    }
+    if (sb.salt.size() != Salt{}.size()) {
+        check.detail = "salt is " + std::to_string(sb.salt.size()) + " bytes, expected 32";
+        return check;
+    }
+    auto size = fs::file_size(image);
+    if (size % verity_block_size != 0 || sb.data_blocks != size / verity_block_size) {
+        check.detail = "superblock covers " + std::to_string(sb.data_blocks) +
+                       " data blocks, the image has " + std::to_string(size) + " bytes";
+        return check;
+    }
+    VerityParams params;
+    std::memcpy(params.salt.data(), sb.salt.data(), params.salt.size());
+    params.uuid = sb.uuid;
+    params.threads = threads;
+    auto tree = compute_verity(image, params);
+    root_hash = to_hex(tree.root_hash);
+    if (tree.hash_file != stored) {
+        check.detail = "hash tree differs from the data's at byte " +
+                       std::to_string(first_difference(tree.hash_file, stored)) + " of " +
+                       hash_file.filename().string();
+        return check;
+    }
+    check.ok = true;
+    check.detail = std::to_string(sb.data_blocks) + " data blocks, tree matches the data";
+    return check;
+}
+
+// KEY=value lines.
+std::map<std::string, std::string> parse_release(const std::string& text) {
+    std::map<std::string, std::string> fields;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto eq = line.find('=');
+        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
+            fields[line.substr(0, eq)] = line.substr(eq + 1);
+        }
+    }
+    return fields;
+}
+
+Check check_release(const fs::path& image, const std::vector<std::string>& files,
+                    const ImageContents& contents) {
+    Check check{"extension-release", false, {}};
+    std::vector<std::string> releases;
+    std::vector<std::string> kernels;
+    for (const auto& file : files) {
+        if (file.starts_with(release_prefix)) {
+            releases.push_back(file);
+        }
+        if (file.starts_with(modules_prefix)) {
+            auto kernel = file.substr(modules_prefix.size());
+            kernel = kernel.substr(0, kernel.find('/'));
+            if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
+                kernels.push_back(kernel);
+            }
+        }
+    }
+    if (releases.size() != 1) {
+        check.detail =
+            "expected one extension-release file, found " + std::to_string(releases.size());
+        return check;
+    }
+    auto name = releases[0].substr(release_prefix.size());
+    auto fields = parse_release(contents.read(image, releases[0]));
+    auto file_name = image.filename().string();
+    auto stem = image.extension() == ".raw" ? image.stem().string() : file_name;
+    // systemd needs NAME.raw; kmod-sysext's own name is NAME_VERSION_KERNEL.raw.
+    if (stem != name && !stem.starts_with(name + "_")) {
+        check.detail = "extension-release." + name + " does not match the file name " + file_name;
+        return check;
+    }
+    if (fields["KMOD_SYSEXT_NAME"] != name) {
+        check.detail =
+            "KMOD_SYSEXT_NAME=" + fields["KMOD_SYSEXT_NAME"] + " in extension-release." + name;
+        return check;
+    }
+    const auto& kernel = fields["KMOD_SYSEXT_KERNEL"];
+    if (kernels.size() != 1 || kernels[0] != kernel) {
+        std::string found;
+        for (const auto& k : kernels) {
+            found += (found.empty() ? "" : ", ") + k;
+        }
+        check.detail = "KMOD_SYSEXT_KERNEL=" + kernel +
+                       " but the image has modules for: " + (found.empty() ? "none" : found);
+        return check;
+    }
+    if (stem != name) {
+        auto expected = name + "_" + fields["KMOD_SYSEXT_VERSION"] + "_" + kernel;
+        if (stem != expected) {
+            check.detail = "file name " + file_name + " does not match extension-release (" +
+                           expected + ".raw)";
+            return check;
+        }
+    }
+    check.ok = true;
+    check.detail = name + ", kernel " + kernel;
+    return check;
+}
+
+bool is_module_file(const std::string& path) {
+    return path.starts_with(modules_prefix) &&
+           (path.ends_with(".ko") || path.ends_with(".ko.xz") || path.ends_with(".ko.zst"));
+}
+
+} // namespace
+
+bool VerifyReport::ok() const {
+    return !checks.empty() &&
+           std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
+}
+
+VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
+                          const std::vector<Certificate>& trusted, unsigned threads) {
+    {
+        // Unreadable input is an input error (exit status 2), not a failed check.
+        int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            throw InputError(errno_message("cannot read " + image.string(), errno));
+        }
+        ::close(fd);
+    }
+    VerifyReport report;
+    auto sidecars = sidecar_paths(image);
+    report.checks.push_back(check_verity(image, sidecars.verity, threads, report.root_hash));
+
+    Check roothash{"roothash", false, {}};
+    std::string stated;
+    std::error_code ec;
+    if (!fs::is_regular_file(sidecars.roothash, ec)) {
+        roothash.detail = sidecars.roothash.filename().string() + " is missing";
+    } else {
+        stated = trimmed(read_file(sidecars.roothash));
+        if (report.root_hash.empty()) {
+            roothash.detail = "no root hash computed to compare " + stated + " with";
+        } else if (stated != report.root_hash) {
+            roothash.detail = sidecars.roothash.filename().string() + " says " + stated +
+                              ", the data gives " + report.root_hash;
+        } else {
+            roothash.ok = true;
+            roothash.detail = stated;
+        }
+    }
+    report.checks.push_back(roothash);
+
+    Check signature{"signature", false, {}};
+    if (!fs::is_regular_file(sidecars.signature, ec)) {
+        signature.detail = sidecars.signature.filename().string() + " is missing";
+    } else {
+        // Over what systemd passes to the kernel: the stated root hash (checked above).
+        auto result = check_root_hash_signature(
+            read_file(sidecars.signature), stated.empty() ? report.root_hash : stated, trusted);
+        signature.ok = result.valid;
+        signature.detail =
+            result.valid ? result.detail + " (sha256 " + result.fingerprint + ")" : result.detail;
+    }
+    report.checks.push_back(signature);
+
+    std::vector<std::string> files;
+    try {
+        files = contents.list(image);
+    } catch (const std::exception& e) {
+        report.checks.push_back({"contents", false, e.what()});
+        return report;
+    }
+    try {
+        report.checks.push_back(check_release(image, files, contents));
+    } catch (const std::exception& e) {
+        report.checks.push_back({"extension-release", false, e.what()});
+    }
+    size_t modules = 0;
+    for (const auto& file : files) {
+        if (!is_module_file(file)) {
+            continue;
+        }
+        ++modules;
+        Check module{"module " + file, false, {}};
+        try {
+            auto bytes = decompress_module(file, contents.read(image, file));
+            auto result = check_module_signature(bytes, trusted);
+            module.ok = result.valid;
+            module.detail = result.detail;
+        } catch (const std::exception& e) {
+            module.detail = e.what();
+        }
+        report.checks.push_back(module);
+    }
+    if (modules == 0) {
+        report.checks.push_back({"modules", false, "the image holds no kernel module"});
+    }
+    return report;
+}
+
+} // namespace ksx::sign

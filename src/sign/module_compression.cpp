@@ -1,0 +1,83 @@
+#include "sign/module_compression.hpp"
+
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/process.hpp"
+#include "util/temp_dir.hpp"
+
+namespace ksx::sign {
+
+namespace fs = std::filesystem;
+
+const char* to_string(ModuleCompression compression) {
+    switch (compression) {
+    case ModuleCompression::Xz:
+        return "xz";
+    case ModuleCompression::Zstd:
+        return "zstd";
+    case ModuleCompression::None:
+        break;
+    }
+    return "none";
+}
+
+std::string module_suffix(ModuleCompression compression) {
+    switch (compression) {
+    case ModuleCompression::Xz:
+        return ".ko.xz";
+    case ModuleCompression::Zstd:
+        return ".ko.zst";
+    case ModuleCompression::None:
+        break;
+    }
+    return ".ko";
+}
+
+fs::path compress_module(const fs::path& ko, ModuleCompression compression) {
+    if (compression == ModuleCompression::None) {
+        return ko;
+    }
+    std::vector<std::string> argv;
+    fs::path out;
+    if (compression == ModuleCompression::Xz) {
+        out = ko.string() + ".xz";
+        argv = {"xz", "--quiet", "--force", "--check=crc32", "--lzma2=dict=1MiB", ko.string()};
+    } else {
+        out = ko.string() + ".zst";
+        argv = {"zstd", "--quiet", "--force", "-T0", "--rm", ko.string(), "-o", out.string()};
+    }
+    auto result = run_process(argv);
+    if (result.exit_status != 0) {
+        throw Error(quote_command(argv) + " failed with exit status " +
+                    std::to_string(result.exit_status));
+    }
+    if (!fs::is_regular_file(out)) {
+        throw Error(quote_command(argv) + " did not write " + out.string());
+    }
+    fs::remove(ko);
+    return out;
+}
+
+std::string decompress_module(std::string_view name, std::string_view data) {
+    const char* program = nullptr;
+    if (name.ends_with(".ko.xz")) {
+        program = "xz";
+    } else if (name.ends_with(".ko.zst")) {
+        program = "zstd";
+    } else {
+        return std::string(data);
+    }
+    TempDir temp("ksx-module-");
+    auto file = temp.path() / "module";
+    write_file_atomic(file, data);
+    std::vector<std::string> argv{program, "--decompress", "--stdout", "--quiet", file.string()};
+    ProcessOptions options;
+    options.log_file = temp.path() / "errors";
+    auto result = run_capture(argv, options);
+    if (result.exit_status != 0) {
+        throw InputError(std::string(name) + ": " + program + " cannot decompress it");
+    }
+    return result.output;
+}
+
+} // namespace ksx::sign
