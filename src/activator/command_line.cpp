@@ -2,6 +2,7 @@
 
 #include "activator/kernel_modules.hpp"
 #include "activator/load.hpp"
+#include "activator/prefetch.hpp"
 #include "activator/select.hpp"
 #include "activator/status.hpp"
 #include "util/error.hpp"
@@ -46,12 +47,21 @@ int run_status(const Invocation& invocation, Log& log) {
     return log.failed() ? 1 : 0;
 }
 
+int run_prefetch(const Invocation& invocation, Log& log) {
+    if (invocation.from.empty()) {
+        throw InputError("prefetch needs --from URL|DIR (see --help)");
+    }
+    return prefetch_images(invocation.context, invocation.from, log);
+}
+
 constexpr Verb kVerbs[] = {
     {"select", "", "link the image for the running kernel into /run/extensions", run_select},
     {"load", "", "load the merged images' boot modules in order", run_load},
     {"modprobe", "--extension NAME MODULE [OPTIONS...]",
      "load MODULE of extension NAME with its dependencies (modprobe.d hook)", run_modprobe},
     {"status", "[--json]", "show the store, the selection, what is merged and loaded", run_status},
+    {"prefetch", "--from URL|DIR",
+     "fetch the images for --kernel from a published release into the store", run_prefetch},
 };
 
 const Verb* find_verb(const std::string& name) {
@@ -114,6 +124,9 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
             invocation.json = true;
         } else if (invocation.verb == "modprobe" &&
                    take_option(args, i, "--extension", invocation.extension)) {
+            continue; // take_option stored the value
+        } else if (invocation.verb == "prefetch" &&
+                   take_option(args, i, "--from", invocation.from)) {
             continue; // take_option stored the value
         } else if (arg.starts_with("-")) {
             throw InputError("unknown option " + arg +

@@ -18,6 +18,7 @@ struct Invocation {
     std::string extension;         // modprobe --extension
     std::string module;            // modprobe MODULE
     std::vector<std::string> args; // modprobe's module options, verbatim
+    std::string from;              // prefetch --from URL|DIR
 };
 
 // Parses arguments (argv without the program name); throws InputError for usage mistakes.

@@ -15,6 +15,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The kernel's reason, and for a refused signature what it means: with module.sig_enforce=1 or
+// Secure Boot, an unsigned module or one signed by a key outside the kernel's keyring gives
+// EKEYREJECTED, a signature that does not match the module EBADMSG.
+std::string kernel_reason(int err) {
+    std::string reason = std::strerror(err);
+    if (err == EKEYREJECTED || err == ENOKEY) {
+        reason += " (the kernel enforces module signatures and refused this module's: it is "
+                  "unsigned or signed by a key the kernel does not trust)";
+    } else if (err == EBADMSG) {
+        reason += " (the module's signature is malformed or does not match the module)";
+    }
+    return reason;
+}
+
 std::string join_options(const std::string& a, const std::string& b) {
     if (a.empty() || b.empty()) {
         return a + b;
@@ -48,7 +62,7 @@ bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
     if (r == -EEXIST) {
         log_.info(name + " is already loaded");
     } else if (r < 0) {
-        log_.error("failed to load " + name + " from " + entry->path + ": " + std::strerror(-r));
+        log_.error("failed to load " + name + " from " + entry->path + ": " + kernel_reason(-r));
         return done_[name] = false;
     } else {
         log_.info("loaded " + name + " from " + entry->path +
@@ -65,7 +79,7 @@ bool ModuleLoader::load_from_host(const std::string& name, const std::string& ne
     int r = modules_.probe_name(name, path);
     if (r < 0 && r != -EEXIST) {
         std::string where = path.empty() ? "the modules of kernel " + context_.kernel : path;
-        std::string reason = r == -ENOENT && path.empty() ? "not found" : std::strerror(-r);
+        std::string reason = r == -ENOENT && path.empty() ? "not found" : kernel_reason(-r);
         log_.error("failed to load " + name + " (needed by " + needed_by + ") from " + where +
                    ": " + reason);
         return host_done_[name] = false;

@@ -35,6 +35,10 @@ void Log::info(const std::string& message) {
     write(6, message);
 }
 
+void Log::warning(const std::string& message) {
+    write(4, message);
+}
+
 void Log::error(const std::string& message) {
     if (!failed_) {
         first_error_ = message;

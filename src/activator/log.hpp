@@ -15,6 +15,8 @@ public:
     explicit Log(Sink sink);
 
     void info(const std::string& message);
+    // Something refused on purpose (an image that fails its checks): not a failure of the run.
+    void warning(const std::string& message);
     // Logs and remembers that the run failed ("keep going, remember the first error").
     void error(const std::string& message);
     bool failed() const { return failed_; }

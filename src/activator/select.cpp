@@ -1,8 +1,11 @@
 #include "activator/select.hpp"
 
+#include "activator/image_check.hpp"
 #include "activator/pin_config.hpp"
 #include "activator/selection_marker.hpp"
 #include "activator/store.hpp"
+#include "activator/trust_policy.hpp"
+#include "activator/verification_record.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -34,7 +37,8 @@ std::string join(const std::set<std::string>& items) {
 
 // The links for one extension's chosen image, or nothing (with the reason logged).
 std::vector<SelectedLink> choose(const Context& context, const StoredExtension& extension,
-                                 Log& log) {
+                                 const TrustPolicy& policy,
+                                 std::vector<VerificationRecord>& records, Log& log) {
     ExtensionConfig config;
     try {
         config = read_extension_config(context, extension.name, log);
@@ -105,7 +109,37 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         if (!sidecars_ok) {
             continue;
         }
+        // A refused image is not a failed boot: log why and link nothing for this extension.
+        // Never fall back to an older version, which would hide the refusal.
+        auto check = check_image(policy, on_disk);
+        records.push_back({extension.name, links.front().target, check});
+        if (check.trust == ImageTrust::refused) {
+            log.warning("refused " + links.front().target + ": " + check.reason);
+            return {};
+        }
         log.info("selected " + image->file_name() + " for kernel " + context.kernel);
+        if (check.trust == ImageTrust::verified) {
+            log.info("verified " + image->file_name() + ": signed by " + check.signer +
+                     ", root hash " + check.root_hash);
+        } else {
+            log.info("not verified " + image->file_name() + ": " + check.reason);
+        }
+        // systemd-sysext checks a .roothash.p7s next to the image once more, against the kernel
+        // keyring and /etc/verity.d only, and refuses the image when that fails. A signature
+        // checked here against /etc/kmod-sysext/keys, or not checked at all, is therefore not
+        // linked: systemd then sets up dm-verity with the root hash checked here.
+        bool systemd_can_check =
+            check.trust == ImageTrust::verified &&
+            check.signer_file.parent_path() == context.on_disk(kSystemdCertificateDir);
+        auto signature = std::find_if(links.begin(), links.end(), [](const SelectedLink& l) {
+            return l.link.ends_with(".roothash.p7s");
+        });
+        if (signature != links.end() && !systemd_can_check) {
+            log.info("not linking " + signature->target +
+                     ": systemd-sysext would check it against " + kSystemdCertificateDir +
+                     " and the kernel keyring only");
+            links.erase(signature);
+        }
         return links;
     }
     return {};
@@ -221,9 +255,13 @@ int select_images(const Context& context, Log& log) {
         log.error(std::string(e.what()) + "; links of earlier runs are left alone");
     }
     std::vector<SelectedLink> wanted;
-    for (const auto& extension : extensions) {
-        auto links = choose(context, extension, log);
-        wanted.insert(wanted.end(), links.begin(), links.end());
+    std::vector<VerificationRecord> records;
+    if (!extensions.empty()) {
+        auto policy = read_trust_policy(context, log);
+        for (const auto& extension : extensions) {
+            auto links = choose(context, extension, policy, records, log);
+            wanted.insert(wanted.end(), links.begin(), links.end());
+        }
     }
     auto dir = context.on_disk(kExtensionsDir);
     try {
@@ -245,6 +283,7 @@ int select_images(const Context& context, Log& log) {
         auto kept = remove_stale(dir, wanted, previous, log);
         done.links.insert(done.links.end(), kept.begin(), kept.end());
         write_selection(context, done);
+        write_verification(context, records);
     } catch (const std::exception& e) {
         log.error(e.what());
     }

@@ -4,6 +4,7 @@
 #include "activator/load.hpp"
 #include "activator/selection_marker.hpp"
 #include "activator/store.hpp"
+#include "activator/verification_record.hpp"
 #include "util/file_io.hpp"
 
 #include <algorithm>
@@ -61,6 +62,15 @@ Status gather_status(const Context& context, Log& log) {
     try {
         for (const auto& link : read_selection(context).links) {
             entry(link.extension).selected.push_back(link.target);
+        }
+    } catch (const std::exception& e) {
+        log.error(e.what());
+    }
+    try {
+        for (auto& record : read_verification(context)) {
+            auto& extension = entry(record.extension);
+            extension.verified_image = std::move(record.image);
+            extension.verification = std::move(record.check);
         }
     } catch (const std::exception& e) {
         log.error(e.what());
@@ -138,6 +148,21 @@ std::string format_status_text(const Status& status) {
             }
             out += "\n";
         }
+        if (extension.verification) {
+            const auto& check = *extension.verification;
+            out += "  verified: ";
+            if (check.trust == ImageTrust::verified) {
+                out += "yes, signed by " + check.signer;
+            } else if (check.trust == ImageTrust::unsigned_image) {
+                out += "no: " + check.reason;
+            } else {
+                out += "no, refused " + extension.verified_image + ": " + check.reason;
+            }
+            out += "\n";
+            if (!check.root_hash.empty()) {
+                out += "  root hash: " + check.root_hash + "\n";
+            }
+        }
         if (!extension.problem.empty()) {
             out += "  problem: " + extension.problem + "\n";
         }
@@ -175,7 +200,21 @@ std::string format_status_json(const Status& status) {
                    ",\"boot\":" + (module.boot ? "true" : "false") +
                    ",\"loaded\":" + (module.loaded ? "true" : "false") + "}";
         }
-        out += "]";
+        out += "],\"verification\":";
+        if (!extension.verification) {
+            out += "null";
+        } else {
+            const auto& check = *extension.verification;
+            auto optional = [](const std::string& text) {
+                return text.empty() ? std::string("null") : json_string(text);
+            };
+            out += "{\"image\":" + json_string(extension.verified_image) +
+                   ",\"state\":" + json_string(trust_name(check.trust)) +
+                   ",\"verified\":" + (check.trust == ImageTrust::verified ? "true" : "false") +
+                   ",\"root_hash\":" + optional(check.root_hash) +
+                   ",\"signer\":" + optional(check.signer) +
+                   ",\"reason\":" + optional(check.reason) + "}";
+        }
         if (!extension.problem.empty()) {
             out += ",\"problem\":" + json_string(extension.problem);
         }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "activator/context.hpp"
+#include "activator/image_check.hpp"
 #include "activator/image_name.hpp"
 #include "activator/log.hpp"
 
@@ -26,6 +27,9 @@ struct ExtensionStatus {
     std::string merged_kernel;         // KMOD_SYSEXT_KERNEL of the merged image
     std::vector<ModuleState> modules;  // from the merged modules.load
     std::string problem;               // why the modules could not be listed, if so
+    // What the last `select` found for the image it considered for this kernel, if any.
+    std::optional<ImageCheck> verification;
+    std::string verified_image;
 };
 
 struct Status {

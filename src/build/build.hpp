@@ -26,6 +26,8 @@ struct KernelBuild {
     std::vector<BuiltModule> modules; // dependency order: a module after what it depends on
     std::filesystem::path log;        // the build log
     std::filesystem::path work_dir;
+    std::string skipped; // set: no source or dkms.conf supports this kernel; no image, and why
+    std::vector<std::filesystem::path> userspace; // package trees (usr/, opt/) for the image
 };
 
 struct BuildOptions {
@@ -33,6 +35,7 @@ struct BuildOptions {
     unsigned jobs = 1;               // kernels built at the same time
     unsigned make_jobs = 1;          // JOBS passed to each build
     Progress* progress = nullptr;
+    std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
 };
 
 // Builds every kernel; throws Error naming the first failing kernel and its log when any fails.

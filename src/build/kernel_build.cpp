@@ -1,10 +1,17 @@
 #include "build/build.hpp"
+#include "build/dkms_build.hpp"
 #include "build/module_collect.hpp"
+#include "build/source_cache.hpp"
+#include "build/source_select.hpp"
+#include "manifest/manifest_rules.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 namespace ksx::build {
@@ -17,11 +24,21 @@ namespace {
 constexpr const char* kSourceInside = "/build/src";
 constexpr const char* kInstallInside = "/build/install";
 constexpr const char* kModulesInside = "/build/modules";
+constexpr const char* kPatchesInside = "/build/patches";
 
 void note(const BuildOptions& options, const std::string& text) {
     if (options.progress) {
         options.progress->step(text);
     }
+}
+
+// "12.3 s since `started`", for the build log (bench/ reads these).
+std::string seconds_text(std::chrono::steady_clock::time_point started) {
+    auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count() /
+                  100;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
 }
 
 void append_log(const fs::path& log, const std::string& text) {
@@ -32,27 +49,97 @@ void append_log(const fs::path& log, const std::string& text) {
     }
 }
 
+// A module to collect: where the .ko is and whether to strip it.
+struct ModuleJob {
+    manifest::ModuleSpec spec;
+    bool strip = true;
+};
+
+// The manifest's modules, or the ones dkms.conf names; a manifest entry takes the DKMS path of
+// the module of the same name unless it gives its own.
+std::vector<ModuleJob> module_jobs(const manifest::Manifest& manifest, const DkmsConf* dkms) {
+    std::vector<ModuleJob> jobs;
+    if (dkms == nullptr) {
+        for (const auto& spec : manifest.modules) {
+            jobs.push_back({spec, true});
+        }
+        return jobs;
+    }
+    auto from_dkms = [](const DkmsModule& module) {
+        ModuleJob job;
+        job.spec.name = module.dest_name;
+        auto location = module.built_location;
+        if (!location.empty() && location.back() != '/') {
+            location += '/';
+        }
+        job.spec.path = location + module.built_name + ".ko";
+        job.strip = module.strip;
+        return job;
+    };
+    if (manifest.modules.empty()) {
+        for (const auto& module : dkms->modules) {
+            jobs.push_back(from_dkms(module));
+        }
+        return jobs;
+    }
+    for (const auto& spec : manifest.modules) {
+        ModuleJob job{spec, true};
+        for (const auto& module : dkms->modules) {
+            if (manifest::detail::module_key(module.dest_name) ==
+                manifest::detail::module_key(spec.name)) {
+                auto found = from_dkms(module);
+                job.strip = found.strip;
+                if (job.spec.path.empty()) {
+                    job.spec.path = found.spec.path;
+                }
+            }
+        }
+        jobs.push_back(std::move(job));
+    }
+    return jobs;
+}
+
+bool uses_dkms(const manifest::SourceSpec& source, const fs::path& tree) {
+    if (source.dkms == manifest::DkmsMode::Auto) {
+        std::error_code ec;
+        return fs::is_regular_file(tree / "dkms.conf", ec);
+    }
+    return source.dkms == manifest::DkmsMode::On;
+}
+
 KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootfs& rootfs,
-                      const std::string& release, const BuildOptions& options) {
+                      const std::string& release, const BuildOptions& options,
+                      SourceCache& sources) {
     KernelBuild result;
     result.kernel_release = release;
     result.work_dir = options.work_root / release;
     result.log = result.work_dir / "build.log";
-    const auto source = result.work_dir / "src";
+    const auto choice = choose(manifest, release);
+    if (choice.source == nullptr) {
+        result.skipped = "kernel " + release + ": skipped: " + choice.skip_reason;
+        note(options, result.skipped);
+        return result;
+    }
+    const auto& source_spec = *choice.source;
+    auto source = result.work_dir / "src";
     const auto install = result.work_dir / "install";
     const auto modules = result.work_dir / "modules";
+    const auto patches = result.work_dir / "patches";
     fs::remove_all(result.work_dir);
     fs::create_directories(install);
     fs::create_directories(modules);
+    fs::create_directories(patches);
+    append_log(result.log, "# kernel " + release + ": " + source_spec.field);
     // A fresh copy per kernel: builds write objects next to the sources.
-    fs::copy(manifest.source_dir, source,
+    fs::copy(sources.source(source_spec, result.log), source,
              fs::copy_options::recursive | fs::copy_options::copy_symlinks);
 
     const auto kernel_source = container::kernel_source_in_container(rootfs, release);
     container::RunSpec run;
     run.binds = {{source, kSourceInside, true},
                  {install, kInstallInside, true},
-                 {modules, kModulesInside, true}};
+                 {modules, kModulesInside, true},
+                 {patches, kPatchesInside, false}};
     run.env = {"KERNEL_RELEASE=" + release, "KERNEL_SOURCE=" + kernel_source,
                "JOBS=" + std::to_string(std::max(1u, options.make_jobs)),
                std::string("SOURCE_DIR=") + kSourceInside,
@@ -60,34 +147,92 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     run.cwd = kSourceInside;
     run.log_file = result.log;
 
-    const auto& commands = manifest.build_commands;
-    for (size_t i = 0; i < commands.size(); ++i) {
-        note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
-                          std::to_string(commands.size()));
-        append_log(result.log, "$ " + commands[i]);
-        run.argv = {"/bin/sh", "-euc", commands[i]};
-        int status = container::run(rootfs, run);
-        if (status != 0) {
-            throw Error("kernel " + release + ": build command " + std::to_string(i + 1) +
-                        " failed with exit status " + std::to_string(status) + "; see " +
-                        result.log.string());
+    for (size_t i = 0; i < choice.patches.size(); ++i) {
+        const auto& patch = *choice.patches[i];
+        const auto name = std::to_string(i) + ".patch";
+        fs::copy_file(patch.file, patches / name);
+        note(options, "[" + release + "] applying " + patch.field);
+        append_log(result.log, "$ patch -p1 --batch --forward -i " + patch.file.string());
+        run.argv = {"patch",     "-p1", "--batch",
+                    "--forward", "-i",  std::string(kPatchesInside) + "/" + name};
+        if (int status = container::run(rootfs, run); status != 0) {
+            throw Error("kernel " + release + ": " + patch.field + ": " +
+                        patch.file.filename().string() + " does not apply (patch exit status " +
+                        std::to_string(status) + "); see " + result.log.string());
+        }
+    }
+
+    std::optional<DkmsResult> dkms;
+    if (uses_dkms(source_spec, source)) {
+        note(options, "[" + release + "] dkms build");
+        DkmsJob job;
+        job.rootfs = &rootfs;
+        job.run = run;
+        job.tree = source;
+        job.work_dir = result.work_dir;
+        job.conf = source_spec.dkms_conf.empty() ? "dkms.conf" : source_spec.dkms_conf;
+        job.context.kernelver = release;
+        // DKMS's own default, when the container has it (Debian's headers packages do):
+        // some dkms.conf files derive paths from it (zfs: ${kernel_source_dir/%build/source}).
+        const auto modules_build = "/lib/modules/" + release + "/build";
+        std::error_code ec;
+        job.context.kernel_source_dir =
+            fs::exists(fs::symlink_status(rootfs.root / modules_build.substr(1), ec))
+                ? modules_build
+                : kernel_source;
+        job.context.arch = kernel_arch(manifest.target.architecture);
+        job.jobs = std::max(1u, options.make_jobs);
+        job.field = source_spec.field;
+        dkms = build_with_dkms(job);
+        if (!dkms->excluded.empty()) {
+            result.skipped = "kernel " + release + ": skipped: " + source_spec.field + " " +
+                             job.conf + ": " + dkms->excluded;
+            note(options, result.skipped);
+            return result;
+        }
+        source = dkms->build_dir;
+    } else {
+        if (manifest.build_commands.empty()) {
+            throw InputError("kernel " + release + ": " + source_spec.field +
+                             ": the tree has no dkms.conf and the manifest has no build.commands");
+        }
+        const auto& commands = manifest.build_commands;
+        for (size_t i = 0; i < commands.size(); ++i) {
+            note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
+                              std::to_string(commands.size()));
+            append_log(result.log, "$ " + commands[i]);
+            run.argv = {"/bin/sh", "-euc", commands[i]};
+            auto started = std::chrono::steady_clock::now();
+            int status = container::run(rootfs, run);
+            append_log(result.log,
+                       "# build command " + std::to_string(i + 1) + ": " + seconds_text(started));
+            if (status != 0) {
+                throw Error("kernel " + release + ": build command " + std::to_string(i + 1) +
+                            " failed with exit status " + std::to_string(status) + "; see " +
+                            result.log.string());
+            }
         }
     }
 
     note(options, "[" + release + "] collecting modules");
     std::vector<BuiltModule> built;
-    for (const auto& spec : manifest.modules) {
+    for (const auto& job : module_jobs(manifest, dkms ? &dkms->conf : nullptr)) {
+        const auto& spec = job.spec;
         auto found = find_module_file(spec, source, install);
         auto staged = modules / (spec.name + ".ko");
         fs::copy_file(found, staged, fs::copy_options::overwrite_existing);
         // Strip with the container's binutils: they match the compiler that built the module.
+        run.binds = {{modules, kModulesInside, true}};
+        run.cwd = kModulesInside;
         run.argv = {"strip", "--strip-debug",
                     std::string(kModulesInside) + "/" + staged.filename().string()};
-        append_log(result.log, "$ strip --strip-debug " + staged.filename().string());
-        if (int status = container::run(rootfs, run); status != 0) {
-            throw Error("kernel " + release + ": strip failed on " + spec.name +
-                        ".ko with exit status " + std::to_string(status) + "; see " +
-                        result.log.string());
+        if (job.strip) {
+            append_log(result.log, "$ strip --strip-debug " + staged.filename().string());
+            if (int status = container::run(rootfs, run); status != 0) {
+                throw Error("kernel " + release + ": strip failed on " + spec.name +
+                            ".ko with exit status " + std::to_string(status) + "; see " +
+                            result.log.string());
+            }
         }
         auto info = read_module_info(staged);
         if (vermagic_release(info.vermagic) != release) {
@@ -104,6 +249,10 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         built.push_back(std::move(module));
     }
     result.modules = dependency_order(std::move(built));
+    for (const auto* package : choice.packages) {
+        note(options, "[" + release + "] package " + package->field);
+        result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);
+    }
     note(options, "[" + release + "] built " + std::to_string(result.modules.size()) + " modules");
     return result;
 }
@@ -118,16 +267,20 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
     std::vector<KernelBuild> results(count);
     std::vector<std::string> errors(count);
     std::atomic<size_t> next{0};
+    SourceCache sources(rootfs, options.cache_dir.empty() ? cache_dir() : options.cache_dir,
+                        options.work_root / "fetched", options.progress);
     auto worker = [&] {
         for (size_t i = next++; i < count; i = next++) {
             const auto& release = kernel_releases[i];
             try {
-                results[i] = build_one(manifest, rootfs, release, options);
+                results[i] = build_one(manifest, rootfs, release, options, sources);
             } catch (const std::exception& e) {
                 std::string message = e.what();
                 if (!message.starts_with("kernel " + release + ":")) {
-                    message = "kernel " + release + ": " + message + "; see " +
-                              (options.work_root / release / "build.log").string();
+                    message = "kernel " + release + ": " + message;
+                }
+                if (message.find("; see ") == std::string::npos) {
+                    message += "; see " + (options.work_root / release / "build.log").string();
                 }
                 errors[i] = message;
             }

@@ -1,10 +1,12 @@
 // `kmod-sysext build MANIFEST`: container -> build per kernel -> one image per kernel.
 #include "build/build.hpp"
+#include "cli/build_signing.hpp"
 #include "cli/commands.hpp"
 #include "container/container.hpp"
 #include "image/squashfs_writer.hpp"
 #include "image/sysext_layout.hpp"
 #include "manifest/manifest.hpp"
+#include "publish/plan.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/progress.hpp"
@@ -30,8 +32,11 @@ struct BuildArgs {
     std::string output = "out";
     unsigned jobs = 1;
     std::vector<std::string> kernels;
+    std::string only; // a plan entry id
     bool refresh = false;
     bool keep_work = false;
+    std::string sign_key; // overrides the manifest's signing keys, with sign_cert
+    std::string sign_cert;
 };
 
 // `--kernel 6.1.0-28-amd64` or `--kernel package:linux-headers-amd64`.
@@ -57,6 +62,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto started = std::chrono::steady_clock::now();
     auto manifest = manifest::load(args.manifest);
+    if (!args.only.empty()) {
+        // One shard of `plan`: its kernel spec, resolved in the container like any other.
+        auto entry =
+            publish::find_entry(publish::plan(manifest, read_file(manifest.file)), args.only);
+        std::erase_if(manifest.kernels, [&](const manifest::KernelSpec& k) {
+            return publish::kernel_argument(k) != entry.kernel;
+        });
+        manifest.kernels.resize(1);
+    }
     if (!args.kernels.empty()) {
         manifest.kernels.clear();
         for (const auto& k : args.kernels) {
@@ -64,6 +78,9 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
     }
     Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
+
+    // Keys first: a wrong key should not cost a container and a build.
+    auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
 
     const fs::path output = fs::absolute(args.output);
     fs::create_directories(output);
@@ -101,14 +118,20 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     }
 
     nlohmann::json images = nlohmann::json::array();
-    for (const auto& kernel_build : builds) {
+    for (auto& kernel_build : builds) {
+        if (!kernel_build.skipped.empty()) {
+            progress.line(kernel_build.skipped); // not supported by the sources: no image
+            continue;
+        }
         auto name = image::image_file_name(manifest, kernel_build.kernel_release);
+        auto module_hash = sign_and_compress_modules(kernel_build, signers, manifest, rootfs);
         progress.step("[" + kernel_build.kernel_release + "] packing " + name);
         auto tree = image::compose(manifest, kernel_build);
         image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
         auto path = output / name;
         auto size = fs::file_size(path);
         auto digest = sha256_file_hex(path);
+        auto verity = sign_image_file(path, digest, signers, cores);
         nlohmann::json modules = nlohmann::json::array();
         for (const auto& m : kernel_build.modules) {
             modules.push_back({{"name", m.name},
@@ -120,9 +143,16 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                           {"path", path.string()},
                           {"size", size},
                           {"sha256", digest},
+                          {"module_signature_hash", module_hash},
+                          {"verity", verity},
                           {"modules", modules}});
         progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
                                   static_cast<double>(size) / 1024.0, digest));
+        if (!verity.is_null()) {
+            progress.line(fmt::format("  verity root hash {}, signed by {}",
+                                      verity["root_hash"].get<std::string>(),
+                                      verity["signer"].get<std::string>()));
+        }
     }
     if (args.keep_work) {
         work.keep();
@@ -155,10 +185,19 @@ Command build_command() {
                     ->check(CLI::Range(1u, 64u));
                 app.add_option("-k,--kernel", args->kernels,
                                "Build only for this kernel release (or package:NAME); repeatable");
+                app.add_option("--only", args->only, "Build only this entry of `kmod-sysext plan`")
+                    ->excludes("--kernel");
                 app.add_flag("--refresh-container", args->refresh,
                              "Rebuild the cached default developer container");
                 app.add_flag("--keep-work", args->keep_work,
                              "Keep the work directory (sources, objects, logs)");
+                auto* key = app.add_option("--sign-key", args->sign_key,
+                                           "Private key (PEM) signing modules and images; "
+                                           "overrides the manifest's signing keys");
+                auto* cert = app.add_option("--sign-cert", args->sign_cert,
+                                            "Certificate of --sign-key (PEM or DER)");
+                key->needs(cert);
+                cert->needs(key);
                 return [args, &global] { return run_build(*args, global); };
             }};
 }

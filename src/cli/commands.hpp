@@ -25,5 +25,10 @@ const std::vector<Command>& commands();
 Command build_command();
 Command validate_command();
 Command inspect_command();
+Command keygen_command();
+Command verify_command();
+Command plan_command();
+Command publish_command();
+Command ignition_command();
 
 } // namespace ksx::cli

@@ -10,7 +10,9 @@
 namespace ksx::cli {
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table{build_command(), validate_command(), inspect_command()};
+    static const std::vector<Command> table{
+        build_command(),  validate_command(), inspect_command(), keygen_command(),
+        verify_command(), plan_command(),     publish_command(), ignition_command()};
     return table;
 }
 

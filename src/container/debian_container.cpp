@@ -156,7 +156,9 @@ std::string recipe_text(const manifest::DebianContainer& debian,
            "suite: " +
            debian.suite + "\nmirror: " + trimmed_mirror(debian.mirror) +
            "\ncomponents: " + join(debian.components, " ") + "\nbase: " + kBasePackages +
-           "\npackages: " + join(debian.packages, " ") + "\nheaders: " + join(headers, " ") + "\n";
+           "\npackages: " + join(debian.packages, " ") + "\nheaders: " + join(headers, " ") + "\n" +
+           // Only when set, so the keys of existing containers stay the same.
+           (debian.backports ? "backports: yes\n" : "");
 }
 
 std::string cache_key(const manifest::DebianContainer& debian,
@@ -172,6 +174,9 @@ std::string sources_list(const manifest::DebianContainer& debian) {
         out += "deb " + mirror + " " + debian.suite + "-updates " + components + "\n";
         out += std::string("deb ") + kSecurityMirror + " " + debian.suite + "-security " +
                components + "\n";
+        if (debian.backports) {
+            out += "deb " + mirror + " " + debian.suite + "-backports " + components + "\n";
+        }
     }
     return out;
 }

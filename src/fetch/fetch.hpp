@@ -10,11 +10,16 @@
 namespace ksx::fetch {
 
 struct DownloadOptions {
-    std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>
+    std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>;
+                                     // empty: ksx::cache_dir()
     Progress* progress = nullptr;
-    unsigned retries = 4;          // on network errors, HTTP 5xx and 429, with backoff
+    unsigned retries = 4; // on network errors, HTTP 5xx and 429, with backoff
     long connect_timeout_s = 30;
     long low_speed_timeout_s = 60; // abort when slower than 1 KiB/s for this long
+    double retry_base_s = 0.5;     // first backoff; doubles with every further failure
+    long retry_after_cap_s = 60;   // a server's Retry-After is honoured up to this
+    std::filesystem::path ca_file; // PEM certificates to trust instead of the system's (a
+                                   // private mirror); empty: the system's
 };
 
 // Downloads `url` (libcurl: redirects, retries with backoff, resume of a partial download)

@@ -41,6 +41,17 @@ Compression to_image_compression(manifest::Compression compression) {
     return Compression::Zstd;
 }
 
+// "<name>.ko", or ".ko.xz" / ".ko.zst" when the built file was compressed after signing.
+std::string module_file_name(const build::BuiltModule& module) {
+    auto file = module.file.filename().string();
+    for (std::string_view suffix : {".ko.xz", ".ko.zst"}) {
+        if (file.ends_with(suffix)) {
+            return module.name + std::string(suffix);
+        }
+    }
+    return module.name + ".ko";
+}
+
 } // namespace
 
 std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel) {
@@ -70,7 +81,7 @@ std::string load_order(const manifest::Manifest& manifest, const build::KernelBu
     for (const auto& module : build.modules) {
         out += module.name;
         out += '\t';
-        out += "/" + modules_dir(manifest, build.kernel_release) + "/" + module.name + ".ko";
+        out += "/" + modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module);
         out += '\t';
         out += module.depends.empty() ? "-" : join(module.depends, ",");
         out += '\t';
@@ -95,13 +106,17 @@ std::string modprobe_conf(const manifest::Manifest& manifest, const build::Kerne
 
 Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build) {
     Tree tree;
+    // Userspace packages first: the manifest's files and kmod-sysext's own files win.
+    for (const auto& package : build.userspace) {
+        tree.add_host_tree("", package);
+    }
     for (const auto& file : manifest.files) {
         tree.add_file(file.destination.substr(1), file.source, file.mode);
     }
     tree.add_file_content("usr/lib/extension-release.d/extension-release." + manifest.name,
                           extension_release(manifest, build.kernel_release));
     for (const auto& module : build.modules) {
-        tree.add_file(modules_dir(manifest, build.kernel_release) + "/" + module.name + ".ko",
+        tree.add_file(modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module),
                       module.file);
     }
     tree.add_file_content(tool_dir(manifest) + "/modules.load", load_order(manifest, build));

@@ -41,6 +41,7 @@ struct DebianContainer {
     std::string mirror = "http://deb.debian.org/debian";
     std::vector<std::string> components{"main"};
     std::vector<std::string> packages; // installed in addition to gcc, make and headers
+    bool backports = false;            // also use <suite>-backports (apt sources and packages)
 };
 
 struct ContainerSpec {
@@ -50,6 +51,71 @@ struct ContainerSpec {
     std::filesystem::path path; // kind == Directory or Tarball; absolute
     // Where a kernel's build tree lives inside the container; ${KERNEL_RELEASE} is replaced.
     std::string kernel_source = "/usr/src/linux-headers-${KERNEL_RELEASE}";
+    Location where;
+};
+
+// Which kernels an entry applies to; every part that is set must hold. Empty: every kernel.
+struct KernelSelector {
+    std::string match; // shell pattern on the release, e.g. "6.1.*"
+    std::string min;   // lowest kernel version, inclusive ("6.12")
+    std::string max;   // highest kernel version, inclusive at its precision ("6.2" takes 6.2.9)
+    bool any() const { return match.empty() && min.empty() && max.empty(); }
+};
+
+// A patch applied with `patch -p1` in the source tree, inside the container, before building.
+struct PatchSpec {
+    std::filesystem::path file; // absolute, on the host
+    KernelSelector kernels;
+    std::string field; // "patches[0]", for messages
+    Location where;
+};
+
+// How a source tree is built: by its dkms.conf or by the manifest's build commands.
+enum class DkmsMode {
+    Auto, // dkms.conf when the tree has one at its top, build.commands otherwise
+    On,   // the tree must have a dkms.conf (at `dkms_conf` when set)
+    Off,  // build.commands only
+};
+
+// One module source: a local directory, a Debian package, or a verified download.
+struct SourceSpec {
+    enum class Kind { Path, Apt, Url };
+    Kind kind = Kind::Path;
+    std::filesystem::path path; // Path: the directory, absolute
+    std::string package;        // Apt: package name
+    std::string version;        // Apt: exact version (optional)
+    std::string release;        // Apt: suite to take it from, e.g. "bookworm-backports"
+    std::string url;            // Url
+    std::string sha256;         // Url: lower-case hex
+    // Apt, Url: the part of the unpacked package that holds the tree: a directory, or an
+    // archive that is unpacked in turn; a shell pattern ("usr/src/zfs-*"). Empty: the top.
+    std::string subdir;
+    DkmsMode dkms = DkmsMode::Auto;
+    std::string dkms_conf; // relative to the tree; empty: "dkms.conf"
+    std::vector<PatchSpec> patches;
+    KernelSelector kernels;
+    std::string field; // "source" or "sources[1]", for messages
+    Location where;
+};
+
+// A userspace package whose /usr and /opt files go into every image it applies to.
+struct PackageSpec {
+    enum class Kind { Apt, Url };
+    Kind kind = Kind::Apt;
+    std::string package; // Apt
+    std::string version; // Apt (optional)
+    std::string release; // Apt (optional)
+    std::string url;     // Url
+    std::string sha256;  // Url
+    KernelSelector kernels;
+    std::string field; // "packages[2]"
+    Location where;
+};
+
+// Moves a package's files from outside /usr and /opt into them: `/lib` -> `/usr/lib`.
+struct RelocateRule {
+    std::string from; // absolute, normal
+    std::string to;   // absolute, normal, under /usr or /opt
     Location where;
 };
 
@@ -70,10 +136,27 @@ struct FileSpec {
 
 enum class Compression { Zstd, Xz, Gzip };
 
+// How modules are stored in the image, after they are signed.
+enum class ModuleCompression { None, Xz, Zstd };
+
 struct ImageSpec {
     Compression compression = Compression::Zstd;
     std::optional<int> level;              // compressor default when unset
     std::optional<std::int64_t> timestamp; // mtime of every inode; SOURCE_DATE_EPOCH wins
+    ModuleCompression module_compression = ModuleCompression::None;
+};
+
+// A private key and its certificate, files on the build host; read, never copied.
+struct KeyPair {
+    std::filesystem::path key;  // absolute
+    std::filesystem::path cert; // absolute
+    Location where;
+};
+
+struct SigningSpec {
+    std::optional<KeyPair> modules; // signs every module as the kernel's sign-file does
+    std::optional<KeyPair> image;   // signs each image's dm-verity root hash
+    std::string module_hash;        // empty: the kernel's CONFIG_MODULE_SIG_HASH, else sha256
 };
 
 struct Manifest {
@@ -83,11 +166,16 @@ struct Manifest {
     TargetOs target;
     std::vector<KernelSpec> kernels;
     ContainerSpec container;
-    std::filesystem::path source_dir;        // module sources on the host, absolute
+    std::filesystem::path source_dir;        // the first `path:` source, absolute; else empty
+    std::vector<SourceSpec> sources;         // `source:` or `sources:`; first match per kernel
+    std::vector<PatchSpec> patches;          // applied after the source's own patches
     std::vector<std::string> build_commands; // run by /bin/sh in the container, in order
-    std::vector<ModuleSpec> modules;
+    std::vector<ModuleSpec> modules;         // empty: the modules a dkms.conf names
+    std::vector<PackageSpec> packages;
+    std::vector<RelocateRule> relocate;
     std::vector<FileSpec> files;
     ImageSpec image;
+    SigningSpec signing;
 };
 
 // Parses and validates a manifest file. Bad input throws ManifestError (an InputError) whose
@@ -99,5 +187,8 @@ Manifest parse(const std::string& text, const std::filesystem::path& file);
 
 // Lower-case name used in the manifest for a compression ("zstd").
 const char* to_string(Compression compression);
+
+// "none", "xz", "zstd".
+const char* to_string(ModuleCompression compression);
 
 } // namespace ksx::manifest

@@ -3,11 +3,13 @@
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 #include "manifest/manifest_rules.hpp"
+#include "manifest/source_parse.hpp"
 #include "manifest/source_text.hpp"
 #include "manifest/yaml_fields.hpp"
 #include "manifest/yaml_value.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,6 +27,8 @@ namespace {
 
 constexpr std::string_view api_version = "kmod-sysext/v1";
 constexpr std::int64_t max_timestamp = 4294967295;
+// The hashes the kernel accepts for module signatures (CONFIG_MODULE_SIG_HASH).
+constexpr std::array<std::string_view, 4> module_hashes{"sha224", "sha256", "sha384", "sha512"};
 
 template <typename List> std::string join(const List& items) {
     std::string out;
@@ -262,6 +266,8 @@ DebianContainer read_debian(const Value& value) {
              }},
             {"packages", Presence::Optional,
              [&](const Value& v) { debian.packages = package_list(v); }},
+            {"backports", Presence::Optional,
+             [&](const Value& v) { debian.backports = v.boolean(); }},
         });
     return debian;
 }
@@ -303,14 +309,6 @@ ContainerSpec read_container(const Value& value, const fs::path& base) {
              },
              {{"debian", "rootfs", "tarball"}});
     return container;
-}
-
-fs::path read_source(const Value& value, const fs::path& base) {
-    fs::path dir;
-    read_map(value, {{"path", Presence::Required, [&](const Value& v) {
-                          dir = existing_path(v, base, fs::file_type::directory);
-                      }}});
-    return dir;
 }
 
 std::vector<std::string> read_build(const Value& value) {
@@ -513,6 +511,20 @@ ImageSpec read_image(const Value& value) {
                              v.integer();
                              level = v;
                          }},
+                        {"module_compression", Presence::Optional,
+                         [&](const Value& v) {
+                             auto name = v.text();
+                             if (name == "none") {
+                                 image.module_compression = ModuleCompression::None;
+                             } else if (name == "xz") {
+                                 image.module_compression = ModuleCompression::Xz;
+                             } else if (name == "zstd") {
+                                 image.module_compression = ModuleCompression::Zstd;
+                             } else {
+                                 v.fail(quote(name) + " is not supported (expected one of: "
+                                                      "none, xz, zstd)");
+                             }
+                         }},
                         {"timestamp", Presence::Optional,
                          [&](const Value& v) {
                              auto seconds = v.integer();
@@ -540,6 +552,76 @@ ImageSpec read_image(const Value& value) {
     return image;
 }
 
+// `build` and `modules` may only be left out when every source is built by its dkms.conf.
+void check_build_needs(const Value& root, Manifest& m) {
+    for (const auto& source : m.sources) {
+        if (source.kind == SourceSpec::Kind::Path && m.source_dir.empty()) {
+            m.source_dir = source.path;
+        }
+        if (source.dkms != DkmsMode::Off) {
+            continue;
+        }
+        const auto why = " (" + source.field + " is not built by a dkms.conf)";
+        if (m.build_commands.empty()) {
+            root.fail("missing required field \"build\"" + why);
+        }
+        if (m.modules.empty()) {
+            root.fail("missing required field \"modules\"" + why);
+        }
+    }
+}
+
+// A key or certificate file: resolved against the manifest's directory, not required to exist
+// until a build reads it (validate works where the key is not).
+fs::path key_path(const Value& value, const fs::path& base) {
+    auto text = value.text();
+    if (text.empty()) {
+        value.fail("must not be empty");
+    }
+    if (has_control_char(text)) {
+        value.fail("must not contain control characters");
+    }
+    return resolve(base, text);
+}
+
+KeyPair read_key_pair(const Value& value, const fs::path& base, std::string* hash) {
+    KeyPair pair;
+    pair.where = value.location();
+    std::vector<FieldRule> rules{
+        {"key", Presence::Required, [&](const Value& v) { pair.key = key_path(v, base); }},
+        {"cert", Presence::Required, [&](const Value& v) { pair.cert = key_path(v, base); }},
+    };
+    if (hash != nullptr) {
+        rules.push_back({"hash", Presence::Optional, [&](const Value& v) {
+                             *hash = v.text();
+                             if (std::find(module_hashes.begin(), module_hashes.end(), *hash) ==
+                                 module_hashes.end()) {
+                                 v.fail(quote(*hash) +
+                                        " is not a module signature hash (expected one of: " +
+                                        join(module_hashes) + ")");
+                             }
+                         }});
+    }
+    read_map(value, rules);
+    return pair;
+}
+
+SigningSpec read_signing(const Value& value, const fs::path& base) {
+    SigningSpec signing;
+    read_map(value, {
+                        {"modules", Presence::Optional,
+                         [&](const Value& v) {
+                             signing.modules = read_key_pair(v, base, &signing.module_hash);
+                         }},
+                        {"image", Presence::Optional,
+                         [&](const Value& v) { signing.image = read_key_pair(v, base, nullptr); }},
+                    });
+    if (!signing.modules && !signing.image) {
+        value.fail("must name a key for modules, image or both");
+    }
+    return signing;
+}
+
 Manifest read_manifest(const Value& root, const fs::path& file) {
     Manifest m;
     m.file = fs::absolute(file).lexically_normal();
@@ -564,14 +646,26 @@ Manifest read_manifest(const Value& root, const fs::path& file) {
             {"kernels", Presence::Required, [&](const Value& v) { m.kernels = read_kernels(v); }},
             {"container", Presence::Optional,
              [&](const Value& v) { m.container = read_container(v, base); }},
-            {"source", Presence::Required,
-             [&](const Value& v) { m.source_dir = read_source(v, base); }},
-            {"build", Presence::Required,
+            {"source", Presence::Optional,
+             [&](const Value& v) { m.sources = read_source_entry(v, base); }},
+            {"sources", Presence::Optional,
+             [&](const Value& v) { m.sources = read_source_list(v, base); }},
+            {"patches", Presence::Optional,
+             [&](const Value& v) { m.patches = read_patches(v, base); }},
+            {"build", Presence::Optional,
              [&](const Value& v) { m.build_commands = read_build(v); }},
-            {"modules", Presence::Required, [&](const Value& v) { m.modules = read_modules(v); }},
+            {"modules", Presence::Optional, [&](const Value& v) { m.modules = read_modules(v); }},
+            {"packages", Presence::Optional,
+             [&](const Value& v) { m.packages = read_packages(v); }},
+            {"relocate", Presence::Optional,
+             [&](const Value& v) { m.relocate = read_relocate(v); }},
             {"files", Presence::Optional, [&](const Value& v) { m.files = read_files(v, base); }},
             {"image", Presence::Optional, [&](const Value& v) { m.image = read_image(v); }},
-        });
+            {"signing", Presence::Optional,
+             [&](const Value& v) { m.signing = read_signing(v, base); }},
+        },
+        {{"source", "sources"}});
+    check_build_needs(root, m);
     return m;
 }
 

@@ -57,6 +57,15 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
         check.detail = "salt is " + std::to_string(sb.salt.size()) + " bytes, expected 32";
         return check;
     }
+    Salt salt{};
+    std::memcpy(salt.data(), sb.salt.data(), salt.size());
+    // kmod-sysext derives the UUID from the salt; anything else was changed after the build.
+    if (sb.uuid != uuid_from_salt(salt)) {
+        check.detail = "superblock UUID " + format_uuid(sb.uuid) +
+                       " is not the one derived from the salt (" +
+                       format_uuid(uuid_from_salt(salt)) + ")";
+        return check;
+    }
     auto size = fs::file_size(image);
     if (size % verity_block_size != 0 || sb.data_blocks != size / verity_block_size) {
         check.detail = "superblock covers " + std::to_string(sb.data_blocks) +
@@ -64,7 +73,7 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
         return check;
     }
     VerityParams params;
-    std::memcpy(params.salt.data(), sb.salt.data(), params.salt.size());
+    params.salt = salt;
     params.uuid = sb.uuid;
     params.threads = threads;
     auto tree = compute_verity(image, params);
@@ -76,7 +85,9 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
         return check;
     }
     check.ok = true;
-    check.detail = std::to_string(sb.data_blocks) + " data blocks, tree matches the data";
+    check.detail = std::to_string(sb.data_blocks) +
+                   (sb.data_blocks == 1 ? " data block" : " data blocks") +
+                   ", tree matches the data";
     return check;
 }
 
@@ -185,8 +196,14 @@ VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
     if (!fs::is_regular_file(sidecars.roothash, ec)) {
         roothash.detail = sidecars.roothash.filename().string() + " is missing";
     } else {
-        stated = trimmed(read_file(sidecars.roothash));
-        if (report.root_hash.empty()) {
+        auto text = read_file(sidecars.roothash);
+        stated = trimmed(text);
+        if (text != stated + "\n" || stated.size() != 64 ||
+            stated.find_first_not_of("0123456789abcdef") != std::string::npos) {
+            // systemd trims whitespace; the form build writes is exact, so any change shows.
+            roothash.detail = sidecars.roothash.filename().string() +
+                              " is not 64 lower-case hex digits and a newline";
+        } else if (report.root_hash.empty()) {
             roothash.detail = "no root hash computed to compare " + stated + " with";
         } else if (stated != report.root_hash) {
             roothash.detail = sidecars.roothash.filename().string() + " says " + stated +

@@ -5,6 +5,7 @@
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -18,6 +19,15 @@ namespace ksx::sign {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Key and certificate files are user input: unreadable ones are input errors (exit status 2).
+std::string read_input(const fs::path& file) {
+    try {
+        return read_file(file);
+    } catch (const Error& e) {
+        throw InputError(e.what());
+    }
+}
 
 using BigNumber = UniqueHandle<BIGNUM, BN_free>;
 
@@ -40,7 +50,7 @@ void add_extension(X509* certificate, int nid, const char* value) {
 } // namespace
 
 Pkey load_private_key(const fs::path& file) {
-    auto text = read_file(file);
+    auto text = read_input(file);
     auto bio = memory_bio(text);
     Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
     if (!key) {
@@ -50,7 +60,7 @@ Pkey load_private_key(const fs::path& file) {
 }
 
 Certificate load_certificate(const fs::path& file) {
-    auto text = read_file(file);
+    auto text = read_input(file);
     auto bio = memory_bio(text);
     Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!certificate) {
@@ -78,7 +88,7 @@ Signer load_signer(const fs::path& key_file, const fs::path& cert_file) {
 std::optional<std::string> key_permission_warning(const fs::path& key_file) {
     struct stat st {};
     if (::stat(key_file.c_str(), &st) != 0) {
-        throw_errno("failed to stat " + key_file.string());
+        throw InputError(errno_message("cannot read signing key " + key_file.string(), errno));
     }
     if ((st.st_mode & 0044) == 0) {
         return std::nullopt;

@@ -1,5 +1,7 @@
 #include "sign/module_signature.hpp"
 
+#include "sign/detached_signature.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -83,6 +85,14 @@ std::string sign_module(std::string_view module, const Signer& signer, const std
     return out;
 }
 
+void sign_module_file(const fs::path& ko, const Signer& signer, const std::string& hash) {
+    auto module = read_file(ko);
+    if (split_module_signature(module)) {
+        throw Error(ko.string() + " is already signed");
+    }
+    write_file_atomic(ko, module_signature(module, signer, hash).insert(0, module));
+}
+
 std::optional<AppendedSignature> split_module_signature(std::string_view module) {
     if (!module.ends_with(module_signature_magic)) {
         return std::nullopt;
@@ -97,8 +107,10 @@ std::optional<AppendedSignature> split_module_signature(std::string_view module)
         throw InputError("module signature is not PKCS#7 (id_type " + std::to_string(byte(2)) +
                          ")");
     }
-    if (byte(0) != 0 || byte(1) != 0 || byte(3) != 0 || byte(4) != 0) {
-        throw InputError("module signature header has non-zero algorithm/hash/signer/key id");
+    if (byte(0) != 0 || byte(1) != 0 || byte(3) != 0 || byte(4) != 0 || byte(5) != 0 ||
+        byte(6) != 0 || byte(7) != 0) {
+        throw InputError("module signature header has non-zero algorithm, hash, signer, key id "
+                         "or padding");
     }
     std::uint64_t size = (std::uint64_t{byte(8)} << 24) | (std::uint64_t{byte(9)} << 16) |
                          (std::uint64_t{byte(10)} << 8) | byte(11);
@@ -121,30 +133,8 @@ ModuleSignatureCheck check_module_signature(std::string_view module,
     if (!parts) {
         return {false, "not signed"};
     }
-    if (trusted.empty()) {
-        return {false, "signature present, signer not checked (no --cert given)"};
-    }
-    auto der = reinterpret_cast<const unsigned char*>(parts->cms_der.data());
-    Cms cms(d2i_CMS_ContentInfo(nullptr, &der, static_cast<long>(parts->cms_der.size())));
-    if (!cms) {
-        return {false, openssl_message("signature is not DER CMS")};
-    }
-    CertificateStack stack(trusted);
-    auto content = memory_bio(parts->content);
-    // As the kernel does: the signer must be one of the trusted certificates, which are
-    // trusted as such (no chain).
-    int ok = CMS_verify(cms.get(), stack.get(), nullptr, content.get(), nullptr,
-                        CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY | CMS_DETACHED);
-    if (ok != 1) {
-        return {false, openssl_message("signature does not verify with the given certificates")};
-    }
-    STACK_OF(X509)* signers = CMS_get0_signers(cms.get());
-    std::string subject;
-    if (signers != nullptr && sk_X509_num(signers) > 0) {
-        subject = certificate_subject(sk_X509_value(signers, 0));
-    }
-    sk_X509_free(signers);
-    return {true, "signed by " + subject};
+    auto result = check_detached_signature(parts->cms_der, parts->content, trusted);
+    return {result.valid, result.detail};
 }
 
 std::optional<std::string> kernel_module_hash(const fs::path& kernel_tree) {

@@ -24,6 +24,10 @@ std::string module_signature(std::string_view module, const Signer& signer,
 // The module followed by its signature block.
 std::string sign_module(std::string_view module, const Signer& signer, const std::string& hash);
 
+// Appends the signature block to the module file `ko` in place (atomically).
+void sign_module_file(const std::filesystem::path& ko, const Signer& signer,
+                      const std::string& hash);
+
 // A signed module taken apart. `content` is what was signed.
 struct AppendedSignature {
     std::string_view content;

@@ -1,5 +1,7 @@
 #include "sign/roothash_signature.hpp"
 
+#include "sign/detached_signature.hpp"
+
 #include <openssl/err.h>
 
 namespace ksx::sign {
@@ -33,35 +35,8 @@ std::string sign_root_hash(std::string_view root_hash_hex, const Signer& signer)
 RootHashSignatureCheck check_root_hash_signature(std::string_view der,
                                                  std::string_view root_hash_hex,
                                                  const std::vector<Certificate>& trusted) {
-    auto bytes = reinterpret_cast<const unsigned char*>(der.data());
-    Pkcs7 p7(d2i_PKCS7(nullptr, &bytes, static_cast<long>(der.size())));
-    if (!p7 || bytes != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
-        ERR_clear_error();
-        return {false, "not a DER PKCS#7 signature", {}};
-    }
-    if (PKCS7_type_is_signed(p7.get()) == 0) {
-        return {false, "PKCS#7 data is not signedData", {}};
-    }
-    if (trusted.empty()) {
-        return {false, "signature present, signer not checked (no --cert given)", {}};
-    }
-    CertificateStack stack(trusted);
-    auto content = memory_bio(root_hash_hex);
-    constexpr int flags = PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY;
-    if (PKCS7_verify(p7.get(), stack.get(), nullptr, content.get(), nullptr, flags) != 1) {
-        return {
-            false, openssl_message("signature does not verify with the given certificates"), {}};
-    }
-    STACK_OF(X509)* signers = PKCS7_get0_signers(p7.get(), stack.get(), flags);
-    if (signers == nullptr || sk_X509_num(signers) == 0) {
-        sk_X509_free(signers);
-        return {false, openssl_message("no signer among the given certificates"), {}};
-    }
-    X509* signer = sk_X509_value(signers, 0);
-    RootHashSignatureCheck result{true, "signed by " + certificate_subject(signer),
-                                  certificate_fingerprint(signer)};
-    sk_X509_free(signers);
-    return result;
+    auto result = check_detached_signature(der, root_hash_hex, trusted);
+    return {result.valid, result.detail, result.fingerprint};
 }
 
 } // namespace ksx::sign

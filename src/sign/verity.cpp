@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace ksx::sign {
@@ -273,11 +274,10 @@ VerityTree compute_verity(const fs::path& data, const VerityParams& params) {
     sb.salt.assign(reinterpret_cast<const char*>(params.salt.data()), params.salt.size());
     VerityTree tree;
     tree.hash_file = encode_superblock(sb);
-    if (!levels.empty()) {
-        tree.hash_file.resize(verity_block_size, '\0');
-        for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
-            tree.hash_file.append(reinterpret_cast<const char*>(level->data()), level->size());
-        }
+    // The hash area starts at the first hash block after the superblock, even when it is empty.
+    tree.hash_file.resize(verity_block_size, '\0');
+    for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
+        tree.hash_file.append(reinterpret_cast<const char*>(level->data()), level->size());
     }
     tree.root_hash = std::move(root);
     return tree;

@@ -114,6 +114,17 @@ TEST_CASE("a failed module is logged with its path and the kernel's reason, the 
     CHECK(node.logged("loaded zfs from /usr/lib/modules/6.1.0-28-amd64/extra/zfs/zfs.ko"));
 }
 
+TEST_CASE("a module refused for its signature says that the kernel enforces signatures") {
+    Node node("sigenforce");
+    node.load_order("hello", kHello);
+    node.modules.results["hello_core.ko"] = -EKEYREJECTED;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.logged("failed to load hello_core from " + kDir +
+                      "hello_core.ko: Key was rejected by service (the kernel enforces module "
+                      "signatures and refused this module's: it is unsigned or signed by a key "
+                      "the kernel does not trust)"));
+}
+
 TEST_CASE("a missing host dependency names the kernel it was looked for in") {
     Node node("hostdep");
     node.load_order("hello", kHello);

@@ -1,6 +1,7 @@
 #include "activator/image_name.hpp"
 #include "activator/select.hpp"
 #include "activator/selection_marker.hpp"
+#include "activator_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -214,10 +215,12 @@ TEST_CASE("a missing store is an empty one") {
 
 TEST_CASE("sidecars next to the image are linked under the extension's name") {
     Node node("sidecars");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.verity");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.roothash");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.roothash.p7s");
+    auto key = test::make_key(node.root / "etc/verity.d", "hello-signer");
+    fs::remove(key.key); // the node has the certificate only
+    auto signing = test::make_key("keys", "hello-signer");
+    fs::copy_file(signing.cert, key.cert, fs::copy_options::overwrite_existing);
+    auto hash = test::make_signed_image(node.store() / "hello/hello_1.0.0_6.1.0-28-amd64.raw",
+                                        3 * 4096, 7, signing);
     node.image("hello", "hello_0.9_6.1.0-28-amd64.roothash");
     CHECK(node.select() == 0);
     std::string stem = std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64";
@@ -225,6 +228,8 @@ TEST_CASE("sidecars next to the image are linked under the extension's name") {
     CHECK(node.link("hello.verity") == stem + ".verity");
     CHECK(node.link("hello.roothash") == stem + ".roothash");
     CHECK(node.link("hello.roothash.p7s") == stem + ".roothash.p7s");
+    CHECK(node.logged(
+        "verified hello_1.0.0_6.1.0-28-amd64.raw: signed by hello-signer, root hash " + hash));
 }
 
 TEST_CASE("an image whose verity sidecar is broken is not selected without it") {
@@ -240,8 +245,9 @@ TEST_CASE("an image whose verity sidecar is broken is not selected without it") 
 
 TEST_CASE("stale links of an earlier run are replaced or removed, sidecars included") {
     Node node("stale");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
-    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.verity");
+    node.write("etc/kmod-sysext/policy.conf", "SIGNATURES=optional\n");
+    test::make_signed_image(node.store() / "hello/hello_1.0.0_6.1.0-28-amd64.raw", 4096, 1,
+                            test::make_key("keys", "stale-signer"));
     CHECK(node.select() == 0);
     CHECK_FALSE(node.link("hello.verity").empty());
 
@@ -252,6 +258,8 @@ TEST_CASE("stale links of an earlier run are replaced or removed, sidecars inclu
     CHECK_FALSE(fs::exists(fs::symlink_status(node.root / "run/extensions/hello.verity")));
     CHECK(node.logged("removed stale " + (node.root / "run/extensions/hello.verity").string() +
                       " -> /var/lib/kmod-sysext/hello/hello_1.0.0_6.1.0-28-amd64.verity"));
+    CHECK(node.logged("removed stale " + (node.root / "run/extensions/hello.roothash").string() +
+                      " -> /var/lib/kmod-sysext/hello/hello_1.0.0_6.1.0-28-amd64.roothash"));
 
     node.context.kernel = "6.12.5+deb12-amd64";
     CHECK(node.select() == 0);

@@ -53,7 +53,8 @@ TEST_CASE("status reports the store, the selection, what is merged and what is l
     CHECK(format_status_json(status) ==
           "{\"kernel\":\"6.1.0-28-amd64\",\"store\":\"/var/lib/kmod-sysext\",\"extensions\":["
           "{\"name\":\"\\\"odd\\\"\",\"images\":[],\"selected\":null,"
-          "\"merged\":{\"version\":\"\",\"kernel\":\"\"},\"modules\":[]},"
+          "\"merged\":{\"version\":\"\",\"kernel\":\"\"},\"modules\":[],"
+          "\"verification\":null},"
           "{\"name\":\"hello\",\"images\":["
           "{\"file\":\"hello_1.0.0_6.1.0-28-amd64.raw\",\"version\":\"1.0.0\","
           "\"kernel\":\"6.1.0-28-amd64\"},"
@@ -62,10 +63,15 @@ TEST_CASE("status reports the store, the selection, what is merged and what is l
           "\"selected\":\"/var/lib/kmod-sysext/hello/hello_1.0.0_6.1.0-28-amd64.raw\","
           "\"merged\":{\"version\":\"1.0.0\",\"kernel\":\"6.1.0-28-amd64\"},"
           "\"modules\":[{\"name\":\"hello_core\",\"boot\":true,\"loaded\":true},"
-          "{\"name\":\"hello-x\",\"boot\":false,\"loaded\":true}]}]}\n");
+          "{\"name\":\"hello-x\",\"boot\":false,\"loaded\":true}],"
+          "\"verification\":{\"image\":"
+          "\"/var/lib/kmod-sysext/hello/hello_1.0.0_6.1.0-28-amd64.raw\","
+          "\"state\":\"unsigned\",\"verified\":false,\"root_hash\":null,\"signer\":null,"
+          "\"reason\":\"no verity data (signatures optional)\"}}]}\n");
     auto text = format_status_text(status);
     CHECK(text.find("hello\n  images:\n    hello_1.0.0_6.1.0-28-amd64.raw  (this kernel)\n") !=
           std::string::npos);
     CHECK(text.find("  merged: yes, version 1.0.0 for kernel 6.1.0-28-amd64\n  modules: "
                     "hello_core (loaded) hello-x (loaded)\n") != std::string::npos);
+    CHECK(text.find("  verified: no: no verity data (signatures optional)\n") != std::string::npos);
 }

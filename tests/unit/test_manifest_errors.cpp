@@ -98,7 +98,8 @@ TEST_CASE("a manifest that is not a map is an error") {
 TEST_CASE("an unknown top-level key lists the keys a manifest may have") {
     CHECK(error_with("image", "imgae:\n  compression: xz\n") ==
           "bad/m.yaml:17:1: error: unknown key \"imgae\" (expected one of: apiVersion, name, "
-          "version, target, kernels, container, source, build, modules, files, image)\n"
+          "version, target, kernels, container, source, sources, patches, build, modules, "
+          "packages, relocate, files, image, signing)\n"
           "imgae:\n"
           "^");
 }
@@ -398,13 +399,14 @@ TEST_CASE("a source path that is empty or a file is an error") {
           "        ^");
 }
 
-TEST_CASE("a source without path names the missing field") {
+TEST_CASE("a source without path, apt or url names the missing field") {
     CHECK(error_with("source", "source: {dir: src}\n") ==
-          "bad/m.yaml:10:10: error: source: unknown key \"dir\" (expected one of: path)\n"
+          "bad/m.yaml:10:10: error: source: unknown key \"dir\" (expected one of: path, apt, "
+          "url, version, release, sha256, subdir, dkms, patches)\n"
           "source: {dir: src}\n"
           "         ^");
     CHECK(error_with("source", "source: {}\n") ==
-          "bad/m.yaml:10:9: error: source: missing required field \"path\"\n"
+          "bad/m.yaml:10:9: error: source: set exactly one of \"path\", \"apt\" and \"url\"\n"
           "source: {}\n"
           "        ^");
 }

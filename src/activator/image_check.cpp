@@ -1,0 +1,114 @@
+#include "activator/image_check.hpp"
+
+#include "activator/verity_tree.hpp"
+#include "util/file_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/stat.h>
+
+namespace ksx::activator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool present(const fs::path& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+bool is_root_hash(std::string_view text) {
+    return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+ImageCheck refuse(std::string reason) {
+    return {ImageTrust::refused, std::move(reason), {}, {}, {}};
+}
+
+ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
+    auto stem = image.string().substr(0, image.string().size() - 4); // without ".raw"
+    fs::path verity = stem + ".verity";
+    fs::path roothash = stem + ".roothash";
+    fs::path p7s = stem + ".roothash.p7s";
+    bool has_verity = present(verity);
+    bool has_roothash = present(roothash);
+    bool has_p7s = present(p7s);
+    if (policy.required && policy.certificates.empty()) {
+        return refuse(std::string("no usable certificate in ") + kCertificateDirs +
+                      " (signatures required by policy)");
+    }
+    if (!policy.required && !has_verity && !has_roothash && !has_p7s) {
+        return {ImageTrust::unsigned_image, "no verity data (signatures optional)", {}, {}, {}};
+    }
+    std::string missing;
+    auto note = [&](bool present, const char* suffix, bool needed) {
+        if (!present && needed) {
+            missing += (missing.empty() ? "" : ", ") + std::string(suffix);
+        }
+    };
+    note(has_verity, ".verity", true);
+    note(has_roothash, ".roothash", true);
+    note(has_p7s, ".roothash.p7s", policy.required);
+    if (!missing.empty()) {
+        return refuse("missing " + missing +
+                      (policy.required ? " (signatures required by policy)"
+                                       : " (the image has part of its verity data)"));
+    }
+    auto hash = read_file(roothash);
+    if (hash.ends_with('\n')) {
+        hash.pop_back();
+    }
+    if (!is_root_hash(hash)) {
+        return refuse("malformed .roothash: not 64 lower-case hex digits");
+    }
+    ImageCheck result{ImageTrust::unsigned_image, {}, {}, {}, {}};
+    if (has_p7s && policy.certificates.empty()) {
+        result.reason = std::string("signature not checked: no certificate in ") +
+                        kCertificateDirs + " (signatures optional)";
+    } else if (has_p7s) {
+        const Certificate* signer = verify_signature(read_file(p7s), hash, policy.certificates);
+        if (signer == nullptr) {
+            return refuse(std::string("signature does not verify against any certificate in ") +
+                          kCertificateDirs);
+        }
+        result = {ImageTrust::verified, {}, {}, subject_name(signer->x509.get()), signer->file};
+    } else {
+        result.reason = "no signature (signatures optional)";
+    }
+    auto tree = check_verity_tree(image, verity);
+    if (!tree.problem.empty()) {
+        return refuse(tree.problem);
+    }
+    if (tree.root_hash != hash) {
+        return refuse(kRootHashMismatch);
+    }
+    result.root_hash = hash;
+    return result;
+}
+
+} // namespace
+
+ImageCheck check_image(const TrustPolicy& policy, const fs::path& image) {
+    try {
+        return check(policy, image);
+    } catch (const std::exception& e) {
+        return refuse(e.what());
+    }
+}
+
+const char* trust_name(ImageTrust trust) {
+    switch (trust) {
+    case ImageTrust::verified:
+        return "verified";
+    case ImageTrust::unsigned_image:
+        return "unsigned";
+    case ImageTrust::refused:
+        break;
+    }
+    return "refused";
+}
+
+} // namespace ksx::activator

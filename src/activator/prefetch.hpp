@@ -1,0 +1,25 @@
+// `prefetch`: fetches a kernel's images into the store before the node reboots into it, so the
+// first boot on a new kernel finds its image.
+#pragma once
+
+#include "activator/context.hpp"
+#include "activator/log.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ksx::activator {
+
+// The "<sha256>  <file>" lines of a SHA256SUMS file ('*' before the name is accepted); other
+// lines are skipped.
+std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text);
+
+// Reads <from>/SHA256SUMS (a release published by `kmod-sysext publish`; `from` is an http(s)
+// or file URL, or a directory) and fetches the newest version of each extension's image built
+// for context.kernel, sidecars first, into <store>/<name>/. Each file is checked against its
+// SHA-256 before it takes its final name; files already there with that hash are kept. No
+// image for the kernel: a warning line and status 0. Returns 1 when a fetch or check failed.
+int prefetch_images(const Context& context, const std::string& from, Log& log);
+
+} // namespace ksx::activator

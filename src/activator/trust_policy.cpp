@@ -1,0 +1,98 @@
+#include "activator/trust_policy.hpp"
+
+#include "activator/key_value.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/stat.h>
+#include <system_error>
+
+namespace ksx::activator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Certificate files in one directory, sorted; a missing directory has none.
+std::vector<fs::path>
+certificate_files(const fs::path& dir, std::initializer_list<std::string_view> suffixes, Log& log) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec == std::errc::no_such_file_or_directory) {
+        return files;
+    }
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        auto name = it->path().filename().string();
+        bool wanted = name.front() != '.' &&
+                      std::any_of(suffixes.begin(), suffixes.end(),
+                                  [&](std::string_view suffix) { return name.ends_with(suffix); });
+        if (wanted) {
+            files.push_back(it->path());
+        }
+    }
+    if (ec) {
+        log.error("cannot read " + dir.string() + ": " + ec.message());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+} // namespace
+
+SignaturePolicy parse_signature_policy(std::string_view text, const std::string& file_name,
+                                       Log& log) {
+    auto policy = SignaturePolicy::automatic;
+    parse_key_values(text, file_name,
+                     [&](std::string_view key, std::string_view value, const std::string& where) {
+                         if (key != "SIGNATURES") {
+                             log.info(where + "ignoring unknown setting " + std::string(key));
+                         } else if (value == "required") {
+                             policy = SignaturePolicy::required;
+                         } else if (value == "optional") {
+                             policy = SignaturePolicy::optional;
+                         } else if (value == "auto") {
+                             policy = SignaturePolicy::automatic;
+                         } else {
+                             throw InputError(where + "SIGNATURES \"" + std::string(value) +
+                                              "\" is not required, optional or auto");
+                         }
+                     });
+    return policy;
+}
+
+TrustPolicy read_trust_policy(const Context& context, Log& log) {
+    TrustPolicy policy;
+    auto file = context.on_disk(kPolicyFile);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 || errno != ENOENT) {
+        try {
+            policy.configured = parse_signature_policy(read_file(file), file.string(), log);
+        } catch (const std::exception& e) {
+            log.error(std::string(e.what()) + "; requiring signatures");
+            policy.configured = SignaturePolicy::required;
+        }
+    }
+    std::vector<fs::path> files =
+        certificate_files(context.on_disk(kSystemdCertificateDir), {".crt"}, log);
+    for (auto& extra :
+         certificate_files(context.on_disk("/etc/kmod-sysext/keys"), {".crt", ".pem"}, log)) {
+        files.push_back(std::move(extra));
+    }
+    for (const auto& path : files) {
+        try {
+            for (auto& certificate : read_certificates(path)) {
+                policy.certificates.push_back(std::move(certificate));
+            }
+        } catch (const std::exception& e) {
+            log.error(std::string(e.what()) + "; not trusting it");
+        }
+    }
+    policy.required = policy.configured == SignaturePolicy::required ||
+                      (policy.configured == SignaturePolicy::automatic && !files.empty());
+    return policy;
+}
+
+} // namespace ksx::activator

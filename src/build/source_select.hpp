@@ -1,0 +1,21 @@
+// Which source, patches and packages of a manifest apply to one kernel.
+#pragma once
+
+#include "manifest/manifest.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ksx::build {
+
+struct KernelChoice {
+    const manifest::SourceSpec* source = nullptr;       // null: the kernel is skipped
+    std::vector<const manifest::PatchSpec*> patches;    // the source's, then the manifest's
+    std::vector<const manifest::PackageSpec*> packages; // userspace packages, in order
+    std::string skip_reason;                            // set when source is null
+};
+
+// The first source whose `kernels:` selects `release`, the patches and packages that select it.
+KernelChoice choose(const manifest::Manifest& manifest, const std::string& release);
+
+} // namespace ksx::build

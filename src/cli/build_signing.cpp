@@ -1,0 +1,99 @@
+#include "cli/build_signing.hpp"
+
+#include "container/rootfs_path.hpp"
+#include "sign/image_signature.hpp"
+#include "sign/module_compression.hpp"
+#include "sign/module_signature.hpp"
+#include "util/error.hpp"
+
+namespace ksx::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+sign::Signer load_checked(const fs::path& key, const fs::path& cert, Progress& progress) {
+    if (auto warning = sign::key_permission_warning(key)) {
+        progress.line("warning: " + *warning);
+    }
+    return sign::load_signer(key, cert);
+}
+
+sign::ModuleCompression compression_of(manifest::ModuleCompression compression) {
+    switch (compression) {
+    case manifest::ModuleCompression::Xz:
+        return sign::ModuleCompression::Xz;
+    case manifest::ModuleCompression::Zstd:
+        return sign::ModuleCompression::Zstd;
+    case manifest::ModuleCompression::None:
+        break;
+    }
+    return sign::ModuleCompression::None;
+}
+
+} // namespace
+
+BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::string& key,
+                                const std::string& cert, Progress& progress) {
+    BuildSigners signers;
+    signers.module_hash = manifest.signing.module_hash;
+    if (!key.empty()) {
+        signers.modules = load_checked(key, cert, progress);
+        signers.image = load_checked(key, cert, progress);
+        return signers;
+    }
+    if (const auto& pair = manifest.signing.modules) {
+        signers.modules = load_checked(pair->key, pair->cert, progress);
+    }
+    if (const auto& pair = manifest.signing.image) {
+        signers.image = load_checked(pair->key, pair->cert, progress);
+    }
+    return signers;
+}
+
+std::string sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
+                                      const manifest::Manifest& manifest,
+                                      const container::Rootfs& rootfs) {
+    std::string hash;
+    if (signers.modules) {
+        hash = signers.module_hash;
+        if (hash.empty()) {
+            auto tree = container::host_path(
+                rootfs.root, container::kernel_source_in_container(rootfs, build.kernel_release));
+            hash = sign::kernel_module_hash(tree).value_or("sha256");
+        }
+        for (const auto& module : build.modules) {
+            try {
+                sign::sign_module_file(module.file, *signers.modules, hash);
+            } catch (const std::exception& e) {
+                throw Error("kernel " + build.kernel_release + ": signing " + module.name +
+                            " failed: " + e.what());
+            }
+        }
+    }
+    auto compression = compression_of(manifest.image.module_compression);
+    for (auto& module : build.modules) {
+        module.file = sign::compress_module(module.file, compression);
+    }
+    return hash;
+}
+
+nlohmann::json sign_image_file(const fs::path& image, const std::string& sha256_hex,
+                               const BuildSigners& signers, unsigned threads) {
+    auto sidecars = sign::sidecar_paths(image);
+    if (!signers.image) {
+        // Sidecars of an earlier signed build would no longer match the new image.
+        for (const auto& stale : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+            fs::remove(stale);
+        }
+        return nullptr;
+    }
+    auto signed_image = sign::sign_image(image, sha256_hex, *signers.image, threads);
+    return {{"root_hash", signed_image.root_hash},
+            {"verity", signed_image.sidecars.verity.string()},
+            {"roothash", signed_image.sidecars.roothash.string()},
+            {"roothash_p7s", signed_image.sidecars.signature.string()},
+            {"signer", sign::certificate_subject(signers.image->certificate.get())}};
+}
+
+} // namespace ksx::cli

@@ -1,0 +1,41 @@
+// The signing steps of `build`: modules are signed (then compressed) after they are built, and
+// each image gets its dm-verity sidecars and root hash signature after it is written.
+#pragma once
+
+#include "build/build.hpp"
+#include "container/container.hpp"
+#include "manifest/manifest.hpp"
+#include "sign/keys.hpp"
+#include "util/progress.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace ksx::cli {
+
+struct BuildSigners {
+    std::optional<sign::Signer> modules;
+    std::optional<sign::Signer> image;
+    std::string module_hash; // the manifest's; empty: each kernel's CONFIG_MODULE_SIG_HASH
+};
+
+// The signers of a build: `--sign-key KEY --sign-cert CERT` (both uses) when given, else the
+// manifest's `signing:`. Key files readable by others get a warning on `progress`.
+BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::string& key,
+                                const std::string& cert, Progress& progress);
+
+// Signs every module of `build` (strip was done by the build) and then compresses it as
+// `image.module_compression` says; `module.file` names the result. Returns the hash used, or
+// an empty string when modules are not signed.
+std::string sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
+                                      const manifest::Manifest& manifest,
+                                      const container::Rootfs& rootfs);
+
+// Writes the image's .verity, .roothash and .roothash.p7s (or removes stale ones when images
+// are not signed); returns what was written, for `--json`.
+nlohmann::json sign_image_file(const std::filesystem::path& image, const std::string& sha256_hex,
+                               const BuildSigners& signers, unsigned threads);
+
+} // namespace ksx::cli

@@ -1,0 +1,303 @@
+#include "fetch/curl_easy.hpp"
+#include "fetch/download_meter.hpp"
+#include "fetch/fetch.hpp"
+#include "fetch/partial_download.hpp"
+#include "fetch/retry.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/sha256.hpp"
+
+#include <cctype>
+#include <stdexcept>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ksx::fetch {
+
+namespace {
+
+std::string checked_sha256(const std::string& url, const std::string& sha256) {
+    std::string out;
+    for (char c : sha256) {
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (out.size() != 64 || out.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        throw InputError(url + ": sha256 must be 64 hexadecimal digits, not \"" + sha256 + "\"");
+    }
+    return out;
+}
+
+void check_scheme(const std::string& url) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
+        throw InputError(url + ": only http:// and https:// URLs can be downloaded");
+    }
+}
+
+// True when `path` holds a verified copy; removes a damaged one so it is fetched again.
+bool cached(const fs::path& path, const std::string& sha256) {
+    std::error_code ec;
+    auto status = fs::symlink_status(path, ec);
+    if (status.type() == fs::file_type::not_found) {
+        return false;
+    }
+    if (status.type() == fs::file_type::regular && fs::file_size(path) > 0 &&
+        sha256_file_hex(path) == sha256) {
+        return true;
+    }
+    fs::remove(path);
+    return false;
+}
+
+// The outcome of one request.
+struct Attempt {
+    CURLcode code = CURLE_OK;
+    long status = 0;            // HTTP status of the last response
+    long retry_after_s = -1;    // the server's Retry-After, when it sent one
+    bool range_refused = false; // 416: what we hold is no prefix of the file
+    std::string error;
+};
+
+// One download into the partial file, resumed after what it already holds.
+class Transfer {
+public:
+    Transfer(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
+             const DownloadOptions& options);
+    Attempt run();
+
+private:
+    static size_t on_header(char* data, size_t size, size_t count, void* self);
+    static size_t on_data(char* data, size_t size, size_t count, void* self);
+    static int on_progress(void* self, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t);
+    // Called with the response's first bytes: decides whether they continue the partial file.
+    void begin_body();
+
+    CurlEasy curl_;
+    PartialDownload& partial_;
+    DownloadMeter& meter_;
+    std::uint64_t offset_ = 0; // bytes the request asked to skip
+    std::uint64_t base_ = 0;   // bytes before this response's body in the file
+    bool body_started_ = false;
+    std::string content_range_;
+    std::string failure_; // an exception from a callback (they must not cross libcurl)
+    bool misplaced_ = false;
+};
+
+Transfer::Transfer(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
+                   const DownloadOptions& options)
+    : partial_(partial), meter_(meter) {
+    curl_.set(CURLOPT_URL, url);
+    curl_.set(CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_.set(CURLOPT_FOLLOWLOCATION, 1L);
+    curl_.set(CURLOPT_MAXREDIRS, 10L);
+    curl_.set(CURLOPT_FAILONERROR, 1L);
+    curl_.set(CURLOPT_NOSIGNAL, 1L);
+    curl_.set(CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
+    curl_.set(CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_.set(CURLOPT_LOW_SPEED_TIME, options.low_speed_timeout_s);
+    curl_.set(CURLOPT_USERAGENT, "kmod-sysext/" KSX_VERSION);
+    if (!options.ca_file.empty()) {
+        curl_.set(CURLOPT_CAINFO, options.ca_file.string());
+    }
+    curl_.set_function(CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl_.set_pointer(CURLOPT_HEADERDATA, this);
+    curl_.set_function(CURLOPT_WRITEFUNCTION, &Transfer::on_data);
+    curl_.set_pointer(CURLOPT_WRITEDATA, this);
+    curl_.set_function(CURLOPT_XFERINFOFUNCTION, &Transfer::on_progress);
+    curl_.set_pointer(CURLOPT_XFERINFODATA, this);
+    curl_.set(CURLOPT_NOPROGRESS, 0L);
+}
+
+size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
+    auto* transfer = static_cast<Transfer*>(self);
+    std::string_view line(data, size * count);
+    if (line.starts_with("HTTP/")) {
+        transfer->content_range_.clear(); // a new response (after a redirect)
+    }
+    constexpr std::string_view name = "content-range:";
+    if (line.size() > name.size()) {
+        std::string lower;
+        for (char c : line.substr(0, name.size())) {
+            lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        if (lower == name) {
+            std::string_view value = line.substr(name.size());
+            auto first = value.find_first_not_of(" \t");
+            auto last = value.find_last_not_of(" \t\r\n");
+            transfer->content_range_ =
+                first == std::string_view::npos ? "" : value.substr(first, last - first + 1);
+        }
+    }
+    return size * count;
+}
+
+void Transfer::begin_body() {
+    body_started_ = true;
+    if (offset_ == 0) {
+        return;
+    }
+    if (curl_.response_code() != 206) {
+        base_ = 0;
+        partial_.restart(); // the server sent the whole file instead
+        return;
+    }
+    // "bytes START-END/TOTAL": the body must start where the partial file ends.
+    std::uint64_t start = 0;
+    bool parsed = false;
+    if (content_range_.starts_with("bytes ")) {
+        try {
+            size_t used = 0;
+            start = std::stoull(content_range_.substr(6), &used);
+            parsed = used > 0;
+        } catch (const std::exception&) {
+            parsed = false;
+        }
+    }
+    if (!parsed || start != offset_) {
+        misplaced_ = true;
+        throw Error("the server resumed with \"Content-Range: " + content_range_ +
+                    "\" instead of at byte " + std::to_string(offset_));
+    }
+}
+
+size_t Transfer::on_data(char* data, size_t size, size_t count, void* self) {
+    auto* transfer = static_cast<Transfer*>(self);
+    try {
+        if (!transfer->body_started_) {
+            transfer->begin_body();
+        }
+        transfer->partial_.append(std::string_view(data, size * count));
+        return size * count;
+    } catch (const std::exception& e) {
+        transfer->failure_ = e.what();
+        return 0; // makes libcurl stop with CURLE_WRITE_ERROR
+    }
+}
+
+int Transfer::on_progress(void* self, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+    auto* transfer = static_cast<Transfer*>(self);
+    const std::uint64_t base = transfer->base_;
+    transfer->meter_.update(base + static_cast<std::uint64_t>(now),
+                            total > 0 ? base + static_cast<std::uint64_t>(total) : 0);
+    return 0;
+}
+
+Attempt Transfer::run() {
+    offset_ = partial_.size();
+    base_ = offset_;
+    body_started_ = false;
+    content_range_.clear();
+    failure_.clear();
+    misplaced_ = false;
+    if (offset_ > 0) {
+        curl_.set(CURLOPT_RANGE, std::to_string(offset_) + "-");
+    } else {
+        curl_.set(CURLOPT_RANGE, static_cast<const char*>(nullptr));
+    }
+    meter_.attempt(offset_);
+    Attempt attempt;
+    attempt.code = curl_.perform();
+    attempt.status = curl_.response_code();
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(curl_.get(), CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+        retry_after > 0) {
+        attempt.retry_after_s = static_cast<long>(retry_after);
+    }
+    if (attempt.code == CURLE_WRITE_ERROR && !failure_.empty()) {
+        if (!misplaced_) {
+            throw Error(failure_); // our own disk, not the network
+        }
+        partial_.restart();
+        attempt.code = CURLE_PARTIAL_FILE; // worth another try from the start
+        attempt.error = failure_;
+        return attempt;
+    }
+    if (attempt.code == CURLE_HTTP_RETURNED_ERROR) {
+        attempt.range_refused = attempt.status == 416 && offset_ > 0;
+        attempt.error = "HTTP " + std::to_string(attempt.status);
+    } else if (attempt.code == CURLE_UNSUPPORTED_PROTOCOL) {
+        // Only a redirect gets here: the URL itself was checked before.
+        char* redirect = nullptr;
+        curl_easy_getinfo(curl_.get(), CURLINFO_EFFECTIVE_URL, &redirect);
+        attempt.error = std::string("refused a redirect to ") + (redirect ? redirect : "?") +
+                        " (only http and https are allowed)";
+    } else if (attempt.code != CURLE_OK) {
+        attempt.error = curl_.error_text(attempt.code);
+    }
+    return attempt;
+}
+
+void fetch_into(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
+                const DownloadOptions& options) {
+    Transfer transfer(url, partial, meter, options);
+    unsigned failures = 0;
+    bool restarted = false;
+    for (;;) {
+        Attempt attempt = transfer.run();
+        if (attempt.code == CURLE_OK) {
+            return;
+        }
+        if (attempt.range_refused && !restarted) {
+            // What an earlier run left is longer than the file now is: start over, once.
+            restarted = true;
+            partial.restart();
+            continue;
+        }
+        if (!is_transient(attempt.code, attempt.status) || failures >= options.retries) {
+            std::string after =
+                failures > 0 ? " after " + std::to_string(failures + 1) + " attempts" : "";
+            throw Error(url + ": download failed" + after + ": " + attempt.error);
+        }
+        ++failures;
+        auto delay = retry_delay(failures, options.retry_base_s, attempt.retry_after_s,
+                                 options.retry_after_cap_s);
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.1f s", static_cast<double>(delay.count()) / 1000);
+        meter.note(url + ": " + attempt.error + ", retrying in " + seconds);
+        std::this_thread::sleep_for(delay);
+    }
+}
+
+} // namespace
+
+fs::path download(const std::string& url, const std::string& sha256,
+                  const DownloadOptions& options) {
+    check_scheme(url);
+    const std::string expected = checked_sha256(url, sha256);
+    const fs::path dir =
+        (options.cache_dir.empty() ? cache_dir() : options.cache_dir) / "downloads";
+    fs::create_directories(dir);
+    const fs::path target = dir / expected;
+    if (cached(target, expected)) {
+        return target;
+    }
+    PartialDownload partial(dir / (expected + ".partial"));
+    if (cached(target, expected)) {
+        partial.discard(); // another run finished it while we waited for the lock
+        return target;
+    }
+    DownloadMeter meter(options.progress, url);
+    meter.start();
+    partial.rehash();
+    if (partial.size() == 0 || partial.sha256() != expected) {
+        try {
+            fetch_into(url, partial, meter, options);
+        } catch (const std::exception&) {
+            if (partial.size() == 0) {
+                partial.discard(); // nothing worth resuming
+            }
+            throw;
+        }
+    }
+    const std::string actual = partial.sha256();
+    if (actual != expected) {
+        partial.discard();
+        throw Error(url + ": sha256 mismatch: expected " + expected + ", got " + actual);
+    }
+    partial.commit(target);
+    meter.finish(partial.size());
+    return target;
+}
+
+} // namespace ksx::fetch

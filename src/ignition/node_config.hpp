@@ -1,0 +1,58 @@
+// What a node needs on first boot: the images in the activator's store, the activator, its
+// units and the verity certificate; written as Ignition or Butane by the emitters.
+#pragma once
+
+#include "manifest/manifest.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ksx::ignition {
+
+struct NodeFile {
+    std::string path; // absolute, on the node
+    unsigned mode = 0644;
+    std::string source; // URL to fetch, or "" when `text` is the content
+    std::string sha256; // verification of a fetched file; "" for none
+    std::string text;   // inline content when source is ""
+};
+
+struct NodeUnit {
+    std::string name;
+    std::string contents;
+    bool enabled = true;
+};
+
+struct NodeConfig {
+    std::vector<std::string> directories; // created with mode 0755
+    std::vector<NodeFile> files;
+    std::vector<NodeUnit> units;
+};
+
+struct NodeOptions {
+    std::string base_url;                       // where the release is served (no trailing '/')
+    std::string bin_dir = "/opt/bin";           // /usr is read-only on Flatcar and Fedora CoreOS
+    std::optional<std::string> certificate_pem; // for /etc/verity.d/<name>.crt
+    // Only images for this OS (os-release ID, and VERSION_ID or SYSEXT_LEVEL); "" takes any.
+    std::string os_id;
+    std::string os_version;
+};
+
+// The activator's units with ExecStart= in `bin_dir`.
+std::vector<NodeUnit> activator_units(const std::string& bin_dir);
+
+// From a release directory made by `publish`: every image of its index.json for the node's OS
+// (options.os_id / os_version) and the sidecars, each with its sha256; the activator with its
+// sha256 when the release carries it. InputError when no image is for that OS.
+NodeConfig node_config_from_release(const std::filesystem::path& release,
+                                    const NodeOptions& options);
+
+// From a manifest: the images of its literal kernel releases, fetched unverified (hashes are
+// known only once built: prefer a release directory). `package:` kernels are left out and
+// named in `skipped`.
+NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const NodeOptions& options,
+                                     std::vector<std::string>& skipped);
+
+} // namespace ksx::ignition

@@ -1,0 +1,29 @@
+// Reading the source and package parts of a manifest: `source:`/`sources:`, `patches:`,
+// `packages:` and `relocate:`.
+#pragma once
+
+#include "manifest/manifest.hpp"
+#include "manifest/yaml_value.hpp"
+
+#include <filesystem>
+#include <vector>
+
+namespace ksx::manifest::detail {
+
+// `source:` (one map) or `sources:` (a non-empty list of maps, each may have `kernels:`).
+std::vector<SourceSpec> read_source_entry(const Value& value, const std::filesystem::path& base);
+std::vector<SourceSpec> read_source_list(const Value& value, const std::filesystem::path& base);
+
+// `patches:`: items are a path, or a map with `file:` and `kernels:`.
+std::vector<PatchSpec> read_patches(const Value& value, const std::filesystem::path& base);
+
+// `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`.
+std::vector<PackageSpec> read_packages(const Value& value);
+
+// `relocate:`: maps with `from:` (outside /usr and /opt) and `to:` (inside them).
+std::vector<RelocateRule> read_relocate(const Value& value);
+
+// `kernels:` of a source, patch or package: a map with `match:`, `min:` and/or `max:`.
+KernelSelector read_selector(const Value& value);
+
+} // namespace ksx::manifest::detail

@@ -1,0 +1,36 @@
+// `publish --ostree REPO`: each image's tree as an OSTree commit (libostree, archive mode).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::publish {
+
+struct OstreeOptions {
+    std::filesystem::path repo;              // created in archive mode when missing
+    std::vector<std::filesystem::path> from; // shard directories holding *.raw
+    std::string gpg_key;                     // sign commits and the summary when set
+    std::filesystem::path gpg_homedir;
+};
+
+struct OstreeCommit {
+    std::string ref;      // kmod-sysext/<name>/<arch>/<kernel>
+    std::string checksum; // the commit
+    bool created = false; // false: the ref already pointed at this content
+};
+
+// Commits each image to its ref. Files are owned by root, carry no xattrs, and the commit time
+// is the image's mkfs time, so the same image gives the same commit checksum in any repo
+// (the parent is the ref's previous commit, none in a new repo). An image whose tree and
+// metadata equal the ref's current commit leaves the ref alone. Metadata: "version",
+// "kmod-sysext.name", "kmod-sysext.kernel", "kmod-sysext.image-sha256", and
+// "kmod-sysext.root-hash" when the image has a .roothash. The summary is regenerated (and
+// signed).
+std::vector<OstreeCommit> commit_to_ostree(const OstreeOptions& options);
+
+// A kernel release as a ref component: characters OSTree does not allow in refs ('+') become
+// '_'.
+std::string ostree_ref_component(const std::string& text);
+
+} // namespace ksx::publish

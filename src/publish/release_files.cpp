@@ -1,0 +1,139 @@
+#include "publish/release_files.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace ksx::publish {
+
+namespace {
+
+nlohmann::ordered_json file_json(const ReleaseFile& f) {
+    nlohmann::ordered_json j;
+    j["file"] = f.file;
+    j["sha256"] = f.sha256;
+    j["size"] = f.size;
+    return j;
+}
+
+nlohmann::ordered_json optional_string(const std::string& value) {
+    return value.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value);
+}
+
+std::string transfer(const std::string& name, const std::string& kernel, const std::string& suffix,
+                     const std::string& base_url) {
+    auto pattern = name + "_@v_" + kernel + suffix;
+    return "# kmod-sysext: " + pattern + " from " + base_url + " into the activator's store\n" +
+           "[Source]\n"
+           "Type=url-file\n"
+           "Path=" +
+           base_url +
+           "\n"
+           "MatchPattern=" +
+           pattern +
+           "\n"
+           "\n"
+           "[Target]\n"
+           "Type=regular-file\n"
+           "Path=/var/lib/kmod-sysext/" +
+           name +
+           "\n"
+           "MatchPattern=" +
+           pattern +
+           "\n"
+           "Mode=0444\n"
+           "InstancesMax=2\n";
+}
+
+} // namespace
+
+std::string utc_time(std::uint32_t seconds) {
+    std::time_t t = seconds;
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+std::string sha256sums(const std::vector<ReleaseFile>& files) {
+    std::vector<const ReleaseFile*> sorted;
+    for (const auto& f : files) {
+        sorted.push_back(&f);
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const ReleaseFile* a, const ReleaseFile* b) { return a->file < b->file; });
+    std::string out;
+    for (const auto* f : sorted) {
+        out += f->sha256 + "  " + f->file + "\n";
+    }
+    return out;
+}
+
+std::string release_index(const std::vector<ReleaseImage>& images,
+                          const std::optional<ReleaseFile>& activator) {
+    std::vector<const ReleaseImage*> sorted;
+    for (const auto& i : images) {
+        sorted.push_back(&i);
+    }
+    std::sort(sorted.begin(), sorted.end(), [](const ReleaseImage* a, const ReleaseImage* b) {
+        return a->image.file < b->image.file;
+    });
+    auto list = nlohmann::ordered_json::array();
+    for (const auto* i : sorted) {
+        nlohmann::ordered_json j;
+        j["file"] = i->image.file;
+        j["name"] = i->name;
+        j["version"] = i->version;
+        j["kernel"] = i->kernel;
+        j["os"] = {{"id", i->os_id},
+                   {"version_id", optional_string(i->os_version_id)},
+                   {"sysext_level", optional_string(i->sysext_level)}};
+        j["architecture"] = i->architecture;
+        j["sha256"] = i->image.sha256;
+        j["size"] = i->image.size;
+        j["root_hash"] = optional_string(i->root_hash);
+        j["signer"] = optional_string(i->signer);
+        // 0: the image records no build time (image.timestamp and SOURCE_DATE_EPOCH unset).
+        j["build_time"] = i->build_time == 0 ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(utc_time(i->build_time));
+        j["modules"] = i->modules;
+        auto sidecars = nlohmann::ordered_json::array();
+        for (const auto& s : i->sidecars) {
+            sidecars.push_back(file_json(s));
+        }
+        j["sidecars"] = sidecars;
+        list.push_back(j);
+    }
+    nlohmann::ordered_json index;
+    index["format"] = 1;
+    index["images"] = list;
+    index["activator"] = activator ? file_json(*activator) : nlohmann::ordered_json(nullptr);
+    return index.dump(2) + "\n";
+}
+
+std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
+                                                       const std::string& base_url) {
+    // (kernel, name) -> sidecar suffixes seen in any version.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> sets;
+    for (const auto& i : images) {
+        auto& suffixes = sets[{i.kernel, i.name}];
+        auto stem = i.image.file.substr(0, i.image.file.size() - 4); // without ".raw"
+        for (const auto& s : i.sidecars) {
+            suffixes.insert(s.file.substr(stem.size()));
+        }
+    }
+    std::map<std::string, std::string> files;
+    for (const auto& [key, suffixes] : sets) {
+        const auto& [kernel, name] = key;
+        auto dir = "sysupdate.d/" + kernel + "/";
+        files[dir + name + ".transfer"] = transfer(name, kernel, ".raw", base_url);
+        for (const auto& suffix : suffixes) {
+            files[dir + name + suffix + ".transfer"] = transfer(name, kernel, suffix, base_url);
+        }
+    }
+    return files;
+}
+
+} // namespace ksx::publish

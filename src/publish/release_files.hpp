@@ -1,0 +1,34 @@
+// The text files of a release directory: SHA256SUMS, index.json and sysupdate transfers.
+#pragma once
+
+#include "publish/release_image.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ksx::publish {
+
+// "<sha256>  <file>\n" per file, sorted by file name: the format sha256sum writes and
+// systemd-sysupdate reads for a url-file source.
+std::string sha256sums(const std::vector<ReleaseFile>& files);
+
+// index.json (format 1): the images sorted by file name with name, version, kernel, os,
+// architecture, sha256, size, root hash, signer, build time, modules and sidecars; the
+// activator binary when the release carries one. Depends on the inputs only.
+std::string release_index(const std::vector<ReleaseImage>& images,
+                          const std::optional<ReleaseFile>& activator);
+
+// The systemd-sysupdate transfer files that fetch images from `base_url` into the activator's
+// store, keyed by their path relative to the release: one directory per kernel release,
+// "sysupdate.d/<kernel>/<name>.transfer" for the image and "<name>.<sidecar>.transfer" for each
+// sidecar kind any of its versions has. A node passes the directory of the kernel it is about
+// to boot to `systemd-sysupdate --definitions=`.
+std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
+                                                       const std::string& base_url);
+
+// "2024-01-02T03:04:05Z".
+std::string utc_time(std::uint32_t seconds);
+
+} // namespace ksx::publish

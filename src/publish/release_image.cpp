@@ -1,0 +1,164 @@
+#include "publish/release_image.hpp"
+
+#include "image/squashfs_reader.hpp"
+#include "sign/image_signature.hpp"
+#include "sign/roothash_signature.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/sha256.hpp"
+
+#include <openssl/pkcs7.h>
+
+namespace ksx::publish {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ReleaseFile release_file(const fs::path& path) {
+    return {path.filename().string(), path, sha256_file_hex(path), fs::file_size(path)};
+}
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+// Certificates a signer chose to embed in the PKCS#7 (ours embeds none: -nocerts).
+std::vector<sign::Certificate> embedded_certificates(const std::string& der) {
+    std::vector<sign::Certificate> certs;
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    sign::Pkcs7 p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign->cert == nullptr) {
+        return certs;
+    }
+    for (int i = 0; i < sk_X509_num(p7->d.sign->cert); ++i) {
+        X509* cert = sk_X509_value(p7->d.sign->cert, i);
+        X509_up_ref(cert);
+        certs.emplace_back(cert);
+    }
+    return certs;
+}
+
+std::string signer_subject(const fs::path& p7s, const std::string& root_hash,
+                           const std::vector<sign::Certificate>& given) {
+    auto der = read_file(p7s);
+    auto embedded = embedded_certificates(der);
+    const auto& certs = embedded.empty() ? given : embedded;
+    if (certs.empty()) {
+        return "";
+    }
+    auto check = sign::check_root_hash_signature(der, root_hash, certs);
+    if (!check.valid) {
+        throw InputError(p7s.string() + ": the root hash signature does not verify with " +
+                         (embedded.empty() ? "the certificate(s) given" : "its own certificate") +
+                         ": " + check.detail);
+    }
+    for (const auto& cert : certs) {
+        if (sign::certificate_fingerprint(cert.get()) == check.fingerprint) {
+            return sign::certificate_subject(cert.get());
+        }
+    }
+    return "";
+}
+
+// The first TAB-separated field of each non-comment line of modules.load.
+std::vector<std::string> module_names(const std::string& load) {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start < load.size()) {
+        auto end = load.find('\n', start);
+        if (end == std::string::npos) {
+            end = load.size();
+        }
+        auto row = load.substr(start, end - start);
+        start = end + 1;
+        if (!row.empty() && row[0] != '#') {
+            names.push_back(row.substr(0, row.find('\t')));
+        }
+    }
+    return names;
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> result;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        std::string line = text.substr(start, end - start);
+        start = end + 1;
+        auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+            continue;
+        }
+        std::string value = line.substr(eq + 1);
+        if (value.size() >= 2 && (value[0] == '"' || value[0] == '\'') &&
+            value.back() == value[0]) {
+            value = value.substr(1, value.size() - 2);
+        }
+        result.emplace_back(line.substr(0, eq), value);
+    }
+    return result;
+}
+
+ReleaseImage read_release_image(const fs::path& path, const std::vector<sign::Certificate>& certs) {
+    ReleaseImage result;
+    result.image = release_file(path);
+    const auto& file = result.image.file;
+    auto underscore = file.find('_');
+    if (underscore == std::string::npos || !file.ends_with(".raw")) {
+        throw InputError(path.string() +
+                         ": not a kmod-sysext image name (NAME_VERSION_KERNEL.raw)");
+    }
+    auto name = file.substr(0, underscore);
+    auto info = image::read_image_info(path);
+    result.build_time = info.mkfs_time;
+    auto release =
+        image::read_image_file(path, "usr/lib/extension-release.d/extension-release." + name);
+    for (const auto& [key, value] : parse_key_values(release)) {
+        if (key == "KMOD_SYSEXT_NAME") {
+            result.name = value;
+        } else if (key == "KMOD_SYSEXT_VERSION") {
+            result.version = value;
+        } else if (key == "KMOD_SYSEXT_KERNEL") {
+            result.kernel = value;
+        } else if (key == "ID") {
+            result.os_id = value;
+        } else if (key == "VERSION_ID") {
+            result.os_version_id = value;
+        } else if (key == "SYSEXT_LEVEL") {
+            result.sysext_level = value;
+        } else if (key == "ARCHITECTURE") {
+            result.architecture = value;
+        }
+    }
+    auto expected = result.name + "_" + result.version + "_" + result.kernel + ".raw";
+    if (result.name != name || expected != file) {
+        throw InputError(path.string() + ": its extension-release names \"" + expected + "\"");
+    }
+    auto load = image::read_image_file(path, "usr/lib/kmod-sysext/" + name + "/modules.load");
+    result.modules = module_names(load);
+
+    auto sidecars = sign::sidecar_paths(path);
+    for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        if (fs::exists(sidecar)) {
+            result.sidecars.push_back(release_file(sidecar));
+        }
+    }
+    if (fs::exists(sidecars.roothash)) {
+        result.root_hash = trimmed(read_file(sidecars.roothash));
+        if (fs::exists(sidecars.signature)) {
+            result.signer = signer_subject(sidecars.signature, result.root_hash, certs);
+        }
+    }
+    return result;
+}
+
+} // namespace ksx::publish

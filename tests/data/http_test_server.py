@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""HTTP server for the download tests: serves files from a directory and misbehaves on request.
+
+Usage: http_test_server.py ROOT LOG [CERT KEY]
+Prints the port it listens on (127.0.0.1, chosen by the system) and appends one line per
+request to LOG: "<path?query> <Range header or ->". With CERT and KEY (PEM) it speaks HTTPS.
+
+  /files/NAME                   ROOT/NAME, with Range support (206, 416)
+  /redirect?to=URL              302 to URL
+  query fail=CODE&times=N       the first N requests for this URL answer CODE
+        retry_after=S           ... with "Retry-After: S"
+  query truncate=N              the first request announces the full length, sends N bytes
+                                and closes the connection
+  query norange=1               Range headers are ignored (200 with the whole file)
+"""
+import http.server
+import os
+import ssl
+import sys
+import threading
+import urllib.parse
+
+ROOT, LOG = sys.argv[1], sys.argv[2]
+seen = {}
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        with lock:
+            count = seen.get(self.path, 0) + 1
+            seen[self.path] = count
+            with open(LOG, "a") as log:
+                log.write(f"{self.path} {self.headers.get('Range', '-')}\n")
+
+        if "fail" in query and count <= int(query.get("times", "1")):
+            self.send_response(int(query["fail"]))
+            if "retry_after" in query:
+                self.send_header("Retry-After", query["retry_after"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if url.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", query["to"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        name = url.path.removeprefix("/files/")
+        path = os.path.join(ROOT, name)
+        if not url.path.startswith("/files/") or "/" in name or not os.path.isfile(path):
+            self.send_error(404)
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+
+        start = 0
+        requested = self.headers.get("Range")
+        if requested and "norange" not in query:
+            start = int(requested.removeprefix("bytes=").split("-")[0])
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if "truncate" in query and count == 1:
+            self.wfile.write(body[: int(query["truncate"])])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()

@@ -1,0 +1,126 @@
+#!/bin/bash
+# First boot as Ignition would make it: a Debian 12 guest whose node files all come from the
+# config `kmod-sysext ignition` generated for a published, signed release. Every storage.files
+# entry is fetched from the release served on 127.0.0.1, checked against its verification hash
+# and written into the guest's root; every systemd.units entry is installed and enabled. The
+# guest boots the 6.12 kernel under qemu and must verify, merge and load its image.
+#   test_ignition_boot.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR
+# Exit status 77 (skipped) only when qemu cannot run at all.
+set -euo pipefail
+
+ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
+export KSX=$(realpath "${2:?path of kmod-sysext}")
+export SRC=$(realpath "${3:?source tree}")
+. "$SRC/tests/integration/lib.sh"
+set -o pipefail
+
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
+status=0
+timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
+    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
+[ "$status" = 124 ] || { echo "SKIP: qemu-system-x86_64 cannot run here"; exit 77; }
+
+guest=$("$SRC/tests/integration/boot/guest.sh")
+k612=$(cd "$guest/boot" && ls vmlinuz-6.12.* | sed 's/^vmlinuz-//')
+
+# A signed release with the activator, served over HTTP on the loopback (bounded in time).
+hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-6.12-amd64}"
+expect_status 0 "$KSX" keygen --out "$WORK/keys" --cn "kmod-sysext ignition boot" --algorithm ecdsa
+expect_status 0 "$KSX" build -q "$WORK/hello.yaml" --output "$WORK/shard" \
+    --sign-key "$WORK/keys/key.pem" --sign-cert "$WORK/keys/cert.pem"
+[ -f "$WORK/shard/hello_1.0.0_$k612.raw" ] || fail "no image for the guest's kernel $k612: $(ls "$WORK/shard")"
+expect_status 0 "$KSX" publish --from "$WORK/shard" --to "$WORK/release" --activator "$ACTIVATE" \
+    --cert "$WORK/keys/cert.pem"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+timeout 300 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/release" \
+    >"$WORK/http.log" 2>&1 &
+server=$!
+expect_status 0 "$KSX" ignition "$WORK/release" --base-url "http://127.0.0.1:$port" \
+    --cert "$WORK/keys/cert.pem" --output "$WORK/node.ign"
+ignition-validate "$WORK/node.ign" || fail "ignition-validate rejects the config"
+sleep 0.5
+
+# Apply the config to a copy of the guest (hard links: the cached guest is never written).
+root="$WORK/root"
+cp -al "$guest" "$root"
+python3 - "$WORK/node.ign" "$root" <<'PY' || fail "applying the Ignition config failed"
+import hashlib, json, os, sys, urllib.parse, urllib.request
+config, root = json.load(open(sys.argv[1])), sys.argv[2]
+assert config["ignition"]["version"] == "3.3.0"
+for d in config["storage"].get("directories", []):
+    os.makedirs(root + d["path"], mode=d["mode"], exist_ok=True)
+for f in config["storage"]["files"]:
+    source = f["contents"]["source"]
+    if source.startswith("data:,"):
+        data = urllib.parse.unquote_to_bytes(source[6:])
+    else:
+        data = urllib.request.urlopen(source, timeout=10).read()
+        want = f["contents"]["verification"]["hash"]
+        assert "sha256-" + hashlib.sha256(data).hexdigest() == want, source
+    path = root + f["path"]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        os.unlink(path)  # never write through a hard link into the cached guest
+    with open(path, "wb") as out:
+        out.write(data)
+    os.chmod(path, f["mode"])
+for u in config["systemd"]["units"]:
+    path = root + "/etc/systemd/system/" + u["name"]
+    if os.path.lexists(path):
+        os.unlink(path)
+    with open(path, "w") as out:
+        out.write(u["contents"])
+    print(u["name"] if u.get("enabled") else "", file=open(sys.argv[2] + "/.enable", "a"))
+PY
+kill "$server" 2>/dev/null || true
+# shellcheck disable=SC2046
+systemctl --root="$root" enable $(cat "$root/.enable") >/dev/null 2>&1
+rm -f "$root/.enable"
+grep -q "ExecStart=/opt/bin/kmod-sysext-activate select" "$root/etc/systemd/system/kmod-sysext-select.service" ||
+    fail "the select unit does not run /opt/bin/kmod-sysext-activate"
+
+# A check unit printing what happened to the serial console, then power off.
+cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
+[Unit]
+Description=kmod-sysext Ignition boot check
+After=multi-user.target kmod-sysext-load.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/ksx-check
+StandardOutput=tty
+TTYPath=/dev/ttyS0
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+#!/bin/sh
+echo "KSX-CHECK kernel $(uname -r)"
+systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
+ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
+journalctl -b --no-pager -u kmod-sysext-select -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+echo "KSX-CHECK done"
+systemctl poweroff --no-block
+CHECK
+systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
+mkfs.ext4 -q -F -d "$root" "$WORK/disk.img" 3G >/dev/null
+rm -rf "$root"
+
+start=$(date +%s)
+timeout 300 qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot \
+    -kernel "$guest/boot/vmlinuz-$k612" -initrd "$guest/boot/initrd.img-$k612" \
+    -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
+    -drive "file=$WORK/disk.img,if=virtio,format=raw" -snapshot \
+    </dev/null >"$WORK/boot.log" 2>&1 || echo "qemu exited with $?"
+rm -f "$WORK/disk.img"
+echo "boot: $(($(date +%s) - start)) s"
+LOG="$WORK/boot.log"
+has() { grep -qF -- "$1" "$LOG" || fail "boot.log: no line with: $1"; }
+has "KSX-CHECK kernel $k612"
+has "kmod-sysext-activate: verified hello_1.0.0_$k612.raw: signed by kmod-sysext ignition boot"
+grep -q "KSX-SYSEXT /usr.* hello" "$LOG" || fail "systemd-sysext status does not show hello merged"
+has "KSX-MODULE hello_core"
+has "KSX-MODULE hello"
+has "KSX-CHECK done"
+echo "PASS: a node provisioned only from the generated Ignition config verified, merged and loaded hello"

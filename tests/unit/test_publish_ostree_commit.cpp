@@ -1,0 +1,92 @@
+// commit_to_ostree(): real images (our squashfs writer) into archive-mode repositories, read
+// back with the ostree CLI.
+#include "image/squashfs_writer.hpp"
+#include "publish/ostree_commit.hpp"
+#include "util/process.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+using ksx::publish::commit_to_ostree;
+using ksx::publish::OstreeOptions;
+
+namespace {
+
+fs::path shard(const std::string& dir, const std::string& kernel, const std::string& module) {
+    fs::create_directories(dir);
+    ksx::image::Tree tree;
+    tree.add_file_content("usr/lib/extension-release.d/extension-release.demo",
+                          "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=demo\n"
+                          "KMOD_SYSEXT_VERSION=2.0\nKMOD_SYSEXT_KERNEL=" +
+                              kernel + "\n");
+    tree.add_file_content("usr/lib/kmod-sysext/demo/modules.load", "demo\t/x.ko\t-\tboot\t\n");
+    tree.add_file_content("usr/lib/modules/" + kernel + "/extra/demo/demo.ko", module);
+    tree.add_file_content("usr/share/demo/shared.conf", "same in every kernel\n");
+    tree.add_symlink("usr/share/demo/link", "shared.conf");
+    ksx::image::WriteOptions options;
+    options.mtime = 1700000000;
+    ksx::image::write_squashfs(tree, fs::path(dir) / ("demo_2.0_" + kernel + ".raw"), options);
+    return fs::absolute(dir);
+}
+
+std::string ostree(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"ostree"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = ksx::run_capture(argv);
+    REQUIRE(result.exit_status == 0);
+    return result.output;
+}
+
+} // namespace
+
+TEST_CASE("the same images give the same commits in any repository") {
+    auto a = shard("os-a", "6.1.0-56-amd64", "module 6.1");
+    auto b = shard("os-b", "6.12.117+deb12-amd64", "module 6.12");
+    // doctest runs the case once per subcase: start from no repository each time.
+    fs::remove_all("repo-one");
+    fs::remove_all("repo-two");
+    OstreeOptions one;
+    one.repo = fs::absolute("repo-one");
+    one.from = {a, b};
+    auto first = commit_to_ostree(one);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].ref == "kmod-sysext/demo/x86-64/6.1.0-56-amd64");
+    CHECK(first[1].ref == "kmod-sysext/demo/x86-64/6.12.117_deb12-amd64");
+    CHECK(first[0].created);
+
+    OstreeOptions two = one;
+    two.repo = fs::absolute("repo-two");
+    two.from = {b, a};
+    auto second = commit_to_ostree(two);
+    CHECK(second[0].checksum == first[0].checksum);
+    CHECK(second[1].checksum == first[1].checksum);
+
+    SUBCASE("committing again keeps the ref where it is") {
+        auto again = commit_to_ostree(one);
+        CHECK_FALSE(again[0].created);
+        CHECK(again[0].checksum == first[0].checksum);
+    }
+    SUBCASE("the repository is archive mode and the commit carries the image's metadata") {
+        CHECK(ostree({"--repo=" + one.repo.string(), "show",
+                      "--print-metadata-key=kmod-sysext.kernel", first[1].ref}) ==
+              "'6.12.117+deb12-amd64'\n");
+        CHECK(ostree({"--repo=" + one.repo.string(), "show", "--print-metadata-key=version",
+                      first[1].ref}) == "'2.0'\n");
+        CHECK(ostree({"--repo=" + one.repo.string(), "config", "get", "core.mode"}) ==
+              "archive-z2\n");
+    }
+    SUBCASE("a file that is the same in two kernels' trees is one object") {
+        auto ls = [&](const std::string& ref) {
+            return ostree(
+                {"--repo=" + one.repo.string(), "ls", "-C", ref, "/usr/share/demo/shared.conf"});
+        };
+        CHECK(ls(first[0].ref) == ls(first[1].ref));
+    }
+}
+
+TEST_CASE("kernel releases become valid ref components") {
+    CHECK(ksx::publish::ostree_ref_component("6.12.117+deb12-amd64") == "6.12.117_deb12-amd64");
+    CHECK(ksx::publish::ostree_ref_component("x86-64") == "x86-64");
+}
