@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kOutInside = "/tmp/ksx-apt";
+constexpr const char* kOutInside = "/tmp/apt-download"; // inside the container
 // Builds run without capabilities, so apt cannot drop to its _apt user; the container is the
 // sandbox and the .deb is checked against apt's signed index afterwards.
 constexpr const char* kNoSandbox = "-oAPT::Sandbox::User=root";

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <yaml-cpp/node/impl.h> // inline definitions (operator=) used by Value copies
 #include <yaml-cpp/node/node.h>
 
 namespace ksx::manifest::detail {

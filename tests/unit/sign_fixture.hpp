@@ -96,7 +96,7 @@ inline std::optional<fs::path> kernel_sign_file() {
     if (!deb) {
         return std::nullopt;
     }
-    auto root = fs::absolute("kbuild");
+    auto root = fs::absolute("sign-kbuild");
     fs::create_directories(root);
     ProcessOptions quiet;
     quiet.log_file = fs::absolute("tools.log");

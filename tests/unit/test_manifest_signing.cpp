@@ -30,8 +30,8 @@ const std::string base = "apiVersion: kmod-sysext/v1\n"
                          "  - name: demo\n";
 
 Manifest parse_with(const std::string& section) {
-    fs::create_directories("m/src");
-    return parse(base + section, "m/m.yaml");
+    fs::create_directories("sg/src");
+    return parse(base + section, "sg/m.yaml");
 }
 
 std::string error_of(const std::string& section) {
@@ -54,7 +54,7 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
                         "  image:\n"
                         "    key: keys/image.pem\n"
                         "    cert: keys/image.crt\n");
-    auto dir = fs::absolute("m");
+    auto dir = fs::absolute("sg");
     REQUIRE(m.signing.modules);
     REQUIRE(m.signing.image);
     CHECK(m.signing.modules->key == dir / "keys/module.pem");
@@ -78,7 +78,7 @@ TEST_CASE("module compression is none, xz or zstd") {
     CHECK(parse_with("image:\n  module_compression: zstd\n").image.module_compression ==
           ModuleCompression::Zstd);
     CHECK(error_of("image:\n  module_compression: gzip\n") ==
-          "m/m.yaml:18:23: error: image.module_compression: \"gzip\" is not supported (expected "
+          "sg/m.yaml:18:23: error: image.module_compression: \"gzip\" is not supported (expected "
           "one of: none, xz, zstd)\n"
           "  module_compression: gzip\n"
           "                      ^");
@@ -86,21 +86,21 @@ TEST_CASE("module compression is none, xz or zstd") {
 
 TEST_CASE("a bad signing section gives one exact, positioned error") {
     CHECK(error_of("signing:\n  modules:\n    key: k.pem\n") ==
-          "m/m.yaml:19:5: error: signing.modules: missing required field \"cert\"\n"
+          "sg/m.yaml:19:5: error: signing.modules: missing required field \"cert\"\n"
           "    key: k.pem\n"
           "    ^");
     CHECK(error_of("signing:\n  image:\n    key: k.pem\n    cert: c.pem\n    hash: sha256\n") ==
-          "m/m.yaml:21:5: error: signing.image: unknown key \"hash\" (expected one of: key, "
+          "sg/m.yaml:21:5: error: signing.image: unknown key \"hash\" (expected one of: key, "
           "cert)\n"
           "    hash: sha256\n"
           "    ^");
     CHECK(error_of("signing:\n  modules:\n    key: k.pem\n    cert: c.pem\n    hash: md5\n") ==
-          "m/m.yaml:21:11: error: signing.modules.hash: \"md5\" is not a module signature hash "
+          "sg/m.yaml:21:11: error: signing.modules.hash: \"md5\" is not a module signature hash "
           "(expected one of: sha224, sha256, sha384, sha512)\n"
           "    hash: md5\n"
           "          ^");
     CHECK(error_of("signing: {}\n") ==
-          "m/m.yaml:17:10: error: signing: must name a key for modules, image or both\n"
+          "sg/m.yaml:17:10: error: signing: must name a key for modules, image or both\n"
           "signing: {}\n"
           "         ^");
 }

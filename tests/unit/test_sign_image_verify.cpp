@@ -94,7 +94,7 @@ std::string failures(const VerifyReport& report) {
 } // namespace
 
 TEST_CASE("verify accepts a signed image and names every check") {
-    auto image = signed_image("good");
+    auto image = signed_image("sign-good");
     auto report = verify_image(image, squashfs_contents(), trusted(), 2);
     INFO(failures(report));
     CHECK(report.ok());
@@ -110,40 +110,40 @@ TEST_CASE("verify accepts a signed image and names every check") {
 }
 
 TEST_CASE("verify accepts the image under systemd's NAME.raw with its sidecars") {
-    auto image = signed_image("renamed");
+    auto image = signed_image("sign-renamed");
     auto sidecars = sidecar_paths(image);
-    fs::create_directories("ext");
-    fs::copy_file(image, "ext/demo.raw");
-    fs::copy_file(sidecars.verity, "ext/demo.verity");
-    fs::copy_file(sidecars.roothash, "ext/demo.roothash");
-    fs::copy_file(sidecars.signature, "ext/demo.roothash.p7s");
-    auto report = verify_image("ext/demo.raw", squashfs_contents(), trusted(), 1);
+    fs::create_directories("sign-ext");
+    fs::copy_file(image, "sign-ext/demo.raw");
+    fs::copy_file(sidecars.verity, "sign-ext/demo.verity");
+    fs::copy_file(sidecars.roothash, "sign-ext/demo.roothash");
+    fs::copy_file(sidecars.signature, "sign-ext/demo.roothash.p7s");
+    auto report = verify_image("sign-ext/demo.raw", squashfs_contents(), trusted(), 1);
     INFO(failures(report));
     CHECK(report.ok());
 }
 
 TEST_CASE("verify refuses unsigned modules, a foreign release name and missing sidecars") {
-    auto unsigned_modules = signed_image("unsigned", {false, "demo"});
+    auto unsigned_modules = signed_image("sign-unsigned", {false, "demo"});
     auto report = verify_image(unsigned_modules, squashfs_contents(), trusted(), 1);
     CHECK_FALSE(report.ok());
     CHECK(failures(report) == "module usr/lib/modules/" + kernel +
                                   "/extra/demo/a.ko: not signed\nmodule usr/lib/modules/" + kernel +
                                   "/extra/demo/b.ko.xz: not signed\n");
 
-    auto other = signed_image("other", {true, "other"});
+    auto other = signed_image("sign-other", {true, "other"});
     report = verify_image(other, squashfs_contents(), trusted(), 1);
     CHECK(failures(report) == "extension-release: extension-release.other does not match the "
                               "file name demo_1.0_" +
                                   kernel + ".raw\n");
 
-    auto image = signed_image("sidecars");
+    auto image = signed_image("sign-sidecars");
     fs::remove(sidecar_paths(image).verity);
     report = verify_image(image, squashfs_contents(), trusted(), 1);
     CHECK(failures(report).starts_with("verity: demo_1.0_" + kernel + ".verity is missing\n"));
 }
 
 TEST_CASE("verify without certificates finds the signatures but fails") {
-    auto image = signed_image("nocert");
+    auto image = signed_image("sign-nocert");
     auto report = verify_image(image, squashfs_contents(), {}, 1);
     CHECK_FALSE(report.ok());
     CHECK(failures(report).starts_with(
@@ -151,5 +151,6 @@ TEST_CASE("verify without certificates finds the signatures but fails") {
 }
 
 TEST_CASE("an image that cannot be read is an input error") {
-    CHECK_THROWS_AS(verify_image("missing.raw", squashfs_contents(), trusted(), 1), InputError);
+    CHECK_THROWS_AS(verify_image("sign-missing.raw", squashfs_contents(), trusted(), 1),
+                    InputError);
 }

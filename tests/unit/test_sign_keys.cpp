@@ -68,19 +68,19 @@ TEST_CASE("a key that does not match its certificate is an input error") {
 }
 
 TEST_CASE("files that are not keys or certificates are input errors naming them") {
-    test::write_data("junk", "not a key");
-    CHECK_THROWS_AS(load_private_key("junk"), InputError);
-    CHECK_THROWS_AS(load_certificate("junk"), InputError);
-    CHECK_THROWS_AS(load_certificate("missing.pem"), InputError);
+    test::write_data("sign-junk", "not a key");
+    CHECK_THROWS_AS(load_private_key("sign-junk"), InputError);
+    CHECK_THROWS_AS(load_certificate("sign-junk"), InputError);
+    CHECK_THROWS_AS(load_certificate("sign-missing.pem"), InputError);
 }
 
 TEST_CASE("a key file readable by group or others gets a warning") {
     const auto& keys = keygen_pair(KeyAlgorithm::EcdsaP256);
-    fs::copy_file(keys.key, "loose.pem", fs::copy_options::overwrite_existing);
-    ::chmod("loose.pem", 0640);
-    CHECK(key_permission_warning("loose.pem") ==
-          "signing key loose.pem is readable by its group (mode 0640); chmod 600 it");
-    ::chmod("loose.pem", 0644);
-    CHECK(key_permission_warning("loose.pem") ==
-          "signing key loose.pem is readable by others (mode 0644); chmod 600 it");
+    fs::copy_file(keys.key, "sign-loose.pem", fs::copy_options::overwrite_existing);
+    ::chmod("sign-loose.pem", 0640);
+    CHECK(key_permission_warning("sign-loose.pem") ==
+          "signing key sign-loose.pem is readable by its group (mode 0640); chmod 600 it");
+    ::chmod("sign-loose.pem", 0644);
+    CHECK(key_permission_warning("sign-loose.pem") ==
+          "signing key sign-loose.pem is readable by others (mode 0644); chmod 600 it");
 }

@@ -41,7 +41,7 @@ TEST_CASE("a module signed here is byte-identical to one signed by the kernel's 
             CAPTURE(hash);
             CAPTURE(size);
             auto module = random_data(size, static_cast<unsigned>(size));
-            auto file = fs::absolute("m.ko");
+            auto file = fs::absolute("sign-m.ko");
             write_data(file, module);
             test::run_sign_tool(
                 {tool->string(), hash, keys.key.string(), keys.cert_pem.string(), file.string()});
@@ -115,7 +115,7 @@ TEST_CASE("an unknown signature hash is an input error") {
 }
 
 TEST_CASE("CONFIG_MODULE_SIG_HASH is read from auto.conf first, then .config") {
-    auto tree = fs::absolute("kernel-tree");
+    auto tree = fs::absolute("sign-kernel-tree");
     fs::create_directories(tree / "include/config");
     CHECK_FALSE(kernel_module_hash(tree));
     write_data(tree / ".config", "# comment\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n");

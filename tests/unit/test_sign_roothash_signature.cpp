@@ -16,11 +16,11 @@ namespace {
 const std::string root_hash = "8f3c1d9b2a0e4f5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d";
 
 std::string smime_sign(const KeygenResult& keys, const std::string& content) {
-    write_data("content", content);
+    write_data("sign-content", content);
     test::run_sign_tool({"openssl", "smime", "-sign", "-nocerts", "-noattr", "-binary", "-in",
-                         "content", "-signer", keys.cert_pem.string(), "-inkey", keys.key.string(),
-                         "-outform", "DER", "-out", "reference.p7s"});
-    return read_file("reference.p7s");
+                         "sign-content", "-signer", keys.cert_pem.string(), "-inkey",
+                         keys.key.string(), "-outform", "DER", "-out", "sign-reference.p7s"});
+    return read_file("sign-reference.p7s");
 }
 
 std::vector<Certificate> trusted(const KeygenResult& keys) {
@@ -40,11 +40,11 @@ TEST_CASE("the root hash signature is byte-identical to openssl smime's") {
 TEST_CASE("openssl smime verifies the signature over the hex root hash without a newline") {
     const auto& keys = keygen_pair(KeyAlgorithm::EcdsaP256);
     auto signer = load_signer(keys.key, keys.cert_pem);
-    write_data("sig.p7s", sign_root_hash(root_hash, signer));
-    write_data("content", root_hash);
+    write_data("sign-sig.p7s", sign_root_hash(root_hash, signer));
+    write_data("sign-content", root_hash);
     test::run_sign_tool({"openssl", "smime", "-verify", "-binary", "-inform", "DER", "-in",
-                         "sig.p7s", "-content", "content", "-certfile", keys.cert_pem.string(),
-                         "-nointern", "-noverify", "-out", "/dev/null"});
+                         "sign-sig.p7s", "-content", "sign-content", "-certfile",
+                         keys.cert_pem.string(), "-nointern", "-noverify", "-out", "/dev/null"});
 }
 
 TEST_CASE("a signature verifies against its certificate only and over its root hash only") {

@@ -21,7 +21,7 @@ struct Reference {
 };
 
 Reference veritysetup(const fs::path& data, const Salt& salt, const Uuid& uuid) {
-    auto hash = fs::absolute("reference.verity");
+    auto hash = fs::absolute("sign-reference.verity");
     fs::remove(hash);
     auto output = test::run_sign_tool(
         {"veritysetup", "format", "--hash=sha256", "--format=1", "--data-block-size=4096",
@@ -43,7 +43,7 @@ TEST_CASE("the hash tree equals veritysetup format's for one to several levels")
     for (size_t blocks :
          {size_t{1}, size_t{2}, size_t{128}, size_t{129}, size_t{1000}, size_t{128 * 128 + 1}}) {
         CAPTURE(blocks);
-        auto data = fs::absolute("data.img");
+        auto data = fs::absolute("sign-data.img");
         write_data(data, random_data(blocks * 4096, static_cast<unsigned>(blocks)));
         auto salt = salt_from_hex(sha256_file_hex(data));
         auto uuid = uuid_from_salt(salt);
@@ -60,14 +60,14 @@ TEST_CASE("the hash tree equals veritysetup format's for one to several levels")
 }
 
 TEST_CASE("write_verity writes the hash file and returns the hex root hash") {
-    auto data = fs::absolute("small.img");
+    auto data = fs::absolute("sign-small.img");
     write_data(data, random_data(3 * 4096, 9));
     auto salt = salt_from_hex(sha256_file_hex(data));
     VerityParams params{salt, uuid_from_salt(salt), 2};
-    auto root = write_verity(data, "small.verity", params);
+    auto root = write_verity(data, "sign-small.verity", params);
     auto reference = veritysetup(data, salt, params.uuid);
     CHECK(root == reference.root_hash);
-    CHECK(read_file("small.verity") == reference.hash_file);
+    CHECK(read_file("sign-small.verity") == reference.hash_file);
 }
 
 TEST_CASE("the UUID is derived from the salt with version 4 and variant bits") {
@@ -105,7 +105,7 @@ TEST_CASE("a foreign superblock and a misaligned data file are input errors") {
                          InputError);
     CHECK_THROWS_WITH_AS(decode_superblock(std::string(512, '\0')), "no verity superblock",
                          InputError);
-    write_data("odd.img", "12345");
-    CHECK_THROWS_AS(compute_verity("odd.img", VerityParams{}), InputError);
+    write_data("sign-odd.img", "12345");
+    CHECK_THROWS_AS(compute_verity("sign-odd.img", VerityParams{}), InputError);
     CHECK_THROWS_AS(salt_from_hex("XYZ"), Error);
 }
