@@ -27,6 +27,8 @@ struct KernelBuild {
     std::filesystem::path log;        // the build log
     std::filesystem::path work_dir;
     std::string skipped; // set: no source or dkms.conf supports this kernel; no image, and why
+    std::string failed;  // set: the build failed ("kernel K: why; see LOG"); no image
+    bool failed_on_input = false; // the failure is the manifest's or its inputs' fault (exit 2)
     std::vector<std::filesystem::path> userspace; // package trees (usr/, opt/) for the image
 };
 
@@ -38,7 +40,8 @@ struct BuildOptions {
     std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
 };
 
-// Builds every kernel; throws Error naming the first failing kernel and its log when any fails.
+// Builds every kernel. A kernel that fails does not stop the others: its entry has `failed`
+// set (naming the kernel and its log), so the caller can still pack the ones that built.
 std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                                        const container::Rootfs& rootfs,
                                        const std::vector<std::string>& kernel_releases,

@@ -265,7 +265,6 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                                        const BuildOptions& options) {
     const size_t count = kernel_releases.size();
     std::vector<KernelBuild> results(count);
-    std::vector<std::string> errors(count);
     std::atomic<size_t> next{0};
     SourceCache sources(rootfs, options.cache_dir.empty() ? cache_dir() : options.cache_dir,
                         options.work_root / "fetched", options.progress);
@@ -282,7 +281,10 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                 if (message.find("; see ") == std::string::npos) {
                     message += "; see " + (options.work_root / release / "build.log").string();
                 }
-                errors[i] = message;
+                results[i].kernel_release = release;
+                results[i].log = options.work_root / release / "build.log";
+                results[i].failed = message;
+                results[i].failed_on_input = dynamic_cast<const InputError*>(&e) != nullptr;
             }
         }
     };
@@ -293,15 +295,6 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
             workers.emplace_back(worker);
         }
         worker();
-    }
-    std::string failures;
-    for (const auto& error : errors) {
-        if (!error.empty()) {
-            failures += (failures.empty() ? "" : "\n") + error;
-        }
-    }
-    if (!failures.empty()) {
-        throw Error(failures);
     }
     return results;
 }

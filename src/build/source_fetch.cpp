@@ -1,6 +1,7 @@
 #include "build/source_fetch.hpp"
 
 #include "build/apt_source.hpp"
+#include "build/makeself.hpp"
 #include "fetch/fetch.hpp"
 #include "util/error.hpp"
 
@@ -95,8 +96,19 @@ fs::path fetch_source(const manifest::SourceSpec& source, const FetchContext& co
             throw Error(source.field + ".url: " + e.what());
         }
         if (!fetch::is_archive(archive)) {
-            throw InputError(source.field + ".url: " + source.url +
-                             " is not an archive kmod-sysext can unpack (tar, zip, .deb, .rpm)");
+            if (!is_makeself_installer(archive)) {
+                throw InputError(source.field + ".url: " + source.url +
+                                 " is neither an archive kmod-sysext can unpack (tar, zip, .deb, "
+                                 ".rpm) nor a makeself .run installer");
+            }
+            fs::remove_all(scratch);
+            const auto extracted = scratch / "installer";
+            note(context, "source " + source.field + ": extracting " + source.url);
+            extract_makeself(*context.rootfs, archive, extracted, context.log, source.field);
+            if (source.subdir.empty()) {
+                return lone_directory(extracted);
+            }
+            return match_subdir(extracted, source.subdir, source.field + ".subdir");
         }
     }
     fs::remove_all(scratch);

@@ -116,9 +116,21 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         work.keep(); // the logs named in the message live there
         throw;
     }
+    // A failed kernel fails the run, but only after the kernels that built have their images.
+    std::string failures;
+    bool failures_are_input = true;
+    for (const auto& kernel_build : builds) {
+        if (!kernel_build.failed.empty()) {
+            failures += (failures.empty() ? "" : "\n") + kernel_build.failed;
+            failures_are_input = failures_are_input && kernel_build.failed_on_input;
+        }
+    }
 
     nlohmann::json images = nlohmann::json::array();
     for (auto& kernel_build : builds) {
+        if (!kernel_build.failed.empty()) {
+            continue;
+        }
         if (!kernel_build.skipped.empty()) {
             progress.line(kernel_build.skipped); // not supported by the sources: no image
             continue;
@@ -153,6 +165,13 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                                       verity["root_hash"].get<std::string>(),
                                       verity["signer"].get<std::string>()));
         }
+    }
+    if (!failures.empty()) {
+        work.keep(); // the logs named in the message live there
+        if (failures_are_input) {
+            throw InputError(failures);
+        }
+        throw Error(failures);
     }
     if (args.keep_work) {
         work.keep();

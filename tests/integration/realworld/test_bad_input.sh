@@ -61,7 +61,7 @@ echo "excluded kernel skipped with the BUILD_EXCLUSIVE rule"
 # 3. A package that does not exist.
 { manifest_head; echo "source: {path: $WORK/dkms}"; echo "packages: [{apt: ksx-no-such-package}]"; } \
     >"$WORK/nopkg.yaml"
-expect_status 1 "$KSX" build "$WORK/nopkg.yaml" --output "$WORK/out2" --jobs 1
+expect_status 2 "$KSX" build "$WORK/nopkg.yaml" --output "$WORK/out2" --jobs 1
 expect_output "packages[0].apt: package \"ksx-no-such-package\" cannot be downloaded with the developer container's apt (Unable to locate package ksx-no-such-package); see "
 grep -qE "error: kernel 6\.1\.[^:]*: packages\[0\]\.apt: .*; see /.*/build\.log" "$WORK/last.out" ||
     fail "the error does not name the kernel and the log: $(cat "$WORK/last.out")"
@@ -71,7 +71,7 @@ echo "missing package: $(grep -o 'error: .*' "$WORK/last.out" | head -c 160)..."
 cp -r "$WORK/dkms" "$WORK/broken"
 printf 'MAKE[0]="make\nif then\n' >>"$WORK/broken/dkms.conf"
 { manifest_head; echo "source: {path: $WORK/broken}"; } >"$WORK/broken.yaml"
-expect_status 1 "$KSX" build "$WORK/broken.yaml" --output "$WORK/out3" --jobs 1
+expect_status 2 "$KSX" build "$WORK/broken.yaml" --output "$WORK/out3" --jobs 1
 expect_output ": source: dkms.conf cannot be evaluated by bash (exit status "
 grep -qE "error: kernel 6\.1\.[^:]*: source: dkms.conf cannot be evaluated by bash \(exit status [0-9]+\); see /.*/build\.log" "$WORK/last.out" ||
     fail "unexpected message: $(cat "$WORK/last.out")"
