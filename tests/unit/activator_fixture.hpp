@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sign/verity.hpp"
+#include "sign_fixture.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
@@ -21,12 +22,7 @@ namespace fs = std::filesystem;
 
 // Runs a tool; output goes to tools.log in the working directory; REQUIREs success.
 inline std::string run_tool(const std::vector<std::string>& argv) {
-    ProcessOptions options;
-    options.log_file = fs::absolute("tools.log");
-    auto result = run_capture(argv, options);
-    INFO(quote_command(argv) << " (see tools.log)");
-    REQUIRE(result.exit_status == 0);
-    return result.output;
+    return run_sign_tool(argv);
 }
 
 struct TestKey {

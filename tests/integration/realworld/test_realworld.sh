@@ -35,8 +35,11 @@ for line in $lines; do
 done
 echo "guest: $guest; kernels:$kernels"
 
-# 2. Build each manifest for those kernels; check every module's vermagic.
+# 2. Build each manifest for those kernels, signed with a key made here; check every module's
+#    vermagic and signer, and the image's verity tree and root hash signature (`verify`).
 version_of() { sed -n 's/^version: //p' "$SRC/manifests/$1.yaml"; }
+signer="kmod-sysext realworld test"
+"$KSX" keygen --quiet --out "$WORK/key" --cn "$signer" >/dev/null || fail "keygen failed"
 for m in $manifests; do
     args=()
     for k in $kernels; do args+=(--kernel "$k"); done
@@ -50,6 +53,7 @@ for m in $manifests; do
         done
     else
         "$KSX" build "$SRC/manifests/$m.yaml" --output "$WORK/images" --jobs 1 "${args[@]}" \
+            --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
             >"$WORK/build-$m.log" 2>&1 || { tail -n 30 "$WORK/build-$m.log"; fail "building $m failed"; }
         echo "build $m: $(elapsed "$start") s"
     fi
@@ -62,10 +66,19 @@ for m in $manifests; do
         for ko in "$WORK/x/usr/lib/modules/$k/extra/$m"/*.ko*; do
             magic=$(modinfo -F vermagic "$ko")
             [ "${magic%% *}" = "$k" ] || fail "$ko has vermagic '$magic', not $k"
+            if [ -z "${KSX_REALWORLD_IMAGES-}" ]; then
+                [ "$(modinfo -F signer "$ko")" = "$signer" ] || fail "$ko is not signed by the test key"
+            fi
             count=$((count + 1))
         done
         [ "$count" -gt 0 ] || fail "$image holds no modules"
-        echo "  $m $k: $count modules, vermagic $k, $(du -k "$image" | cut -f1) KiB"
+        checks="vermagic $k"
+        if [ -z "${KSX_REALWORLD_IMAGES-}" ]; then
+            "$KSX" verify "$image" --cert "$WORK/key/cert.pem" >"$WORK/verify.log" 2>&1 ||
+                { cat "$WORK/verify.log"; fail "verify refused $image"; }
+            checks="$checks, modules signed, verify passed"
+        fi
+        echo "  $m $k: $count modules, $checks, $(du -k "$image" | cut -f1) KiB"
     done
 done
 
