@@ -1,6 +1,8 @@
 #include "container/container.hpp"
 #include "container/debian_container.hpp"
 #include "container/dpkg_status.hpp"
+#include "container/oci_container.hpp"
+#include "container/ostree_container.hpp"
 #include "container/rootfs_path.hpp"
 #include "container/tar_extract.hpp"
 #include "util/error.hpp"
@@ -26,14 +28,16 @@ std::string located(const manifest::Location& where) {
            std::to_string(where.column) + ": error: ";
 }
 
-void check_has_shell(const fs::path& root, const manifest::ContainerSpec& spec) {
+// `shown` names the container in the message: its path, or the image it came from.
+void check_has_shell(const fs::path& root, const manifest::ContainerSpec& spec,
+                     const std::string& shown) {
     std::error_code ec;
     for (const char* shell : {"/bin/sh", "/usr/bin/sh"}) {
         if (fs::exists(host_path(root, shell), ec)) {
             return;
         }
     }
-    throw InputError(located(spec.where) + "container: " + spec.path.string() +
+    throw InputError(located(spec.where) + "container: " + shown +
                      " is not a root filesystem: it has no /bin/sh");
 }
 
@@ -43,7 +47,7 @@ Rootfs from_directory(const manifest::ContainerSpec& spec) {
         throw InputError(located(spec.where) + "container: " + spec.path.string() +
                          " is not a directory");
     }
-    check_has_shell(spec.path, spec);
+    check_has_shell(spec.path, spec, spec.path.string());
     return {spec.path, "directory " + spec.path.string(), spec.kernel_source};
 }
 
@@ -61,7 +65,7 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
         }
         extract_tarball(spec.path, root);
     }
-    check_has_shell(root, spec);
+    check_has_shell(root, spec, spec.path.string());
     return {root, "tarball " + spec.path.string() + " (cache " + digest.substr(0, 12) + ")",
             spec.kernel_source};
 }
@@ -75,6 +79,13 @@ Rootfs prepare(const manifest::ContainerSpec& spec,
         return from_directory(spec);
     case manifest::ContainerSpec::Kind::Tarball:
         return from_tarball(spec, options);
+    case manifest::ContainerSpec::Kind::Oci:
+    case manifest::ContainerSpec::Kind::Ostree: {
+        const bool oci = spec.kind == manifest::ContainerSpec::Kind::Oci;
+        auto image = oci ? oci_rootfs(spec.oci, options) : ostree_rootfs(spec.ostree, options);
+        check_has_shell(image.root, spec, image.description);
+        return {image.root, image.description, spec.kernel_source};
+    }
     case manifest::ContainerSpec::Kind::Debian:
         break;
     }

@@ -1,6 +1,9 @@
 #include "container/tar_extract.hpp"
 
+#include "container/atomic_dir.hpp"
+#include "container/layer_whiteouts.hpp"
 #include "container/remove_tree.hpp"
+#include "container/rootfs_path.hpp"
 #include "util/archive_paths.hpp"
 #include "util/error.hpp"
 #include "util/unique_handle.hpp"
@@ -23,17 +26,30 @@ namespace {
 using ArchiveReader = UniqueHandle<archive, archive_read_free>;
 using ArchiveWriter = UniqueHandle<archive, archive_write_free>;
 
+constexpr std::string_view kWhiteout = ".wh.";
+constexpr std::string_view kOpaque = ".wh..wh..opq";
+
 class Extraction {
 public:
-    Extraction(const fs::path& tarball, fs::path root)
-        : tarball_(tarball), root_(std::move(root)) {}
+    // `whiteouts` set: the archive is an OCI layer applied over what `root` holds.
+    Extraction(const fs::path& tarball, std::string name, fs::path root,
+               LayerWhiteouts* whiteouts = nullptr)
+        : tarball_(tarball), name_(std::move(name)), root_(std::move(root)), whiteouts_(whiteouts) {
+    }
 
     void run();
 
 private:
     [[noreturn]] void refuse(const std::string& entry, const std::string& why) const {
-        throw InputError(tarball_.string() + ": entry \"" + entry + "\": " + why);
+        throw InputError(name_ + ": entry \"" + entry + "\": " + why);
     }
+    // Where an entry goes, relative to the root: for a layer, its parent resolved through the
+    // root's symbolic links (inside the root); otherwise as written, refused through a link.
+    std::string placed(const char* name, const std::string& entry, const char* what) const;
+    // A whiteout entry of a layer: applied, and true; false for any other entry.
+    bool apply_whiteout(const std::string& relative, const std::string& entry) const;
+    // Before a layer's entry is written: a different kind of file in its place goes.
+    void replace_existing(const std::string& relative, unsigned type) const;
     // The entry's path relative to the root, without "." components; refuses ".." and "/".
     std::string relative_path(const char* name, const std::string& entry, const char* what) const;
     // Refuses a path whose existing leading components include a symbolic link.
@@ -42,7 +58,9 @@ private:
     void copy_data(archive* reader, archive* writer, const std::string& entry) const;
 
     fs::path tarball_;
-    fs::path root_; // canonical: no symlinks, so libarchive's own checks see none above it
+    std::string name_; // for messages
+    fs::path root_;    // canonical: no symlinks, so libarchive's own checks see none above it
+    LayerWhiteouts* whiteouts_;
 };
 
 std::string Extraction::relative_path(const char* name, const std::string& entry,
@@ -62,6 +80,60 @@ void Extraction::check_no_symlink(const std::string& relative, const std::string
     }
 }
 
+std::string Extraction::placed(const char* name, const std::string& entry, const char* what) const {
+    std::string relative = relative_path(name, entry, what);
+    if (whiteouts_ == nullptr) {
+        check_no_symlink(relative, entry, what);
+        return relative;
+    }
+    auto slash = relative.rfind('/');
+    if (slash == std::string::npos) {
+        return relative;
+    }
+    // host_path() follows links as the container would: absolute targets start at the root
+    // and ".." stops there.
+    auto parent = host_path(root_, "/" + relative.substr(0, slash)).lexically_relative(root_);
+    auto base = relative.substr(slash + 1);
+    return parent == "." ? base : (parent / base).string();
+}
+
+bool Extraction::apply_whiteout(const std::string& relative, const std::string& entry) const {
+    auto slash = relative.rfind('/');
+    std::string parent = slash == std::string::npos ? "" : relative.substr(0, slash);
+    std::string base = slash == std::string::npos ? relative : relative.substr(slash + 1);
+    if (!base.starts_with(kWhiteout)) {
+        return false;
+    }
+    if (base == kOpaque) {
+        whiteouts_->make_opaque(parent);
+        return true;
+    }
+    if (base.starts_with(".wh..wh.")) {
+        return true; // other AUFS metadata (hard link directories): not part of the tree
+    }
+    std::string hidden = base.substr(kWhiteout.size());
+    if (hidden.empty() || hidden == "." || hidden == "..") {
+        refuse(entry, "is a whiteout of \"" + hidden + "\"");
+    }
+    whiteouts_->remove_lower(parent.empty() ? hidden : parent + "/" + hidden);
+    return true;
+}
+
+void Extraction::replace_existing(const std::string& relative, unsigned type) const {
+    struct stat st {};
+    const fs::path path = root_ / relative;
+    if (::lstat(path.c_str(), &st) != 0) {
+        return;
+    }
+    // A directory stays for a directory entry (its contents merge); anything else is replaced.
+    if (S_ISDIR(st.st_mode) && (type == AE_IFDIR || relative.empty())) {
+        return;
+    }
+    if (S_ISDIR(st.st_mode) && !remove_tree(path)) {
+        throw Error(name_ + ": failed to remove " + path.string() + " replaced by a layer entry");
+    }
+}
+
 void Extraction::copy_data(archive* reader, archive* writer, const std::string& entry) const {
     for (;;) {
         const void* block = nullptr;
@@ -72,12 +144,10 @@ void Extraction::copy_data(archive* reader, archive* writer, const std::string& 
             return;
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(tarball_.string() + ": entry \"" + entry +
-                             "\": " + archive_error_string(reader));
+            throw InputError(name_ + ": entry \"" + entry + "\": " + archive_error_string(reader));
         }
         if (archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN) {
-            throw Error(tarball_.string() + ": entry \"" + entry +
-                        "\": " + archive_error_string(writer));
+            throw Error(name_ + ": entry \"" + entry + "\": " + archive_error_string(writer));
         }
     }
 }
@@ -101,7 +171,7 @@ void Extraction::run() {
     archive_write_disk_set_standard_lookup(writer.get());
 
     if (archive_read_open_filename(reader.get(), tarball_.c_str(), 1 << 16) != ARCHIVE_OK) {
-        throw InputError(tarball_.string() + ": " + archive_error_string(reader.get()));
+        throw InputError(name_ + ": " + archive_error_string(reader.get()));
     }
     for (;;) {
         archive_entry* entry = nullptr;
@@ -110,74 +180,67 @@ void Extraction::run() {
             break;
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(tarball_.string() + ": " + archive_error_string(reader.get()));
+            throw InputError(name_ + ": " + archive_error_string(reader.get()));
         }
         const char* name = archive_entry_pathname(entry);
         if (name == nullptr) {
-            throw InputError(tarball_.string() + ": an entry has no readable name");
+            throw InputError(name_ + ": an entry has no readable name");
         }
         const std::string shown = name;
-        const std::string relative = relative_path(name, shown, "path ");
-        check_no_symlink(relative, shown, "path ");
+        const std::string relative = placed(name, shown, "path ");
+        if (whiteouts_ != nullptr && apply_whiteout(relative, shown)) {
+            continue;
+        }
         // Device nodes are skipped: bubblewrap gives the container its own /dev.
         auto type = archive_entry_filetype(entry);
         if (relative.empty() || type == AE_IFCHR || type == AE_IFBLK) {
             continue;
         }
+        if (whiteouts_ != nullptr) {
+            replace_existing(relative, type);
+            whiteouts_->wrote(relative);
+        }
         archive_entry_set_pathname(entry, (root_ / relative).c_str());
         if (const char* target = archive_entry_hardlink(entry)) {
             std::string what = std::string("hard link target \"") + target + "\" ";
-            std::string inside = relative_path(target, shown, what.c_str());
+            std::string inside = placed(target, shown, what.c_str());
             if (inside.empty()) {
                 refuse(shown, what + "is the root directory");
             }
-            check_no_symlink(inside, shown, what);
             archive_entry_set_hardlink(entry, (root_ / inside).c_str());
         }
         if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) {
-            throw Error(tarball_.string() + ": entry \"" + shown +
-                        "\": " + archive_error_string(writer.get()));
+            throw Error(name_ + ": entry \"" + shown + "\": " + archive_error_string(writer.get()));
         }
         if (archive_entry_size(entry) > 0) {
             copy_data(reader.get(), writer.get(), shown);
         }
         if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) {
-            throw Error(tarball_.string() + ": entry \"" + shown +
-                        "\": " + archive_error_string(writer.get()));
+            throw Error(name_ + ": entry \"" + shown + "\": " + archive_error_string(writer.get()));
         }
     }
     // Applies the deferred directory modes and times.
     if (archive_write_close(writer.get()) != ARCHIVE_OK) {
-        throw Error(tarball_.string() + ": " + archive_error_string(writer.get()));
+        throw Error(name_ + ": " + archive_error_string(writer.get()));
     }
 }
 
 } // namespace
 
 void extract_tarball(const fs::path& tarball, const fs::path& destination) {
-    std::error_code ec;
-    if (fs::symlink_status(destination, ec).type() != fs::file_type::not_found) {
-        throw Error("cannot extract " + tarball.string() + " into " + destination.string() +
-                    ": it already exists");
-    }
-    const fs::path parent = fs::absolute(destination).parent_path();
-    fs::create_directories(parent);
-    std::string pattern =
-        (fs::canonical(parent) / (destination.filename().string() + ".partial-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        throw_errno("failed to create a directory in " + parent.string());
-    }
-    PartialDir partial(pattern);
-    Extraction(tarball, partial.path()).run();
-    // mkdtemp made it 0700; a root directory is 0755 (the tarball's "./" entry is skipped).
-    if (::chmod(partial.path().c_str(), 0755) != 0) {
-        throw_errno("failed to set the mode of " + partial.path().string());
-    }
-    if (::renameat2(AT_FDCWD, partial.path().c_str(), AT_FDCWD, destination.c_str(),
-                    RENAME_NOREPLACE) != 0) {
-        throw_errno("failed to rename " + partial.path().string() + " to " + destination.string());
-    }
-    partial.release();
+    make_directory_atomically(destination, [&](const fs::path& root) {
+        Extraction(tarball, tarball.string(), root).run();
+    });
+}
+
+void extract_layers(const std::vector<LayerFile>& layers, const fs::path& destination) {
+    make_directory_atomically(destination, [&](const fs::path& root) {
+        LayerWhiteouts whiteouts(root);
+        for (const auto& layer : layers) {
+            whiteouts.next_layer();
+            Extraction(layer.path, layer.name, root, &whiteouts).run();
+        }
+    });
 }
 
 } // namespace ksx::container

@@ -1,8 +1,10 @@
 #include "fetch/curl_easy.hpp"
+#include "fetch/curl_options.hpp"
 #include "fetch/download_meter.hpp"
 #include "fetch/fetch.hpp"
 #include "fetch/partial_download.hpp"
 #include "fetch/retry.hpp"
+#include "fetch/transfer_error.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -73,6 +75,7 @@ private:
     void begin_body();
 
     CurlEasy curl_;
+    HeaderList headers_;
     PartialDownload& partial_;
     DownloadMeter& meter_;
     std::uint64_t offset_ = 0; // bytes the request asked to skip
@@ -85,21 +88,9 @@ private:
 
 Transfer::Transfer(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
                    const DownloadOptions& options)
-    : partial_(partial), meter_(meter) {
-    curl_.set(CURLOPT_URL, url);
-    curl_.set(CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_.set(CURLOPT_FOLLOWLOCATION, 1L);
-    curl_.set(CURLOPT_MAXREDIRS, 10L);
+    : headers_(options.headers), partial_(partial), meter_(meter) {
+    set_request_options(curl_, url, options, headers_);
     curl_.set(CURLOPT_FAILONERROR, 1L);
-    curl_.set(CURLOPT_NOSIGNAL, 1L);
-    curl_.set(CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
-    curl_.set(CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_.set(CURLOPT_LOW_SPEED_TIME, options.low_speed_timeout_s);
-    curl_.set(CURLOPT_USERAGENT, "kmod-sysext/" KSX_VERSION);
-    if (!options.ca_file.empty()) {
-        curl_.set(CURLOPT_CAINFO, options.ca_file.string());
-    }
     curl_.set_function(CURLOPT_HEADERFUNCTION, &Transfer::on_header);
     curl_.set_pointer(CURLOPT_HEADERDATA, this);
     curl_.set_function(CURLOPT_WRITEFUNCTION, &Transfer::on_data);
@@ -247,7 +238,9 @@ void fetch_into(const std::string& url, PartialDownload& partial, DownloadMeter&
         if (!is_transient(attempt.code, attempt.status) || failures >= options.retries) {
             std::string after =
                 failures > 0 ? " after " + std::to_string(failures + 1) + " attempts" : "";
-            throw Error(url + ": download failed" + after + ": " + attempt.error);
+            throw TransferError(url + ": download failed" + after + ": " + attempt.error,
+                                attempt.status, is_unreachable(attempt.code),
+                                is_tls_failure(attempt.code));
         }
         ++failures;
         auto delay = retry_delay(failures, options.retry_base_s, attempt.retry_after_s,
@@ -277,7 +270,7 @@ fs::path download(const std::string& url, const std::string& sha256,
         partial.discard(); // another run finished it while we waited for the lock
         return target;
     }
-    DownloadMeter meter(options.progress, url);
+    DownloadMeter meter(options.progress, options.label.empty() ? url : options.label);
     meter.start();
     partial.rehash();
     if (partial.size() == 0 || partial.sha256() != expected) {

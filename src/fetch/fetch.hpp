@@ -15,17 +15,21 @@ struct DownloadOptions {
     Progress* progress = nullptr;
     unsigned retries = 4; // on network errors, HTTP 5xx and 429, with backoff
     long connect_timeout_s = 30;
-    long low_speed_timeout_s = 60; // abort when slower than 1 KiB/s for this long
-    double retry_base_s = 0.5;     // first backoff; doubles with every further failure
-    long retry_after_cap_s = 60;   // a server's Retry-After is honoured up to this
-    std::filesystem::path ca_file; // PEM certificates to trust instead of the system's (a
-                                   // private mirror); empty: the system's
+    long low_speed_timeout_s = 60;    // abort when slower than 1 KiB/s for this long
+    double retry_base_s = 0.5;        // first backoff; doubles with every further failure
+    long retry_after_cap_s = 60;      // a server's Retry-After is honoured up to this
+    std::filesystem::path ca_file;    // PEM certificates to trust instead of the system's (a
+                                      // private mirror); empty: the system's
+    bool verify_tls = true;           // false: accept any certificate (an insecure registry)
+    std::vector<std::string> headers; // extra request headers, "Name: value"
+    std::string label;                // shown instead of the URL in progress lines
 };
 
 // Downloads `url` (libcurl: redirects, retries with backoff, resume of a partial download)
 // unless the cache already holds a file with this sha256, verifies the sha256, and returns the
-// cached path. A mismatch, truncation or HTTP error throws Error naming the URL and what went
-// wrong; nothing appears in the cache under the final name unless verified.
+// cached path. A mismatch or truncation throws Error, a network or HTTP error TransferError
+// (transfer_error.hpp), naming the URL and what went wrong; nothing appears in the cache under
+// the final name unless verified.
 std::filesystem::path download(const std::string& url, const std::string& sha256,
                                const DownloadOptions& options);
 

@@ -1,6 +1,9 @@
 // The manifest: what to build, for which OS and kernels, in which developer container.
 #pragma once
 
+#include "util/image_reference.hpp"
+#include "util/oci_platform.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -44,11 +47,29 @@ struct DebianContainer {
     bool backports = false;            // also use <suite>-backports (apt sources and packages)
 };
 
+// An OCI image pulled from a registry (Docker Registry HTTP API v2).
+struct OciContainer {
+    ImageReference image;
+    OciPlatform platform;  // the host's unless the manifest names one
+    bool insecure = false; // TLS certificates unchecked, plain HTTP when TLS fails
+};
+
+// An OSTree commit, pulled from a remote or read from a local repository.
+struct OstreeContainer {
+    std::string url;                             // an http(s) remote; or
+    std::filesystem::path repo;                  // a local repository, absolute
+    std::string ref;                             // "fedora/x86_64/coreos/stable"
+    std::string commit;                          // 64 hex digits, or empty: the ref's commit
+    std::vector<std::filesystem::path> gpg_keys; // the commit must be signed by one of these
+};
+
 struct ContainerSpec {
-    enum class Kind { Debian, Directory, Tarball };
+    enum class Kind { Debian, Directory, Tarball, Oci, Ostree };
     Kind kind = Kind::Debian;
     DebianContainer debian;     // kind == Debian
     std::filesystem::path path; // kind == Directory or Tarball; absolute
+    OciContainer oci;           // kind == Oci
+    OstreeContainer ostree;     // kind == Ostree
     // Where a kernel's build tree lives inside the container; ${KERNEL_RELEASE} is replaced.
     std::string kernel_source = "/usr/src/linux-headers-${KERNEL_RELEASE}";
     Location where;

@@ -1,8 +1,10 @@
 // `parse()`: YAML text to a validated Manifest. Each map is read with a table of its keys;
 // values are checked in document order and the first problem is thrown.
+#include "manifest/container_parse.hpp"
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 #include "manifest/manifest_rules.hpp"
+#include "manifest/path_value.hpp"
 #include "manifest/source_parse.hpp"
 #include "manifest/source_text.hpp"
 #include "manifest/yaml_fields.hpp"
@@ -46,37 +48,6 @@ std::vector<Value> non_empty_items(const Value& value) {
         value.fail("must not be empty");
     }
     return items;
-}
-
-// `base / text`, lexically normal, without a trailing '/'.
-fs::path resolve(const fs::path& base, const std::string& text) {
-    auto path = (base / text).lexically_normal();
-    if (!path.has_filename() && path != path.root_path()) {
-        path = path.parent_path();
-    }
-    return path;
-}
-
-// A path relative to the manifest's directory (or absolute) that must exist with that type.
-fs::path existing_path(const Value& value, const fs::path& base, fs::file_type type) {
-    auto text = value.text();
-    if (text.empty()) {
-        value.fail("must not be empty");
-    }
-    auto path = resolve(base, text);
-    std::error_code ec;
-    auto status = fs::status(path, ec);
-    if (status.type() == fs::file_type::not_found) {
-        value.fail(quote(text) + " does not exist");
-    }
-    if (ec) {
-        value.fail(quote(text) + " cannot be accessed: " + ec.message());
-    }
-    if (status.type() != type) {
-        value.fail(quote(text) + (type == fs::file_type::directory ? " is not a directory"
-                                                                   : " is not a regular file"));
-    }
-    return path;
 }
 
 // A list of Debian package names without repeats (container.debian.packages).
@@ -292,6 +263,16 @@ ContainerSpec read_container(const Value& value, const fs::path& base) {
                       container.kind = ContainerSpec::Kind::Tarball;
                       container.path = existing_path(v, base, fs::file_type::regular);
                   }},
+                 {"oci", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kind = ContainerSpec::Kind::Oci;
+                      container.oci = read_oci(v);
+                  }},
+                 {"ostree", Presence::Optional,
+                  [&](const Value& v) {
+                      container.kind = ContainerSpec::Kind::Ostree;
+                      container.ostree = read_ostree(v, base);
+                  }},
                  {"kernel_source", Presence::Optional,
                   [&](const Value& v) {
                       container.kernel_source = v.text();
@@ -307,7 +288,7 @@ ContainerSpec read_container(const Value& value, const fs::path& base) {
                       }
                   }},
              },
-             {{"debian", "rootfs", "tarball"}});
+             {{"debian", "rootfs", "tarball", "oci", "ostree"}});
     return container;
 }
 
@@ -581,7 +562,7 @@ fs::path key_path(const Value& value, const fs::path& base) {
     if (has_control_char(text)) {
         value.fail("must not contain control characters");
     }
-    return resolve(base, text);
+    return resolve_path(base, text);
 }
 
 KeyPair read_key_pair(const Value& value, const fs::path& base, std::string* hash) {

@@ -2,6 +2,7 @@
 
 #include "manifest/kernel_selector.hpp"
 #include "manifest/manifest_rules.hpp"
+#include "manifest/path_value.hpp"
 #include "manifest/yaml_fields.hpp"
 
 #include <algorithm>
@@ -17,28 +18,6 @@ namespace {
 const std::string kPackageRule = " is not a valid Debian package name (lower-case letters, digits "
                                  "and \"+.-\", starting with a letter or digit, at least 2 "
                                  "characters)";
-
-// A path relative to the manifest's directory that must exist with that type.
-fs::path existing(const Value& value, const fs::path& base, fs::file_type type) {
-    auto text = value.text();
-    if (text.empty()) {
-        value.fail("must not be empty");
-    }
-    auto path = (base / text).lexically_normal();
-    if (!path.has_filename() && path != path.root_path()) {
-        path = path.parent_path(); // "src/" names the same directory as "src"
-    }
-    std::error_code ec;
-    auto status = fs::status(path, ec);
-    if (status.type() == fs::file_type::not_found) {
-        value.fail(quote(text) + " does not exist");
-    }
-    if (status.type() != type) {
-        value.fail(quote(text) + (type == fs::file_type::directory ? " is not a directory"
-                                                                   : " is not a regular file"));
-    }
-    return path;
-}
 
 bool is_kernel_version(std::string_view text) {
     // 6, 6.12, 6.1.90
@@ -160,7 +139,7 @@ SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_lis
         {"path", Presence::Optional,
          [&](const Value& v) {
              source.kind = SourceSpec::Kind::Path;
-             source.path = existing(v, base, fs::file_type::directory);
+             source.path = existing_path(v, base, fs::file_type::directory);
          }},
         {"apt", Presence::Optional,
          [&](const Value& v) {
@@ -291,13 +270,13 @@ std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base) {
             read_map(item, {
                                {"file", Presence::Required,
                                 [&](const Value& v) {
-                                    patch.file = existing(v, base, fs::file_type::regular);
+                                    patch.file = existing_path(v, base, fs::file_type::regular);
                                 }},
                                {"kernels", Presence::Optional,
                                 [&](const Value& v) { patch.kernels = read_selector(v); }},
                            });
         } else {
-            patch.file = existing(item, base, fs::file_type::regular);
+            patch.file = existing_path(item, base, fs::file_type::regular);
         }
         patches.push_back(std::move(patch));
     }

@@ -3,6 +3,7 @@
 #include "image/squashfs_reader.hpp"
 #include "publish/release_image.hpp"
 #include "util/error.hpp"
+#include "util/glib_failure.hpp"
 #include "util/temp_dir.hpp"
 #include "util/unique_handle.hpp"
 
@@ -17,35 +18,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using GErrorPtr = UniqueHandle<GError, g_error_free>;
+using Failure = GlibFailure;
 using Repo = UniqueHandle<OstreeRepo, g_object_unref>;
 using File = UniqueHandle<GFile, g_object_unref>;
 using MutableTree = UniqueHandle<OstreeMutableTree, g_object_unref>;
 using Modifier = UniqueHandle<OstreeRepoCommitModifier, ostree_repo_commit_modifier_unref>;
 using Variant = UniqueHandle<GVariant, g_variant_unref>;
 using CString = UniqueHandle<char, g_free>;
-
-// Owns the GError a call reported and turns it into an Error with context.
-class Failure {
-public:
-    GError** out() { return &raw_; }
-    [[noreturn]] void raise(const std::string& what) {
-        GErrorPtr owned(raw_);
-        raw_ = nullptr;
-        throw Error(what + ": " + (owned ? owned->message : "unknown error"));
-    }
-    ~Failure() {
-        if (raw_ != nullptr) {
-            g_error_free(raw_);
-        }
-    }
-    Failure() = default;
-    Failure(const Failure&) = delete;
-    Failure& operator=(const Failure&) = delete;
-
-private:
-    GError* raw_ = nullptr;
-};
 
 // Aborts an open transaction unless it was committed.
 class Transaction {

@@ -12,7 +12,18 @@ request to LOG: "<path?query> <Range header or ->". With CERT and KEY (PEM) it s
   query truncate=N              the first request announces the full length, sends N bytes
                                 and closes the connection
   query norange=1               Range headers are ignored (200 with the whole file)
+  /token?service=S&scope=SCOPE  a registry bearer token (Docker token authentication) when
+                                KSX_TOKEN_KEY and KSX_TOKEN_CERT name a PEM key and its
+                                certificate: a JWT signed with RS256 with the certificate in
+                                x5c, issuer "ksx-test-issuer", audience S, granting the scope's
+                                actions. With KSX_TOKEN_USER=user:password only requests with
+                                that Basic authorization get one (401 otherwise). Logged as
+                                "/token?... <Authorization user or ->".
 """
+import base64
+import json
+import subprocess
+import time
 import http.server
 import os
 import ssl
@@ -31,9 +42,55 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def send_token(self, query):
+        user = "-"
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user = base64.b64decode(auth[6:]).decode()
+        with lock:
+            with open(LOG, "a") as log:
+                log.write(f"{self.path} {user.split(':')[0]}\n")
+        required = os.environ.get("KSX_TOKEN_USER")
+        if required and user != required:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        access = []
+        scopes = query.get("scope", "")
+        for scope in scopes.split(" ") if scopes else []:
+            kind, name, actions = scope.split(":")
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        claims = {"iss": "ksx-test-issuer", "sub": user.split(":")[0] if user != "-" else "",
+                  "aud": query.get("service", ""), "exp": now + 600, "nbf": now - 60,
+                  "iat": now, "jti": str(time.time_ns()), "access": access}
+        with open(os.environ["KSX_TOKEN_CERT"]) as f:
+            pem = f.read()
+        der = base64.b64decode("".join(l for l in pem.splitlines() if not l.startswith("-----")))
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
+        signature = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-sign", os.environ["KSX_TOKEN_KEY"]],
+            input=signing_input.encode(), capture_output=True, check=True).stdout
+        body = json.dumps({"token": signing_input + "." + b64(signature),
+                           "expires_in": 600}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/token":
+            self.send_token(query)
+            return
         with lock:
             count = seen.get(self.path, 0) + 1
             seen[self.path] = count

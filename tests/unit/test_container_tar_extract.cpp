@@ -1,4 +1,5 @@
 #include "container/tar_extract.hpp"
+#include "tar_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/unique_handle.hpp"
@@ -18,67 +19,13 @@ using ksx::container::extract_tarball;
 
 namespace {
 
-struct Entry {
-    std::string path;
-    unsigned type = AE_IFREG;
-    unsigned mode = 0644;
-    std::string data; // file contents
-    std::string link; // symlink target, or hard link target when hard
-    bool hard = false;
-};
+using Entry = ksx::test::TarEntry;
+using ksx::test::dir_entry;
+using ksx::test::file_entry;
+using ksx::test::hardlink_entry;
+using ksx::test::symlink_entry;
 
-Entry file_entry(std::string path, std::string data, unsigned mode = 0644) {
-    return {std::move(path), AE_IFREG, mode, std::move(data), {}, false};
-}
-Entry dir_entry(std::string path, unsigned mode = 0755) {
-    return {std::move(path), AE_IFDIR, mode, {}, {}, false};
-}
-Entry symlink_entry(std::string path, std::string target) {
-    return {std::move(path), AE_IFLNK, 0777, {}, std::move(target), false};
-}
-Entry hardlink_entry(std::string path, std::string target) {
-    return {std::move(path), AE_IFREG, 0644, {}, std::move(target), true};
-}
-
-using Writer = ksx::UniqueHandle<archive, archive_write_free>;
-using EntryHandle = ksx::UniqueHandle<archive_entry, archive_entry_free>;
-
-// Writes a pax tarball with exactly these entries (libarchive's writer does not sanitize).
-void write_tarball(const fs::path& path, const std::vector<Entry>& entries, bool zstd = false) {
-    Writer writer(archive_write_new());
-    REQUIRE(archive_write_set_format_pax_restricted(writer.get()) == ARCHIVE_OK);
-    REQUIRE((zstd ? archive_write_add_filter_zstd(writer.get())
-                  : archive_write_add_filter_none(writer.get())) == ARCHIVE_OK);
-    REQUIRE(archive_write_open_filename(writer.get(), path.c_str()) == ARCHIVE_OK);
-    for (const auto& e : entries) {
-        EntryHandle entry(archive_entry_new());
-        archive_entry_set_pathname(entry.get(), e.path.c_str());
-        archive_entry_set_mtime(entry.get(), 1700000000, 0);
-        if (e.hard) {
-            archive_entry_set_filetype(entry.get(), AE_IFREG);
-            archive_entry_set_perm(entry.get(), e.mode);
-            archive_entry_set_hardlink(entry.get(), e.link.c_str());
-            archive_entry_set_size(entry.get(), 0);
-        } else {
-            archive_entry_set_filetype(entry.get(), e.type);
-            archive_entry_set_perm(entry.get(), e.mode);
-            if (e.type == AE_IFLNK) {
-                archive_entry_set_symlink(entry.get(), e.link.c_str());
-            }
-            if (e.type == AE_IFCHR) {
-                archive_entry_set_rdevmajor(entry.get(), 1);
-                archive_entry_set_rdevminor(entry.get(), 3);
-            }
-            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(e.data.size()));
-        }
-        REQUIRE(archive_write_header(writer.get(), entry.get()) == ARCHIVE_OK);
-        if (!e.data.empty()) {
-            REQUIRE(archive_write_data(writer.get(), e.data.data(), e.data.size()) ==
-                    static_cast<la_ssize_t>(e.data.size()));
-        }
-    }
-    REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
-}
+using ksx::test::write_tarball;
 
 unsigned mode_of(const fs::path& path) {
     struct stat st {};
@@ -201,7 +148,7 @@ TEST_CASE("a benign tarball extracts exactly") {
 
 TEST_CASE("a zstd-compressed tarball extracts") {
     write_tarball("rootfs.tar.zst", {dir_entry("etc"), file_entry("etc/os-release", "ID=debian\n")},
-                  true);
+                  ksx::test::TarCompression::Zstd);
     extract_tarball("rootfs.tar.zst", "zst/rootfs");
     CHECK(ksx::read_file("zst/rootfs/etc/os-release") == "ID=debian\n");
 }

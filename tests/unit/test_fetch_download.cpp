@@ -1,4 +1,5 @@
 #include "fetch/fetch.hpp"
+#include "server_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
@@ -7,22 +8,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
-#include <spawn.h>
+#include <memory>
 #include <sstream>
 #include <string>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using ksx::fetch::download;
@@ -56,18 +50,7 @@ public:
             args.push_back(cert);
             args.push_back(key);
         }
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, port_file.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int rc = posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        REQUIRE(rc == 0);
+        process_ = std::make_unique<ksx::test::Spawned>(args, port_file, false);
         for (int i = 0; i < 200 && port_.empty(); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
             std::string text = ksx::read_file(port_file);
@@ -75,14 +58,10 @@ public:
                 port_ = text.substr(0, text.size() - 1);
             }
         }
-        if (port_.empty()) {
-            stop(); // the destructor does not run when the constructor throws
-        }
         REQUIRE_MESSAGE(!port_.empty(), "the test HTTP server did not start");
     }
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
-    ~HttpServer() { stop(); }
 
     std::string url(const std::string& path) const {
         return scheme_ + "://127.0.0.1:" + port_ + path;
@@ -104,17 +83,11 @@ public:
     }
 
 private:
-    void stop() {
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-
     fs::path root_;
     fs::path log_;
     std::string scheme_;
     std::string port_;
-    pid_t pid_ = -1;
+    std::unique_ptr<ksx::test::Spawned> process_;
 };
 
 // Deterministic bytes that do not repeat in short cycles.
@@ -358,17 +331,7 @@ TEST_CASE("only http and https URLs are accepted, and a sha256 must be 64 hex di
 
 TEST_CASE("a refused connection is retried and then reported") {
     // A port that was just free: nothing listens there.
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    const std::string url =
-        "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/files/f";
+    const std::string url = "http://127.0.0.1:" + ksx::test::free_port() + "/files/f";
     auto options = quick_options("case16-cache");
     options.retries = 1;
     std::string message = error_of(url, std::string(64, 'e'), options);

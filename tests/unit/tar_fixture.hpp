@@ -1,0 +1,83 @@
+// Tarballs with exactly the entries a test wants, hostile ones included (libarchive's writer
+// does not sanitize names).
+#pragma once
+
+#include "util/unique_handle.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ksx::test {
+
+struct TarEntry {
+    std::string path;
+    unsigned type = AE_IFREG;
+    unsigned mode = 0644;
+    std::string data; // file contents
+    std::string link; // symlink target, or hard link target when hard
+    bool hard = false;
+};
+
+inline TarEntry file_entry(std::string path, std::string data, unsigned mode = 0644) {
+    return {std::move(path), AE_IFREG, mode, std::move(data), {}, false};
+}
+inline TarEntry dir_entry(std::string path, unsigned mode = 0755) {
+    return {std::move(path), AE_IFDIR, mode, {}, {}, false};
+}
+inline TarEntry symlink_entry(std::string path, std::string target) {
+    return {std::move(path), AE_IFLNK, 0777, {}, std::move(target), false};
+}
+inline TarEntry hardlink_entry(std::string path, std::string target) {
+    return {std::move(path), AE_IFREG, 0644, {}, std::move(target), true};
+}
+
+enum class TarCompression { None, Gzip, Zstd };
+
+// Writes a pax tarball with exactly these entries, in this order.
+inline void write_tarball(const std::filesystem::path& path, const std::vector<TarEntry>& entries,
+                          TarCompression compression = TarCompression::None) {
+    using Writer = UniqueHandle<archive, archive_write_free>;
+    using EntryHandle = UniqueHandle<archive_entry, archive_entry_free>;
+    Writer writer(archive_write_new());
+    REQUIRE(archive_write_set_format_pax_restricted(writer.get()) == ARCHIVE_OK);
+    int filter = compression == TarCompression::Gzip ? archive_write_add_filter_gzip(writer.get())
+                 : compression == TarCompression::Zstd
+                     ? archive_write_add_filter_zstd(writer.get())
+                     : archive_write_add_filter_none(writer.get());
+    REQUIRE(filter == ARCHIVE_OK);
+    REQUIRE(archive_write_open_filename(writer.get(), path.c_str()) == ARCHIVE_OK);
+    for (const auto& e : entries) {
+        EntryHandle entry(archive_entry_new());
+        archive_entry_set_pathname(entry.get(), e.path.c_str());
+        archive_entry_set_mtime(entry.get(), 1700000000, 0);
+        if (e.hard) {
+            archive_entry_set_filetype(entry.get(), AE_IFREG);
+            archive_entry_set_perm(entry.get(), e.mode);
+            archive_entry_set_hardlink(entry.get(), e.link.c_str());
+            archive_entry_set_size(entry.get(), 0);
+        } else {
+            archive_entry_set_filetype(entry.get(), e.type);
+            archive_entry_set_perm(entry.get(), e.mode);
+            if (e.type == AE_IFLNK) {
+                archive_entry_set_symlink(entry.get(), e.link.c_str());
+            }
+            if (e.type == AE_IFCHR) {
+                archive_entry_set_rdevmajor(entry.get(), 1);
+                archive_entry_set_rdevminor(entry.get(), 3);
+            }
+            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(e.data.size()));
+        }
+        REQUIRE(archive_write_header(writer.get(), entry.get()) == ARCHIVE_OK);
+        if (!e.data.empty()) {
+            REQUIRE(archive_write_data(writer.get(), e.data.data(), e.data.size()) ==
+                    static_cast<la_ssize_t>(e.data.size()));
+        }
+    }
+    REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
+}
+
+} // namespace ksx::test
