@@ -1,5 +1,7 @@
 #include "container/dpkg_status.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 
 namespace ksx::container {
@@ -9,15 +11,6 @@ namespace {
 constexpr std::string_view kHeadersPrefix = "linux-headers-";
 constexpr int kMaxDepth = 8; // metapackage chains in Debian are one or two deep
 
-std::string_view trim(std::string_view text) {
-    auto begin = text.find_first_not_of(" \t");
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    auto end = text.find_last_not_of(" \t\r");
-    return text.substr(begin, end - begin + 1);
-}
-
 // "libc6 (>= 2.34), gcc-12:amd64 | gcc" -> {"libc6", "gcc-12", "gcc"}
 void add_relations(std::string_view field, std::vector<std::string>& out) {
     size_t start = 0;
@@ -26,7 +19,7 @@ void add_relations(std::string_view field, std::vector<std::string>& out) {
         if (end == std::string_view::npos) {
             end = field.size();
         }
-        auto item = trim(field.substr(start, end - start));
+        auto item = trim_blanks(field.substr(start, end - start));
         auto name = item.substr(0, item.find_first_of(" (:[<\t"));
         if (!name.empty()) {
             out.emplace_back(name);
@@ -114,7 +107,7 @@ std::vector<DpkgPackage> parse_dpkg_status(std::string_view text) {
         }
         std::string_view line = text.substr(start, end - start);
         start = end + 1;
-        if (trim(line).empty()) {
+        if (trim_blanks(line).empty()) {
             finish(stanza, out);
             last = nullptr;
             continue;
@@ -122,7 +115,7 @@ std::vector<DpkgPackage> parse_dpkg_status(std::string_view text) {
         if (line.front() == ' ' || line.front() == '\t') {
             if (last) {
                 *last += ' ';
-                *last += trim(line);
+                *last += trim_blanks(line);
             }
             continue;
         }
@@ -132,7 +125,7 @@ std::vector<DpkgPackage> parse_dpkg_status(std::string_view text) {
             continue;
         }
         auto field = line.substr(0, colon);
-        auto value = trim(line.substr(colon + 1));
+        auto value = trim_blanks(line.substr(colon + 1));
         last = nullptr;
         if (field == "Package") {
             stanza.package = value;

@@ -3,9 +3,8 @@
 #include "container/atomic_dir.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
-#include "util/glib_failure.hpp"
+#include "util/glib_handles.hpp"
 #include "util/sha256.hpp"
-#include "util/unique_handle.hpp"
 
 #include <fcntl.h>
 #include <ostree.h>
@@ -16,13 +15,8 @@ namespace ksx::container {
 
 namespace {
 
-using Repo = UniqueHandle<OstreeRepo, g_object_unref>;
-using File = UniqueHandle<GFile, g_object_unref>;
-using InputStream = UniqueHandle<GFileInputStream, g_object_unref>;
-using Variant = UniqueHandle<GVariant, g_variant_unref>;
-using CString = UniqueHandle<char, g_free>;
-using AsyncProgress = UniqueHandle<OstreeAsyncProgress, g_object_unref>;
-using VerifyResult = UniqueHandle<OstreeGpgVerifyResult, g_object_unref>;
+using Repo = GObjectPtr<OstreeRepo>;
+using File = GObjectPtr<GFile>;
 
 // The source as ostree pulls it: the URL, or file:// for a local repository.
 std::string source_url(const manifest::OstreeContainer& ostree) {
@@ -44,13 +38,13 @@ std::string remote_name(const manifest::OstreeContainer& ostree) {
 }
 
 // A GVariant dictionary ("a{sv}") built from name/value pairs; values are floating.
-Variant dictionary(std::initializer_list<std::pair<const char*, GVariant*>> entries) {
+GVariantPtr dictionary(std::initializer_list<std::pair<const char*, GVariant*>> entries) {
     GVariantBuilder builder;
     g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
     for (const auto& [name, value] : entries) {
         g_variant_builder_add(&builder, "{s@v}", name, g_variant_new_variant(value));
     }
-    return Variant(g_variant_ref_sink(g_variant_builder_end(&builder)));
+    return GVariantPtr(g_variant_ref_sink(g_variant_builder_end(&builder)));
 }
 
 Repo open_cache_repo(const fs::path& path) {
@@ -79,7 +73,7 @@ void add_remote(OstreeRepo* repo, const std::string& name,
     for (const auto& key : ostree.gpg_keys) {
         File file(g_file_new_for_path(key.c_str()));
         GlibFailure read_failure;
-        InputStream stream(g_file_read(file.get(), nullptr, read_failure.out()));
+        GObjectPtr<GFileInputStream> stream(g_file_read(file.get(), nullptr, read_failure.out()));
         if (!stream) {
             read_failure.raise_input("cannot read GPG key " + key.string());
         }
@@ -155,7 +149,7 @@ public:
                               {"override-commit-ids", g_variant_new_strv(commits, -1)},
                               {"flags", g_variant_new_int32(OSTREE_REPO_PULL_FLAGS_NONE)}});
         PullProgress shown{progress_, ostree_.ref};
-        AsyncProgress async;
+        GObjectPtr<OstreeAsyncProgress> async;
         if (progress_ != nullptr && progress_->is_terminal()) {
             async.reset(ostree_async_progress_new_and_connect(on_pull_progress, &shown));
         }
@@ -183,7 +177,7 @@ private:
 
     // The commit the remote's ref points at in the cache repository, or "".
     std::string resolve(bool allow_missing = false) const {
-        CString checksum;
+        GCharPtr checksum;
         GlibFailure failure;
         const std::string refspec = remote_ + ":" + ostree_.ref;
         char* raw = nullptr;
@@ -215,7 +209,7 @@ private:
 
     void verify(const std::string& commit) const {
         GlibFailure failure;
-        VerifyResult result(ostree_repo_verify_commit_for_remote(
+        GObjectPtr<OstreeGpgVerifyResult> result(ostree_repo_verify_commit_for_remote(
             repo_, commit.c_str(), remote_.c_str(), nullptr, failure.out()));
         if (!result ||
             !ostree_gpg_verify_result_require_valid_signature(result.get(), failure.out())) {

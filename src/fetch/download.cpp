@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 #include <cctype>
 #include <stdexcept>
@@ -20,10 +21,7 @@ namespace ksx::fetch {
 namespace {
 
 std::string checked_sha256(const std::string& url, const std::string& sha256) {
-    std::string out;
-    for (char c : sha256) {
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    std::string out = ascii_lower(sha256);
     if (out.size() != 64 || out.find_first_not_of("0123456789abcdef") != std::string::npos) {
         throw InputError(url + ": sha256 must be 64 hexadecimal digits, not \"" + sha256 + "\"");
     }
@@ -107,18 +105,8 @@ size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
         transfer->content_range_.clear(); // a new response (after a redirect)
     }
     constexpr std::string_view name = "content-range:";
-    if (line.size() > name.size()) {
-        std::string lower;
-        for (char c : line.substr(0, name.size())) {
-            lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        if (lower == name) {
-            std::string_view value = line.substr(name.size());
-            auto first = value.find_first_not_of(" \t");
-            auto last = value.find_last_not_of(" \t\r\n");
-            transfer->content_range_ =
-                first == std::string_view::npos ? "" : value.substr(first, last - first + 1);
-        }
+    if (line.size() > name.size() && ascii_lower(line.substr(0, name.size())) == name) {
+        transfer->content_range_ = trim_blanks(line.substr(name.size()));
     }
     return size * count;
 }

@@ -4,31 +4,14 @@
 #include "fetch/curl_options.hpp"
 #include "fetch/retry.hpp"
 #include "fetch/transfer_error.hpp"
+#include "util/text.hpp"
 
-#include <cctype>
 #include <cstdio>
 #include <thread>
 
 namespace ksx::fetch {
 
 namespace {
-
-std::string lower(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-std::string_view trimmed(std::string_view text) {
-    auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
 
 class Exchange {
 public:
@@ -77,8 +60,9 @@ private:
         if (line.starts_with("HTTP/")) {
             exchange->response_.headers.clear(); // a new response (after a redirect)
         } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-            exchange->response_.headers.emplace_back(lower(trimmed(line.substr(0, colon))),
-                                                     trimmed(line.substr(colon + 1)));
+            exchange->response_.headers.emplace_back(
+                ascii_lower(trim_blanks(line.substr(0, colon))),
+                trim_blanks(line.substr(colon + 1)));
         }
         return size * count;
     }

@@ -2,23 +2,12 @@
 
 #include "fetch/http_request.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace ksx::fetch {
-
-namespace {
-
-std::string lower(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-} // namespace
 
 std::optional<AuthChallenge> parse_challenge(std::string_view header) {
     size_t at = header.find_first_not_of(" \t");
@@ -27,7 +16,7 @@ std::optional<AuthChallenge> parse_challenge(std::string_view header) {
     }
     size_t end = header.find_first_of(" \t", at);
     AuthChallenge challenge;
-    challenge.scheme = lower(header.substr(at, end - at));
+    challenge.scheme = ascii_lower(header.substr(at, end - at));
     at = end;
     // key=value or key="quoted value", separated by commas; a key without '=' starts the next
     // challenge.
@@ -42,7 +31,7 @@ std::optional<AuthChallenge> parse_challenge(std::string_view header) {
             (space != std::string_view::npos && space < equals)) {
             break;
         }
-        std::string key = lower(header.substr(at, equals - at));
+        std::string key = ascii_lower(header.substr(at, equals - at));
         std::string value;
         at = equals + 1;
         if (at < header.size() && header[at] == '"') {

@@ -3,7 +3,7 @@
 #include "image/squashfs_reader.hpp"
 #include "publish/release_image.hpp"
 #include "util/error.hpp"
-#include "util/glib_failure.hpp"
+#include "util/glib_handles.hpp"
 #include "util/temp_dir.hpp"
 #include "util/unique_handle.hpp"
 
@@ -19,12 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using Failure = GlibFailure;
-using Repo = UniqueHandle<OstreeRepo, g_object_unref>;
-using File = UniqueHandle<GFile, g_object_unref>;
-using MutableTree = UniqueHandle<OstreeMutableTree, g_object_unref>;
 using Modifier = UniqueHandle<OstreeRepoCommitModifier, ostree_repo_commit_modifier_unref>;
-using Variant = UniqueHandle<GVariant, g_variant_unref>;
-using CString = UniqueHandle<char, g_free>;
 
 // Aborts an open transaction unless it was committed.
 class Transaction {
@@ -55,9 +50,9 @@ private:
     bool done_ = false;
 };
 
-Repo open_repo(const fs::path& path) {
-    File file(g_file_new_for_path(path.c_str()));
-    Repo repo(ostree_repo_new(file.get()));
+GObjectPtr<OstreeRepo> open_repo(const fs::path& path) {
+    GObjectPtr<GFile> file(g_file_new_for_path(path.c_str()));
+    GObjectPtr<OstreeRepo> repo(ostree_repo_new(file.get()));
     Failure failure;
     if (fs::exists(path / "config")) {
         if (!ostree_repo_open(repo.get(), nullptr, failure.out())) {
@@ -101,7 +96,7 @@ OstreeRepoCommitFilterResult root_owned(OstreeRepo*, const char*, GFileInfo* inf
     return OSTREE_REPO_COMMIT_FILTER_ALLOW;
 }
 
-Variant commit_metadata(const ReleaseImage& image) {
+GVariantPtr commit_metadata(const ReleaseImage& image) {
     GVariantBuilder builder;
     g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
     g_variant_builder_add(&builder, "{sv}", "version", g_variant_new_string(image.version.c_str()));
@@ -115,7 +110,7 @@ Variant commit_metadata(const ReleaseImage& image) {
         g_variant_builder_add(&builder, "{sv}", "kmod-sysext.root-hash",
                               g_variant_new_string(image.root_hash.c_str()));
     }
-    return Variant(g_variant_ref_sink(g_variant_builder_end(&builder)));
+    return GVariantPtr(g_variant_ref_sink(g_variant_builder_end(&builder)));
 }
 
 // The root tree checksum and metadata of `commit`, to see whether a new one would be the same.
@@ -125,11 +120,11 @@ std::pair<std::string, std::string> commit_content(OstreeRepo* repo, const char*
     if (!ostree_repo_load_variant(repo, OSTREE_OBJECT_TYPE_COMMIT, commit, &raw, failure.out())) {
         failure.raise(std::string("cannot load commit ") + commit);
     }
-    Variant variant(raw);
-    Variant metadata(g_variant_get_child_value(variant.get(), 0));
-    Variant tree(g_variant_get_child_value(variant.get(), 6));
-    CString tree_hex(ostree_checksum_from_bytes_v(tree.get()));
-    CString meta_text(g_variant_print(metadata.get(), TRUE));
+    GVariantPtr variant(raw);
+    GVariantPtr metadata(g_variant_get_child_value(variant.get(), 0));
+    GVariantPtr tree(g_variant_get_child_value(variant.get(), 6));
+    GCharPtr tree_hex(ostree_checksum_from_bytes_v(tree.get()));
+    GCharPtr meta_text(g_variant_print(metadata.get(), TRUE));
     return {tree_hex.get(), meta_text.get()};
 }
 
@@ -149,13 +144,13 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
     if (!ostree_repo_resolve_rev(repo, result.ref.c_str(), TRUE, &parent_raw, failure.out())) {
         failure.raise("cannot resolve " + result.ref);
     }
-    CString parent(parent_raw);
+    GCharPtr parent(parent_raw);
 
     Transaction transaction(repo);
-    MutableTree mtree(ostree_mutable_tree_new());
+    GObjectPtr<OstreeMutableTree> mtree(ostree_mutable_tree_new());
     Modifier modifier(ostree_repo_commit_modifier_new(OSTREE_REPO_COMMIT_MODIFIER_FLAGS_SKIP_XATTRS,
                                                       root_owned, nullptr, nullptr));
-    File dir(g_file_new_for_path(root_dir.c_str()));
+    GObjectPtr<GFile> dir(g_file_new_for_path(root_dir.c_str()));
     if (!ostree_repo_write_directory_to_mtree(repo, dir.get(), mtree.get(), modifier.get(), nullptr,
                                               failure.out())) {
         failure.raise("cannot write " + image.image.file + " to the OSTree repository");
@@ -164,11 +159,11 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
     if (!ostree_repo_write_mtree(repo, mtree.get(), &root_raw, nullptr, failure.out())) {
         failure.raise("cannot write the tree of " + image.image.file);
     }
-    File root(root_raw);
+    GObjectPtr<GFile> root(root_raw);
     auto metadata = commit_metadata(image);
     if (parent) {
         auto [tree, meta] = commit_content(repo, parent.get());
-        CString meta_text(g_variant_print(metadata.get(), TRUE));
+        GCharPtr meta_text(g_variant_print(metadata.get(), TRUE));
         auto* repo_root = reinterpret_cast<OstreeRepoFile*>(root.get());
         if (tree == ostree_repo_file_tree_get_contents_checksum(repo_root) &&
             meta == meta_text.get()) {
@@ -185,7 +180,7 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
             failure.out())) {
         failure.raise("cannot commit " + image.image.file);
     }
-    CString commit(commit_raw);
+    GCharPtr commit(commit_raw);
     ostree_repo_transaction_set_ref(repo, nullptr, result.ref.c_str(), commit.get());
     transaction.commit();
     result.checksum = commit.get();

@@ -1,14 +1,16 @@
 // Tarballs with exactly the entries a test wants, hostile ones included (libarchive's writer
-// does not sanitize names).
+// does not sanitize names), and the trees extracted from them read back.
 #pragma once
 
 #include "util/unique_handle.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace ksx::test {
@@ -78,6 +80,36 @@ inline void write_tarball(const std::filesystem::path& path, const std::vector<T
         }
     }
     REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
+}
+
+// Every path below `dir`, relative and sorted (symbolic links as names, not followed).
+inline std::vector<std::string> listing(const std::filesystem::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+        out.push_back(e.path().lexically_relative(dir).string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// The permission bits of `path` itself (not of a link's target).
+inline unsigned mode_of(const std::filesystem::path& path) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+// The message of the exception of type E that `call` throws; fails the test otherwise.
+template <typename E, typename F> std::string failure(F call) {
+    try {
+        call();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        FAIL("unexpected exception: " << e.what());
+    }
+    FAIL("no exception");
+    return {};
 }
 
 } // namespace ksx::test

@@ -19,6 +19,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using ksx::test::failure;
+using ksx::test::listing;
+using ksx::test::mode_of;
 using namespace ksx::test;
 
 namespace {
@@ -38,34 +41,6 @@ ksx::container::PrepareOptions options(ksx::Progress* progress = nullptr) {
     out.cache_dir = fs::absolute("cache");
     out.progress = progress;
     return out;
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        out.push_back(e.path().lexically_relative(dir).string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-unsigned mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
-
-// The message of the exception `pull` throws, checked to be of type E.
-template <typename E, typename F> std::string failure(F pull) {
-    try {
-        pull();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("unexpected exception: " << e.what());
-    }
-    FAIL("no exception");
-    return {};
 }
 
 // No image root filesystem (complete or partial) in the cache.

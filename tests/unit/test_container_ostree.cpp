@@ -3,6 +3,7 @@
 #include "container/container.hpp"
 #include "container/ostree_container.hpp"
 #include "server_fixture.hpp"
+#include "tar_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
@@ -19,6 +20,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using ksx::test::failure;
+using ksx::test::listing;
+using ksx::test::mode_of;
 
 namespace {
 
@@ -77,12 +81,6 @@ ksx::manifest::OstreeContainer remote(const std::string& url, const std::string&
     return out;
 }
 
-unsigned mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
-
 // python3 -m http.server serving `dir` on 127.0.0.1.
 class StaticServer {
 public:
@@ -100,18 +98,6 @@ private:
     std::string port_;
     std::unique_ptr<ksx::test::Spawned> process_;
 };
-
-template <typename E, typename F> std::string failure(F call) {
-    try {
-        call();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("unexpected exception: " << e.what());
-    }
-    FAIL("no exception");
-    return {};
-}
 
 std::string read_stream(std::FILE* out) {
     std::rewind(out);

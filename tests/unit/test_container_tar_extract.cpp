@@ -16,6 +16,9 @@
 
 namespace fs = std::filesystem;
 using ksx::container::extract_tarball;
+using ksx::test::failure;
+using ksx::test::listing;
+using ksx::test::mode_of;
 
 namespace {
 
@@ -26,21 +29,6 @@ using ksx::test::hardlink_entry;
 using ksx::test::symlink_entry;
 
 using ksx::test::write_tarball;
-
-unsigned mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        out.push_back(e.path().lexically_relative(dir).string()); // symlinks stay names
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 // Extracts a hostile tarball into <case>/sub/dest and returns the error message; nothing may be
 // left in <case>, whatever the entry tried.

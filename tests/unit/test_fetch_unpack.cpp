@@ -1,4 +1,5 @@
 #include "fetch/fetch.hpp"
+#include "tar_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
@@ -17,6 +18,9 @@
 namespace fs = std::filesystem;
 using ksx::fetch::is_archive;
 using ksx::fetch::unpack;
+using ksx::test::failure;
+using ksx::test::listing;
+using ksx::test::mode_of;
 
 namespace {
 
@@ -105,21 +109,6 @@ std::string make_rpm(const std::vector<Entry>& entries) {
     const std::string empty_header("\x8e\xad\xe8\x01\0\0\0\0\0\0\0\0\0\0\0\0", 16);
     return lead + empty_header + empty_header +
            make_archive(archive_write_set_format_cpio_newc, archive_write_add_filter_gzip, entries);
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        out.push_back(e.path().lexically_relative(dir).string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-unsigned mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode & 07777;
 }
 
 const std::vector<Entry> source_tree = {

@@ -287,15 +287,15 @@ TEST_CASE("a kernel package that is not a Debian package name is an error") {
           "             ^");
 }
 
-TEST_CASE("a container needs exactly one of debian, rootfs and tarball") {
+TEST_CASE("a container needs exactly one of debian, rootfs, tarball, oci and ostree") {
     CHECK(error_with("container", "container:\n  kernel_source: /src/${KERNEL_RELEASE}\n") ==
-          "bad/m.yaml:11:3: error: container: set exactly one of \"debian\", \"rootfs\" and "
-          "\"tarball\"\n"
+          "bad/m.yaml:11:3: error: container: set exactly one of \"debian\", \"rootfs\", "
+          "\"tarball\", \"oci\" and \"ostree\"\n"
           "  kernel_source: /src/${KERNEL_RELEASE}\n"
           "  ^");
     CHECK(error_with("container", "container: {debian: {}, rootfs: src}\n") ==
-          "bad/m.yaml:10:12: error: container: set exactly one of \"debian\", \"rootfs\" and "
-          "\"tarball\"\n"
+          "bad/m.yaml:10:12: error: container: set exactly one of \"debian\", \"rootfs\", "
+          "\"tarball\", \"oci\" and \"ostree\"\n"
           "container: {debian: {}, rootfs: src}\n"
           "           ^");
 }
@@ -358,6 +358,68 @@ TEST_CASE("a rootfs that does not exist or is a file is an error") {
           "bad/m.yaml:11:11: error: container.rootfs: \"data.conf\" is not a directory\n"
           "  rootfs: data.conf\n"
           "          ^");
+}
+
+TEST_CASE("an oci container needs a valid image reference and platform") {
+    CHECK(error_with("container", "container:\n  oci: {platform: linux/amd64}\n") ==
+          "bad/m.yaml:11:8: error: container.oci: missing required field \"image\"\n"
+          "  oci: {platform: linux/amd64}\n"
+          "       ^");
+    CHECK(error_with("container", "container:\n  oci:\n    image: Example.org/Dev:1\n") ==
+          "bad/m.yaml:12:12: error: container.oci.image: \"Example.org/Dev:1\" is not an image "
+          "reference: it has an invalid name component \"Dev\" (lower-case letters and digits, "
+          "separated by \".\", \"_\", \"__\" or dashes)\n"
+          "    image: Example.org/Dev:1\n"
+          "           ^");
+    CHECK(error_with("container",
+                     "container:\n  oci:\n    image: \"r.example.org/dev@sha256:12\"\n") ==
+          "bad/m.yaml:12:12: error: container.oci.image: \"r.example.org/dev@sha256:12\" is not an "
+          "image reference: it has a digest that is not sha256: followed by 64 lower-case hex "
+          "digits\n"
+          "    image: \"r.example.org/dev@sha256:12\"\n"
+          "           ^");
+    CHECK(error_with("container", "container:\n  oci:\n    image: r.example.org/dev\n"
+                                  "    platform: amd64\n") ==
+          "bad/m.yaml:13:15: error: container.oci.platform: \"amd64\" is not a platform: it is "
+          "not os/architecture[/variant] (e.g. linux/amd64)\n"
+          "    platform: amd64\n"
+          "              ^");
+    CHECK(error_with("container", "container:\n  oci:\n    image: r.example.org/dev\n"
+                                  "    insecure: yes\n") ==
+          "bad/m.yaml:13:15: error: container.oci.insecure: expected true or false, got \"yes\"\n"
+          "    insecure: yes\n"
+          "              ^");
+}
+
+TEST_CASE("an ostree container needs a repository, a ref and a well-formed commit") {
+    CHECK(error_with("container", "container:\n  ostree: {repo: src}\n") ==
+          "bad/m.yaml:11:11: error: container.ostree: missing required field \"ref\"\n"
+          "  ostree: {repo: src}\n"
+          "          ^");
+    CHECK(error_with("container", "container:\n  ostree: {repo: nope, ref: a/b}\n") ==
+          "bad/m.yaml:11:18: error: container.ostree.repo: \"nope\" does not exist\n"
+          "  ostree: {repo: nope, ref: a/b}\n"
+          "                 ^");
+    CHECK(error_with("container", "container:\n  ostree: {repo: \"ftp://x/repo\", ref: a}\n") ==
+          "bad/m.yaml:11:18: error: container.ostree.repo: \"ftp://x/repo\" is neither an http:// "
+          "or https:// URL nor a path\n"
+          "  ostree: {repo: \"ftp://x/repo\", ref: a}\n"
+          "                 ^");
+    CHECK(error_with("container", "container:\n  ostree: {repo: src, ref: a//b}\n") ==
+          "bad/m.yaml:11:28: error: container.ostree.ref: \"a//b\" is not an OSTree ref "
+          "(components of letters, digits and \"._-\" separated by '/')\n"
+          "  ostree: {repo: src, ref: a//b}\n"
+          "                           ^");
+    CHECK(error_with("container", "container:\n  ostree: {repo: src, ref: a, commit: ABC}\n") ==
+          "bad/m.yaml:11:39: error: container.ostree.commit: \"ABC\" is not an OSTree commit "
+          "checksum (64 lower-case hex digits)\n"
+          "  ostree: {repo: src, ref: a, commit: ABC}\n"
+          "                                      ^");
+    CHECK(error_with("container",
+                     "container:\n  ostree: {repo: src, ref: a, gpg_keys: [nope.asc]}\n") ==
+          "bad/m.yaml:11:42: error: container.ostree.gpg_keys[0]: \"nope.asc\" does not exist\n"
+          "  ostree: {repo: src, ref: a, gpg_keys: [nope.asc]}\n"
+          "                                         ^");
 }
 
 TEST_CASE("a tarball that is a directory is an error") {

@@ -197,6 +197,61 @@ TEST_CASE("a debian container takes its suite, mirror, components and packages")
     CHECK(m.container.kernel_source == "/lib/modules/${KERNEL_RELEASE}/build");
 }
 
+TEST_CASE("an oci container takes its image, platform and insecure flag") {
+    auto m = parse(minimal("oci") + "container:\n"
+                                    "  oci:\n"
+                                    "    image: \"registry.example.org:5000/org/dev:6.1\"\n"
+                                    "    platform: linux/arm64/v8\n"
+                                    "    insecure: true\n"
+                                    "  kernel_source: /usr/src/kernels/${KERNEL_RELEASE}\n",
+                   "oci/demo.yaml");
+    CHECK(m.container.kind == ContainerSpec::Kind::Oci);
+    CHECK(m.container.oci.image.registry == "registry.example.org:5000");
+    CHECK(m.container.oci.image.repository == "org/dev");
+    CHECK(m.container.oci.image.tag == "6.1");
+    CHECK(m.container.oci.platform.text() == "linux/arm64/v8");
+    CHECK(m.container.oci.insecure);
+    CHECK(m.container.kernel_source == "/usr/src/kernels/${KERNEL_RELEASE}");
+
+    auto pinned = parse(minimal("oci-pinned") + "container:\n  oci:\n    image: \"dev@sha256:" +
+                            std::string(64, 'a') + "\"\n",
+                        "oci-pinned/demo.yaml");
+    CHECK(pinned.container.oci.image.text() ==
+          "docker.io/library/dev@sha256:" + std::string(64, 'a'));
+    CHECK(pinned.container.oci.platform.text() == ksx::host_oci_platform().text());
+    CHECK_FALSE(pinned.container.oci.insecure);
+}
+
+TEST_CASE("an ostree container takes a URL or a local repository, a ref, a commit and keys") {
+    write("ostree/keys/a.asc", "key\n");
+    fs::create_directories("ostree/repo");
+    auto local = parse(minimal("ostree") +
+                           "container:\n"
+                           "  ostree:\n"
+                           "    repo: repo\n"
+                           "    ref: fedora/x86_64/coreos/stable\n"
+                           "    commit: \"" +
+                           std::string(64, 'b') +
+                           "\"\n"
+                           "    gpg_keys: [keys/a.asc]\n",
+                       "ostree/demo.yaml");
+    CHECK(local.container.kind == ContainerSpec::Kind::Ostree);
+    CHECK(local.container.ostree.repo == fs::absolute("ostree/repo"));
+    CHECK(local.container.ostree.url.empty());
+    CHECK(local.container.ostree.ref == "fedora/x86_64/coreos/stable");
+    CHECK(local.container.ostree.commit == std::string(64, 'b'));
+    CHECK(local.container.ostree.gpg_keys ==
+          std::vector<fs::path>{fs::absolute("ostree/keys/a.asc")});
+
+    auto remote = parse(minimal("ostree-url") +
+                            "container: {ostree: {repo: \"https://ostree.example.org/repo\", "
+                            "ref: dev}}\n",
+                        "ostree-url/demo.yaml");
+    CHECK(remote.container.ostree.url == "https://ostree.example.org/repo");
+    CHECK(remote.container.ostree.repo.empty());
+    CHECK(remote.container.ostree.commit.empty());
+}
+
 TEST_CASE("numbers where strings belong are taken as written") {
     fs::create_directories("numbers/src");
     auto m = parse("apiVersion: kmod-sysext/v1\n"
