@@ -60,25 +60,28 @@ void RegistryClient::connect() {
         return;
     }
     // The API's base answers 200, or 401 with the challenge to answer before anything else.
-    HttpResponse response;
-    try {
-        auto probe = options_.download;
-        if (options_.insecure) {
-            probe.retries = 0; // a plain HTTP registry fails the TLS handshake at once
-        }
-        response = http_request({url(""), false, {}, 1 << 20}, probe);
-    } catch (const TransferError& e) {
-        if (!(options_.insecure && e.tls_failure())) {
+    auto ping = [&](const DownloadOptions& options) {
+        try {
+            return http_request({url(""), false, {}, 1 << 20}, options);
+        } catch (const TransferError& e) {
             throw TransferError("registry " + image_.registry + " cannot be reached: " + e.what(),
                                 e.http_status(), e.unreachable(), e.tls_failure());
         }
-        scheme_ = "http";
+    };
+    HttpResponse response;
+    if (!options_.insecure) {
+        response = ping(options_.download);
+    } else {
+        // One quick try in TLS: a plain HTTP registry fails the handshake at once.
+        auto probe = options_.download;
+        probe.retries = 0;
         try {
-            response = http_request({url(""), false, {}, 1 << 20}, options_.download);
-        } catch (const TransferError& plain) {
-            throw TransferError("registry " + image_.registry +
-                                    " cannot be reached: " + plain.what(),
-                                plain.http_status(), plain.unreachable());
+            response = ping(probe);
+        } catch (const TransferError& e) {
+            if (e.tls_failure()) {
+                scheme_ = "http";
+            }
+            response = ping(options_.download);
         }
     }
     if (response.status == 401) {

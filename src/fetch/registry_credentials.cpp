@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
-#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -53,22 +52,17 @@ fs::path registry_auth_file(const fs::path& explicit_file) {
     if (!explicit_file.empty()) {
         return explicit_file;
     }
-    std::vector<fs::path> candidates;
     if (const char* file = std::getenv("REGISTRY_AUTH_FILE"); file && *file) {
         return file; // named explicitly: used even if missing (which means "no credentials")
     }
+    fs::path docker;
     if (const char* dir = std::getenv("DOCKER_CONFIG"); dir && *dir) {
-        candidates.push_back(fs::path(dir) / "config.json");
+        docker = fs::path(dir) / "config.json";
     } else if (const char* home = std::getenv("HOME"); home && *home) {
-        candidates.push_back(fs::path(home) / ".docker/config.json");
+        docker = fs::path(home) / ".docker/config.json";
     }
-    for (const auto& candidate : candidates) {
-        std::error_code ec;
-        if (fs::is_regular_file(candidate, ec)) {
-            return candidate;
-        }
-    }
-    return {};
+    std::error_code ec;
+    return !docker.empty() && fs::is_regular_file(docker, ec) ? docker : fs::path();
 }
 
 RegistryCredentials find_registry_credentials(const fs::path& file, const std::string& registry) {

@@ -11,6 +11,10 @@ class Progress {
 public:
     enum class Mode { Auto, Terminal, Plain, Quiet };
     explicit Progress(Mode mode = Mode::Auto, std::FILE* out = stderr);
+    // Clears a transient line left standing (an error message is printed after unwinding).
+    ~Progress() { finish(); }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
 
     // A step that is starting ("[6.1.0-28-amd64] compiling"); on a terminal it replaces the
     // previous transient line, otherwise it is printed as one line.
