@@ -371,3 +371,25 @@ TEST_CASE("a Docker v2 schema 2 image is pulled like an OCI one") {
     auto image = ksx::container::oci_rootfs(oci(registry.host() + "/docker:v1"), options());
     CHECK(ksx::read_file(image.root / "kind") == "docker");
 }
+
+TEST_CASE("a tag is resolved again on every run and follows a new image") {
+    LocalRegistry registry("registry");
+    OciLayout layout("layout");
+    layout.tag(
+        "one",
+        layout.image({layout.layer({file_entry("bin/sh", "sh", 0755), file_entry("release", "1")})},
+                     kAmd64));
+    layout.tag(
+        "two",
+        layout.image({layout.layer({file_entry("bin/sh", "sh", 0755), file_entry("release", "2")})},
+                     kAmd64));
+    push(layout, "one", registry.host() + "/moving:stable");
+    auto first = ksx::container::oci_rootfs(oci(registry.host() + "/moving:stable"), options());
+    CHECK(ksx::read_file(first.root / "release") == "1");
+
+    push(layout, "two", registry.host() + "/moving:stable");
+    auto second = ksx::container::oci_rootfs(oci(registry.host() + "/moving:stable"), options());
+    CHECK(ksx::read_file(second.root / "release") == "2");
+    CHECK(second.root != first.root);
+    CHECK(ksx::read_file(first.root / "release") == "1"); // the older image stays cached
+}
