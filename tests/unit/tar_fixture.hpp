@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -37,33 +38,30 @@ inline TarEntry hardlink_entry(std::string path, std::string target) {
     return {std::move(path), AE_IFREG, 0644, {}, std::move(target), true};
 }
 
-enum class TarCompression { None, Gzip, Zstd };
-
-// Writes a pax tarball with exactly these entries, in this order.
-inline void write_tarball(const std::filesystem::path& path, const std::vector<TarEntry>& entries,
-                          TarCompression compression = TarCompression::None) {
+// The bytes of an archive with exactly these entries, in this order, in libarchive's `format`
+// (archive_write_set_format_pax_restricted...) through `filter` (archive_write_add_filter_gzip...).
+inline std::string make_archive(int (*format)(archive*), int (*filter)(archive*),
+                                const std::vector<TarEntry>& entries) {
     using Writer = UniqueHandle<archive, archive_write_free>;
     using EntryHandle = UniqueHandle<archive_entry, archive_entry_free>;
     Writer writer(archive_write_new());
-    REQUIRE(archive_write_set_format_pax_restricted(writer.get()) == ARCHIVE_OK);
-    int filter = compression == TarCompression::Gzip ? archive_write_add_filter_gzip(writer.get())
-                 : compression == TarCompression::Zstd
-                     ? archive_write_add_filter_zstd(writer.get())
-                     : archive_write_add_filter_none(writer.get());
-    REQUIRE(filter == ARCHIVE_OK);
-    REQUIRE(archive_write_open_filename(writer.get(), path.c_str()) == ARCHIVE_OK);
+    REQUIRE(format(writer.get()) == ARCHIVE_OK);
+    REQUIRE(filter(writer.get()) == ARCHIVE_OK);
+    archive_write_set_bytes_in_last_block(writer.get(), 1);
+    std::string buffer(16 << 20, '\0');
+    size_t used = 0;
+    REQUIRE(archive_write_open_memory(writer.get(), buffer.data(), buffer.size(), &used) ==
+            ARCHIVE_OK);
     for (const auto& e : entries) {
         EntryHandle entry(archive_entry_new());
         archive_entry_set_pathname(entry.get(), e.path.c_str());
         archive_entry_set_mtime(entry.get(), 1700000000, 0);
+        archive_entry_set_filetype(entry.get(), e.type);
+        archive_entry_set_perm(entry.get(), e.mode);
         if (e.hard) {
-            archive_entry_set_filetype(entry.get(), AE_IFREG);
-            archive_entry_set_perm(entry.get(), e.mode);
             archive_entry_set_hardlink(entry.get(), e.link.c_str());
             archive_entry_set_size(entry.get(), 0);
         } else {
-            archive_entry_set_filetype(entry.get(), e.type);
-            archive_entry_set_perm(entry.get(), e.mode);
             if (e.type == AE_IFLNK) {
                 archive_entry_set_symlink(entry.get(), e.link.c_str());
             }
@@ -80,6 +78,20 @@ inline void write_tarball(const std::filesystem::path& path, const std::vector<T
         }
     }
     REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
+    buffer.resize(used);
+    return buffer;
+}
+
+enum class TarCompression { None, Gzip, Zstd };
+
+// Writes a pax tarball with exactly these entries, in this order.
+inline void write_tarball(const std::filesystem::path& path, const std::vector<TarEntry>& entries,
+                          TarCompression compression = TarCompression::None) {
+    auto filter = compression == TarCompression::Gzip   ? archive_write_add_filter_gzip
+                  : compression == TarCompression::Zstd ? archive_write_add_filter_zstd
+                                                        : archive_write_add_filter_none;
+    std::ofstream(path, std::ios::binary)
+        << make_archive(archive_write_set_format_pax_restricted, filter, entries);
 }
 
 // Every path below `dir`, relative and sorted (symbolic links as names, not followed).

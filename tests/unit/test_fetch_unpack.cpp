@@ -24,67 +24,12 @@ using ksx::test::mode_of;
 
 namespace {
 
-struct Entry {
-    std::string path;
-    unsigned type = AE_IFREG;
-    unsigned mode = 0644;
-    std::string data; // file contents
-    std::string link; // symlink target, or hard link target when hard
-    bool hard = false;
-};
-
-Entry file_entry(std::string path, std::string data, unsigned mode = 0644) {
-    return {std::move(path), AE_IFREG, mode, std::move(data), {}, false};
-}
-Entry dir_entry(std::string path, unsigned mode = 0755) {
-    return {std::move(path), AE_IFDIR, mode, {}, {}, false};
-}
-Entry symlink_entry(std::string path, std::string target) {
-    return {std::move(path), AE_IFLNK, 0777, {}, std::move(target), false};
-}
-Entry hardlink_entry(std::string path, std::string target) {
-    return {std::move(path), AE_IFREG, 0644, {}, std::move(target), true};
-}
-
-using Writer = ksx::UniqueHandle<archive, archive_write_free>;
-using EntryHandle = ksx::UniqueHandle<archive_entry, archive_entry_free>;
-
-// The bytes of an archive with exactly these entries (libarchive's writer does not sanitize).
-std::string make_archive(int (*format)(archive*), int (*filter)(archive*),
-                         const std::vector<Entry>& entries) {
-    Writer writer(archive_write_new());
-    REQUIRE(format(writer.get()) == ARCHIVE_OK);
-    REQUIRE(filter(writer.get()) == ARCHIVE_OK);
-    archive_write_set_bytes_in_last_block(writer.get(), 1);
-    std::string buffer(4 << 20, '\0');
-    size_t used = 0;
-    REQUIRE(archive_write_open_memory(writer.get(), buffer.data(), buffer.size(), &used) ==
-            ARCHIVE_OK);
-    for (const auto& e : entries) {
-        EntryHandle entry(archive_entry_new());
-        archive_entry_set_pathname(entry.get(), e.path.c_str());
-        archive_entry_set_mtime(entry.get(), 1700000000, 0);
-        archive_entry_set_filetype(entry.get(), e.type);
-        archive_entry_set_perm(entry.get(), e.mode);
-        if (e.hard) {
-            archive_entry_set_hardlink(entry.get(), e.link.c_str());
-            archive_entry_set_size(entry.get(), 0);
-        } else {
-            if (e.type == AE_IFLNK) {
-                archive_entry_set_symlink(entry.get(), e.link.c_str());
-            }
-            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(e.data.size()));
-        }
-        REQUIRE(archive_write_header(writer.get(), entry.get()) == ARCHIVE_OK);
-        if (!e.data.empty()) {
-            REQUIRE(archive_write_data(writer.get(), e.data.data(), e.data.size()) ==
-                    static_cast<la_ssize_t>(e.data.size()));
-        }
-    }
-    REQUIRE(archive_write_close(writer.get()) == ARCHIVE_OK);
-    buffer.resize(used);
-    return buffer;
-}
+using Entry = ksx::test::TarEntry;
+using ksx::test::dir_entry;
+using ksx::test::file_entry;
+using ksx::test::hardlink_entry;
+using ksx::test::make_archive;
+using ksx::test::symlink_entry;
 
 void write_bytes(const fs::path& path, const std::string& data) {
     std::ofstream(path, std::ios::binary) << data;
