@@ -153,3 +153,36 @@ TEST_CASE("a file that is not an archive is an input error naming it") {
     CHECK_THROWS_AS(extract_tarball("junk.tar", "junk/rootfs"), ksx::InputError);
     CHECK_FALSE(fs::exists("junk/rootfs"));
 }
+
+TEST_CASE("layer whiteouts remove only what lower layers left, whatever the order") {
+    write_tarball("l1.tar", {dir_entry("d"), file_entry("d/old", "1"), dir_entry("d/sub"),
+                             file_entry("d/sub/old", "2"), dir_entry("e"),
+                             file_entry("e/keep", "3"), file_entry("f", "4")});
+    // An opaque marker between the layer's own entries of that directory.
+    write_tarball("l2.tar", {file_entry("d/new", "5"), file_entry("d/.wh..wh..opq", ""),
+                             file_entry("d/sub/new", "6")});
+    // A whiteout after the layer's own entry of the same directory, and of a missing name.
+    write_tarball("l3.tar", {file_entry("e/added", "7"), file_entry(".wh.e", ""),
+                             file_entry(".wh.nothing", ""), file_entry(".wh.f", "")});
+    ksx::container::extract_layers({{fs::absolute("l1.tar"), "layer 1"},
+                                    {fs::absolute("l2.tar"), "layer 2"},
+                                    {fs::absolute("l3.tar"), "layer 3"}},
+                                   "root");
+    CHECK(listing("root") ==
+          std::vector<std::string>{"d", "d/new", "d/sub", "d/sub/new", "e", "e/added"});
+    CHECK(ksx::read_file("root/e/added") == "7");
+}
+
+TEST_CASE("a layer entry through a symbolic link stays inside the root") {
+    write_tarball("l1.tar", {symlink_entry("up", "../../.."), symlink_entry("abs", "/etc")});
+    write_tarball("l2.tar", {file_entry("up/escaped", "no"), file_entry("abs/passwd", "no"),
+                             hardlink_entry("hl", "abs/passwd")});
+    const auto passwd = ksx::read_file("/etc/passwd");
+    ksx::container::extract_layers(
+        {{fs::absolute("l1.tar"), "layer 1"}, {fs::absolute("l2.tar"), "layer 2"}}, "root");
+    CHECK(ksx::read_file("root/escaped") == "no");
+    CHECK(ksx::read_file("root/etc/passwd") == "no");
+    CHECK(fs::equivalent("root/hl", "root/etc/passwd"));
+    CHECK(ksx::read_file("/etc/passwd") == passwd);
+    CHECK_FALSE(fs::exists(fs::absolute("..") / "escaped"));
+}
