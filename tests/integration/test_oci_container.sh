@@ -81,7 +81,7 @@ http:
 YAML
 docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 registry_pid=$!
-trap 'status=$?; kill $registry_pid 2>/dev/null; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "files kept in $WORK"; fi' EXIT
+trap 'status=$?; kill $registry_pid 2>/dev/null || true; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "files kept in $WORK"; fi' EXIT
 for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break
     sleep 0.1
