@@ -3,8 +3,10 @@
 #include "cli/build_signing.hpp"
 #include "cli/commands.hpp"
 #include "container/container.hpp"
+#include "image/block_cache.hpp"
 #include "image/squashfs_writer.hpp"
 #include "image/sysext_layout.hpp"
+#include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
 #include "util/error.hpp"
@@ -57,6 +59,55 @@ manifest::KernelSpec kernel_from_argument(const std::string& argument) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What packing one kernel's image needs besides its build.
+struct PackContext {
+    const manifest::Manifest& manifest;
+    const container::Rootfs& rootfs;
+    const BuildSigners& signers;
+    const fs::path& output;
+    unsigned threads;
+    std::shared_ptr<image::BlockCache> block_cache;
+    Progress& progress;
+};
+
+// Signs and compresses the modules, writes the image and its verity sidecars; returns what
+// `--json` reports of it.
+nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& context) {
+    const auto& manifest = context.manifest;
+    auto& progress = context.progress;
+    const auto& release = kernel_build.kernel_release;
+    auto name = image::image_file_name(manifest, release);
+    auto module_hash =
+        sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
+    progress.step("[" + release + "] packing " + name);
+    auto tree = image::compose(manifest, kernel_build);
+    auto options = image::write_options(manifest, context.threads);
+    options.block_cache = context.block_cache;
+    auto path = context.output / name;
+    image::write_squashfs(tree, path, options);
+    auto size = fs::file_size(path);
+    auto digest = sha256_file_hex(path);
+    auto verity = sign_image_file(path, digest, context.signers, context.threads);
+    nlohmann::json modules = nlohmann::json::array();
+    for (const auto& m : kernel_build.modules) {
+        modules.push_back({{"name", m.name},
+                           {"vermagic", m.vermagic},
+                           {"depends", m.depends},
+                           {"kernel_depends", m.kernel_depends}});
+    }
+    progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
+                              static_cast<double>(size) / 1024.0, digest));
+    if (!verity.is_null()) {
+        progress.line(fmt::format("  verity root hash {}, signed by {}",
+                                  verity["root_hash"].get<std::string>(),
+                                  verity["signer"].get<std::string>()));
+    }
+    return {{"kernel", release},     {"version", manifest::image_version(manifest, release)},
+            {"path", path.string()}, {"size", size},
+            {"sha256", digest},      {"module_signature_hash", module_hash},
+            {"verity", verity},      {"modules", modules}};
 }
 
 int run_build(const BuildArgs& args, const GlobalOptions& global) {
@@ -126,6 +177,9 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
     }
 
+    // One cache for the run: blocks every kernel's image holds (firmware, libraries) are
+    // compressed for the first image only.
+    auto block_cache = std::make_shared<image::BlockCache>();
     nlohmann::json images = nlohmann::json::array();
     for (auto& kernel_build : builds) {
         if (!kernel_build.failed.empty()) {
@@ -135,36 +189,23 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
             progress.line(kernel_build.skipped); // not supported by the sources: no image
             continue;
         }
-        auto name = image::image_file_name(manifest, kernel_build.kernel_release);
-        auto module_hash = sign_and_compress_modules(kernel_build, signers, manifest, rootfs);
-        progress.step("[" + kernel_build.kernel_release + "] packing " + name);
-        auto tree = image::compose(manifest, kernel_build);
-        image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
-        auto path = output / name;
-        auto size = fs::file_size(path);
-        auto digest = sha256_file_hex(path);
-        auto verity = sign_image_file(path, digest, signers, cores);
-        nlohmann::json modules = nlohmann::json::array();
-        for (const auto& m : kernel_build.modules) {
-            modules.push_back({{"name", m.name},
-                               {"vermagic", m.vermagic},
-                               {"depends", m.depends},
-                               {"kernel_depends", m.kernel_depends}});
+        // A kernel that fails here does not cost the others their images either.
+        try {
+            PackContext context{manifest, rootfs, signers, output, cores, block_cache, progress};
+            images.push_back(pack_kernel(kernel_build, context));
+        } catch (const InputError& e) {
+            failures += std::string(failures.empty() ? "" : "\n") + "kernel " +
+                        kernel_build.kernel_release + ": " + e.what();
+        } catch (const Error& e) {
+            failures += std::string(failures.empty() ? "" : "\n") + "kernel " +
+                        kernel_build.kernel_release + ": " + e.what();
+            failures_are_input = false;
         }
-        images.push_back({{"kernel", kernel_build.kernel_release},
-                          {"path", path.string()},
-                          {"size", size},
-                          {"sha256", digest},
-                          {"module_signature_hash", module_hash},
-                          {"verity", verity},
-                          {"modules", modules}});
-        progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
-                                  static_cast<double>(size) / 1024.0, digest));
-        if (!verity.is_null()) {
-            progress.line(fmt::format("  verity root hash {}, signed by {}",
-                                      verity["root_hash"].get<std::string>(),
-                                      verity["signer"].get<std::string>()));
-        }
+    }
+    if (block_cache->hits() > 0) {
+        progress.line(fmt::format(
+            "reused {} compressed block(s) ({:.1f} MiB) shared between images", block_cache->hits(),
+            static_cast<double>(block_cache->saved_bytes()) / 1048576.0));
     }
     if (!failures.empty()) {
         work.keep(); // the logs named in the message live there
