@@ -197,6 +197,19 @@ boot() {
     echo "boot $name: $(elapsed "$start") s"
 }
 
+# merged_kernel EXTENSION LOG: the kernel of EXTENSION's merged image, from the activator's
+# `status --json` in the guest's log.
+merged_kernel() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[2], errors="replace"):
+    if line.startswith("KSX-RW-JSON {"):
+        for extension in json.loads(line[len("KSX-RW-JSON "):])["extensions"]:
+            if extension["name"] == sys.argv[1] and extension["merged"]:
+                print(extension["merged"]["kernel"])
+PY
+}
+
 LOG=""
 has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
 lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
@@ -212,7 +225,9 @@ check_boot() {
         image=$(image_of "$m" "$k")
         roothash=$(head -c 64 "${image%.raw}.roothash")
         has "kmod-sysext-activate: verified $(basename "$image"): signed by $signer, root hash $roothash"
-        grep -q "KSX-RW-SYSEXT /usr.* $m" "$LOG" || fail "$k: systemd-sysext did not merge $m"
+        # systemd-sysext status lists the /usr extensions one per line after the first.
+        grep -qE "^KSX-RW-SYSEXT (/usr)? .* $m[[:space:]]" "$LOG" || fail "$k: systemd-sysext did not merge $m"
+        merged_kernel "$m" "$LOG" | grep -qx "$k" || fail "$k: the activator's status does not show $m merged"
         has "KSX-RW dm $roothash-verity CRYPT-VERITY-"
     done
     has "KSX-RW unit kmod-sysext-select success"
