@@ -17,7 +17,8 @@ namespace {
 
 // The kernel's reason, and for a refused signature what it means: with module.sig_enforce=1 or
 // Secure Boot, an unsigned module or one signed by a key outside the kernel's keyring gives
-// EKEYREJECTED, a signature that does not match the module EBADMSG.
+// EKEYREJECTED, a signature that does not match the module EBADMSG; a driver without hardware
+// ENODEV.
 std::string kernel_reason(int err) {
     std::string reason = std::strerror(err);
     if (err == EKEYREJECTED || err == ENOKEY) {
@@ -25,6 +26,9 @@ std::string kernel_reason(int err) {
                   "unsigned or signed by a key the kernel does not trust)";
     } else if (err == EBADMSG) {
         reason += " (the module's signature is malformed or does not match the module)";
+    } else if (err == ENODEV) {
+        // The kernel accepted the module; its init found nothing to drive (e.g. no GPU).
+        reason += " (the driver found no device it supports)";
     }
     return reason;
 }

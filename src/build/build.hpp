@@ -6,6 +6,7 @@
 #include "util/progress.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct BuildOptions {
     unsigned make_jobs = 1;          // JOBS passed to each build
     Progress* progress = nullptr;
     std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
+    // Called with each kernel's result (built, skipped or failed) as soon as it is done, from
+    // the thread that built it, so its image can be packed while the next kernel compiles.
+    std::function<void(const KernelBuild&)> on_kernel_done;
 };
 
 // Builds every kernel. A kernel that fails does not stop the others: its entry has `failed`

@@ -22,7 +22,8 @@ struct DkmsModule {
     std::string built_name;     // BUILT_MODULE_NAME[n]
     std::string built_location; // BUILT_MODULE_LOCATION[n], relative to the build dir
     std::string dest_name;      // DEST_MODULE_NAME[n], defaults to built_name
-    std::string dest_location;  // DEST_MODULE_LOCATION[n]
+    std::string dest_location;  // DEST_MODULE_LOCATION[n]; not followed, as DKMS on Debian
+                                // does: modules go to extra/<name>/
     bool strip = true;          // STRIP[n], else STRIP[0], else yes
 };
 

@@ -207,9 +207,9 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
             append_log(result.log,
                        "# build command " + std::to_string(i + 1) + ": " + seconds_text(started));
             if (status != 0) {
-                throw Error("kernel " + release + ": build command " + std::to_string(i + 1) +
-                            " failed with exit status " + std::to_string(status) + "; see " +
-                            result.log.string());
+                throw Error("kernel " + release + ": " + manifest.file.filename().string() +
+                            ": build.commands[" + std::to_string(i) + "] failed with exit status " +
+                            std::to_string(status) + "; see " + result.log.string());
             }
         }
     }
@@ -285,6 +285,9 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                 results[i].log = options.work_root / release / "build.log";
                 results[i].failed = message;
                 results[i].failed_on_input = dynamic_cast<const InputError*>(&e) != nullptr;
+            }
+            if (options.on_kernel_done) {
+                options.on_kernel_done(results[i]);
             }
         }
     };

@@ -18,19 +18,19 @@ bool is_under(const std::string& path, const std::string& dir) {
 } // namespace
 
 std::string image_path(const std::string& path, const std::vector<manifest::RelocateRule>& rules) {
-    if (is_under(path, "/usr") || is_under(path, "/opt")) {
-        return path;
-    }
     const manifest::RelocateRule* best = nullptr;
     for (const auto& rule : rules) {
         if (is_under(path, rule.from) && (!best || rule.from.size() > best->from.size())) {
             best = &rule;
         }
     }
-    if (!best) {
-        return {};
+    if (best) {
+        return best->to + path.substr(best->from.size());
     }
-    return best->to + path.substr(best->from.size());
+    if (is_under(path, "/usr") || is_under(path, "/opt")) {
+        return path;
+    }
+    return {};
 }
 
 StagedPackage stage_package(const fs::path& archive,

@@ -16,8 +16,8 @@ struct StagedPackage {
     std::vector<std::string> left_out;  // "/etc/default/zfs": outside /usr and /opt, no rule
 };
 
-// Where `path` (absolute, inside the package) goes in the image: itself under /usr or /opt,
-// moved by the rule with the longest matching `from`, or "" when it is left out.
+// Where `path` (absolute, inside the package) goes in the image: moved by the rule with the
+// longest matching `from`, else itself when under /usr or /opt, else "" (left out).
 std::string image_path(const std::string& path, const std::vector<manifest::RelocateRule>& rules);
 
 // Unpacks `archive` into `scratch` (created) and lays its files out under `scratch`/root.

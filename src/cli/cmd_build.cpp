@@ -2,15 +2,13 @@
 #include "build/build.hpp"
 #include "cli/build_signing.hpp"
 #include "cli/commands.hpp"
+#include "cli/image_packer.hpp"
 #include "container/container.hpp"
-#include "image/squashfs_writer.hpp"
-#include "image/sysext_layout.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/progress.hpp"
-#include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 
 #include <algorithm>
@@ -109,6 +107,15 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     build_options.make_jobs = std::max(1u, cores / build_options.jobs);
     build_options.progress = &progress;
+    // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
+    // while the next one compiles.
+    PackContext pack_context{manifest, rootfs, signers, output, cores, progress};
+    ImagePacker packer(pack_context);
+    build_options.on_kernel_done = [&](const build::KernelBuild& kernel_build) {
+        if (kernel_build.failed.empty() && kernel_build.skipped.empty()) {
+            packer.add(kernel_build);
+        }
+    };
     std::vector<build::KernelBuild> builds;
     try {
         builds = build::build_kernels(manifest, rootfs, releases, build_options);
@@ -116,6 +123,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         work.keep(); // the logs named in the message live there
         throw;
     }
+    auto packed = packer.finish();
     // A failed kernel fails the run, but only after the kernels that built have their images.
     std::string failures;
     bool failures_are_input = true;
@@ -123,47 +131,26 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         if (!kernel_build.failed.empty()) {
             failures += (failures.empty() ? "" : "\n") + kernel_build.failed;
             failures_are_input = failures_are_input && kernel_build.failed_on_input;
+        } else if (!kernel_build.skipped.empty()) {
+            progress.line(kernel_build.skipped); // not supported by the sources: no image
         }
     }
-
+    if (!packed.failures.empty()) {
+        failures += (failures.empty() ? "" : "\n") + packed.failures;
+        failures_are_input = failures_are_input && packed.failures_are_input;
+    }
+    if (packed.reused_bytes >= 1024 * 1024) {
+        progress.line(fmt::format(
+            "reused {} compressed block(s) ({:.1f} MiB of data) between images",
+            packed.reused_blocks, static_cast<double>(packed.reused_bytes) / 1048576.0));
+    }
+    // In the order of the kernels, whatever order they finished in.
     nlohmann::json images = nlohmann::json::array();
-    for (auto& kernel_build : builds) {
-        if (!kernel_build.failed.empty()) {
-            continue;
-        }
-        if (!kernel_build.skipped.empty()) {
-            progress.line(kernel_build.skipped); // not supported by the sources: no image
-            continue;
-        }
-        auto name = image::image_file_name(manifest, kernel_build.kernel_release);
-        auto module_hash = sign_and_compress_modules(kernel_build, signers, manifest, rootfs);
-        progress.step("[" + kernel_build.kernel_release + "] packing " + name);
-        auto tree = image::compose(manifest, kernel_build);
-        image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
-        auto path = output / name;
-        auto size = fs::file_size(path);
-        auto digest = sha256_file_hex(path);
-        auto verity = sign_image_file(path, digest, signers, cores);
-        nlohmann::json modules = nlohmann::json::array();
-        for (const auto& m : kernel_build.modules) {
-            modules.push_back({{"name", m.name},
-                               {"vermagic", m.vermagic},
-                               {"depends", m.depends},
-                               {"kernel_depends", m.kernel_depends}});
-        }
-        images.push_back({{"kernel", kernel_build.kernel_release},
-                          {"path", path.string()},
-                          {"size", size},
-                          {"sha256", digest},
-                          {"module_signature_hash", module_hash},
-                          {"verity", verity},
-                          {"modules", modules}});
-        progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
-                                  static_cast<double>(size) / 1024.0, digest));
-        if (!verity.is_null()) {
-            progress.line(fmt::format("  verity root hash {}, signed by {}",
-                                      verity["root_hash"].get<std::string>(),
-                                      verity["signer"].get<std::string>()));
+    for (const auto& release : releases) {
+        for (const auto& image : packed.images) {
+            if (image["kernel"] == release) {
+                images.push_back(image);
+            }
         }
     }
     if (!failures.empty()) {

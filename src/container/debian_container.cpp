@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <stdio.h>
@@ -73,6 +74,7 @@ public:
         : debian_(debian), headers_(std::move(headers)), options_(options), root_(std::move(root)),
           log_(std::move(log)) {}
 
+    // From nothing: mmdebstrap, then the packages and headers.
     void build() {
         std::string components = join(debian_.components, ",");
         host_step("mmdebstrap " + debian_.suite,
@@ -88,6 +90,20 @@ public:
         container_step("installing " +
                            join(std::vector<std::string>(install.begin() + 4, install.end()), " "),
                        install);
+        container_step("apt-get clean", {"apt-get", "clean"});
+    }
+
+    // From a sibling: a copy of it, then the headers it lacks.
+    void grow(const SiblingContainer& sibling) {
+        host_step("copying debian-" + sibling.key,
+                  {"cp", "-a", "--reflink=auto", sibling.root.string(), root_.string()});
+        if (sibling.missing.empty()) {
+            return;
+        }
+        container_step("apt-get update", {"apt-get", "update"});
+        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
+        install.insert(install.end(), sibling.missing.begin(), sibling.missing.end());
+        container_step("installing " + join(sibling.missing, " "), install);
         container_step("apt-get clean", {"apt-get", "clean"});
     }
 
@@ -181,6 +197,64 @@ std::string sources_list(const manifest::DebianContainer& debian) {
     return out;
 }
 
+std::optional<SiblingContainer> find_sibling(const fs::path& containers_dir,
+                                             const manifest::DebianContainer& debian,
+                                             const std::vector<std::string>& headers) {
+    // The recipe without its headers line identifies the siblings.
+    auto without_headers = [](const std::string& recipe) {
+        std::string out;
+        std::string headers_line;
+        std::size_t start = 0;
+        while (start < recipe.size()) {
+            auto end = recipe.find('\n', start);
+            end = end == std::string::npos ? recipe.size() : end + 1;
+            auto line = recipe.substr(start, end - start);
+            (line.starts_with("headers: ") ? headers_line : out) += line;
+            start = end;
+        }
+        return std::pair{out, headers_line};
+    };
+    const auto wanted = without_headers(recipe_text(debian, headers)).first;
+    const std::set<std::string> ours(headers.begin(), headers.end());
+    std::optional<SiblingContainer> best;
+    std::size_t best_extra = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(containers_dir, ec)) {
+        const auto stamp = entry.path() / kStamp;
+        if (!entry.path().filename().string().starts_with("debian-") ||
+            !fs::is_regular_file(stamp, ec)) {
+            continue;
+        }
+        std::ifstream in(stamp);
+        std::string recipe((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto [rest, headers_line] = without_headers(recipe);
+        if (rest != wanted || headers_line.empty()) {
+            continue;
+        }
+        std::set<std::string> theirs;
+        std::string list = headers_line.substr(9);
+        for (std::size_t at = 0; at < list.size();) {
+            auto end = list.find_first_of(" \n", at);
+            end = end == std::string::npos ? list.size() : end;
+            if (end > at) {
+                theirs.insert(list.substr(at, end - at));
+            }
+            at = end + 1;
+        }
+        std::vector<std::string> missing;
+        std::set_difference(ours.begin(), ours.end(), theirs.begin(), theirs.end(),
+                            std::back_inserter(missing));
+        std::size_t extra = theirs.size() + missing.size() - ours.size();
+        if (!best || missing.size() < best->missing.size() ||
+            (missing.size() == best->missing.size() && extra < best_extra)) {
+            best = SiblingContainer{entry.path() / "rootfs",
+                                    entry.path().filename().string().substr(7), missing};
+            best_extra = extra;
+        }
+    }
+    return best;
+}
+
 DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
                                   const std::vector<std::string>& headers,
                                   const PrepareOptions& options) {
@@ -203,7 +277,14 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
     // Built next to its final place and renamed there: an interrupted run leaves no half
     // container under the final name.
     PartialDir partial(make_temp_dir(containers, name + ".partial-"));
-    Builder(debian, headers, options, partial.path() / "rootfs", log).build();
+    Builder builder(debian, headers, options, partial.path() / "rootfs", log);
+    auto sibling = options.refresh ? std::nullopt : find_sibling(containers, debian, headers);
+    if (sibling) {
+        append_log(log, "# grown from debian-" + sibling->key);
+        builder.grow(*sibling);
+    } else {
+        builder.build();
+    }
     write_file_atomic(partial.path() / kStamp, recipe_text(debian, headers));
 
     std::optional<PartialDir> old;

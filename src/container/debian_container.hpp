@@ -5,6 +5,7 @@
 #include "manifest/manifest.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,27 @@ std::string cache_key(const manifest::DebianContainer& debian,
 // security archive (where the current kernels are); unstable suites have neither.
 std::string sources_list(const manifest::DebianContainer& debian);
 
+// A complete cached container made from the same recipe but other headers packages.
+struct SiblingContainer {
+    std::filesystem::path root;
+    std::string key;
+    std::vector<std::string> missing; // of the wanted headers packages, the ones it lacks
+};
+
+// Among the complete containers in `containers_dir` whose recipe equals ours but for the
+// headers, the one that lacks the fewest of `headers` (then: has the fewest others), if any.
+std::optional<SiblingContainer> find_sibling(const std::filesystem::path& containers_dir,
+                                             const manifest::DebianContainer& debian,
+                                             const std::vector<std::string>& headers);
+
 struct DebianRootfs {
     std::filesystem::path root; // <cache>/containers/debian-<key>/rootfs
     std::string key;
 };
 
-// Reuses the complete cached container for this recipe, or creates it (needs root).
+// Reuses the complete cached container for this recipe, or creates it (needs root): as a copy
+// of a sibling container with the missing headers installed when there is one (a kernel added
+// to a manifest costs its headers, not a new container), else with mmdebstrap.
 DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
                                   const std::vector<std::string>& headers,
                                   const PrepareOptions& options);

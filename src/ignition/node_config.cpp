@@ -1,6 +1,7 @@
 #include "ignition/node_config.hpp"
 
 #include "ignition/unit_templates.hpp"
+#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -137,7 +138,8 @@ NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const N
             skipped.push_back("package:" + kernel.value);
             continue;
         }
-        auto file = manifest.name + "_" + manifest.version + "_" + kernel.value + ".raw";
+        auto file = manifest.name + "_" + manifest::image_version(manifest, kernel.value) + "_" +
+                    kernel.value + ".raw";
         config.files.push_back(
             {store + manifest.name + "/" + file, 0644, options.base_url + "/" + file, "", ""});
     }

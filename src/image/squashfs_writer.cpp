@@ -2,6 +2,7 @@
 // squashfs-tools-ng's gensquashfs does (same order of data, inodes and tables).
 #include "image/squashfs_writer.hpp"
 
+#include "image/block_cache.hpp"
 #include "image/squashfs_fd_file.hpp"
 #include "image/squashfs_support.hpp"
 #include "util/atomic_file.hpp"
@@ -226,6 +227,12 @@ void Writer::setup() {
     sqfs_compressor_t* raw = nullptr;
     check(sqfs_compressor_create(&config, &raw), "creating the compressor");
     cmp_.reset(raw);
+    if (options_.block_cache) {
+        auto settings = std::string(sqfs_compressor_name_from_id(id)) + " level " +
+                        std::to_string(config.level) + " block " + std::to_string(bs) + " flags " +
+                        std::to_string(config.flags);
+        cmp_.reset(caching_compressor(cmp_.release(), options_.block_cache, settings));
+    }
     config.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
     check(sqfs_compressor_create(&config, &raw), "creating the decompressor");
     uncmp_.reset(raw);

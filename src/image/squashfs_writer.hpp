@@ -4,10 +4,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace ksx::image {
+
+class BlockCache;
 
 enum class Compression { Zstd, Xz, Gzip };
 
@@ -48,6 +51,9 @@ struct WriteOptions {
     std::uint32_t mtime = 0;  // every inode and the superblock
     unsigned threads = 1;     // block processor workers; output does not depend on it
     std::uint32_t block_size = 131072;
+    // Set: compressed blocks are taken from and added to this cache (shared by the images of
+    // one run); the image's bytes are the same either way.
+    std::shared_ptr<BlockCache> block_cache;
 };
 
 // Writes the image to `output` atomically (temp file, fsync, rename).

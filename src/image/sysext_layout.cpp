@@ -1,5 +1,6 @@
 #include "image/sysext_layout.hpp"
 
+#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -55,7 +56,7 @@ std::string module_file_name(const build::BuiltModule& module) {
 } // namespace
 
 std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel) {
-    return manifest.name + "_" + manifest.version + "_" + kernel + ".raw";
+    return manifest.name + "_" + manifest::image_version(manifest, kernel) + "_" + kernel + ".raw";
 }
 
 std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel) {
@@ -69,14 +70,15 @@ std::string extension_release(const manifest::Manifest& manifest, const std::str
     out += "ARCHITECTURE=" + target.architecture + "\n";
     // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
     out += "KMOD_SYSEXT_NAME=" + manifest.name + "\n";
-    out += "KMOD_SYSEXT_VERSION=" + manifest.version + "\n";
+    out += "KMOD_SYSEXT_VERSION=" + manifest::image_version(manifest, kernel) + "\n";
     out += "KMOD_SYSEXT_KERNEL=" + kernel + "\n";
     return out;
 }
 
 std::string load_order(const manifest::Manifest& manifest, const build::KernelBuild& build) {
     std::string out = "# kmod-sysext load order, format 1\n";
-    out += "# extension " + manifest.name + " " + manifest.version + "\n";
+    out += "# extension " + manifest.name + " " +
+           manifest::image_version(manifest, build.kernel_release) + "\n";
     out += "# kernel " + build.kernel_release + "\n";
     for (const auto& module : build.modules) {
         out += module.name;

@@ -115,6 +115,9 @@ struct SourceSpec {
     std::string dkms_conf; // relative to the tree; empty: "dkms.conf"
     std::vector<PatchSpec> patches;
     KernelSelector kernels;
+    // The version of the images this source builds (their file names and extension-release);
+    // empty: the manifest's `version`.
+    std::string image_version;
     std::string field; // "source" or "sources[1]", for messages
     Location where;
 };
@@ -133,7 +136,8 @@ struct PackageSpec {
     Location where;
 };
 
-// Moves a package's files from outside /usr and /opt into them: `/lib` -> `/usr/lib`.
+// Moves a package's files into /usr or /opt: `/lib` -> `/usr/lib`, or within /usr, such as
+// libraries out of a private directory into the loader's default path.
 struct RelocateRule {
     std::string from; // absolute, normal
     std::string to;   // absolute, normal, under /usr or /opt

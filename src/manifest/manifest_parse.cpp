@@ -92,15 +92,6 @@ std::string read_name(const Value& value) {
     return name;
 }
 
-std::string read_version(const Value& value) {
-    auto version = value.text();
-    if (!is_version(version)) {
-        value.fail(quote(version) + " is not a valid version (letters, digits and \".+~-\", "
-                                    "starting with a letter or digit)");
-    }
-    return version;
-}
-
 std::string read_os_release_value(const Value& value, const char* field) {
     auto text = value.text();
     if (!is_os_release_value(text)) {

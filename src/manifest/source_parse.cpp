@@ -174,6 +174,8 @@ SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_lis
         {"dkms", Presence::Optional, [&](const Value& v) { read_dkms(v, source); }},
         {"patches", Presence::Optional,
          [&](const Value& v) { source.patches = read_patches(v, base); }},
+        {"image_version", Presence::Optional,
+         [&](const Value& v) { source.image_version = read_version(v); }},
     };
     if (in_list) {
         rules.push_back({"kernels", Presence::Optional,
@@ -212,6 +214,15 @@ SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_lis
 }
 
 } // namespace
+
+std::string read_version(const Value& value) {
+    auto version = value.text();
+    if (!is_version(version)) {
+        value.fail(quote(version) + " is not a valid version (letters, digits and \".+~-\", "
+                                    "starting with a letter or digit)");
+    }
+    return version;
+}
 
 KernelSelector read_selector(const Value& value) {
     KernelSelector selector;
@@ -350,10 +361,9 @@ std::vector<RelocateRule> read_relocate(const Value& value) {
                      {"from", Presence::Required,
                       [&](const Value& v) {
                           rule.from = read_normal_absolute(v);
-                          if (rule.from == "/" || is_under(rule.from, "/usr") ||
-                              is_under(rule.from, "/opt")) {
-                              v.fail(quote(rule.from) + " must be outside /usr and /opt "
-                                                        "(their files need no rule)");
+                          if (rule.from == "/" || rule.from == "/usr" || rule.from == "/opt") {
+                              v.fail(quote(rule.from) + " is too wide: name a directory or "
+                                                        "file inside it");
                           }
                           for (const auto& other : rules) {
                               if (other.from == rule.from) {

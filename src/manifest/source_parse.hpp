@@ -20,7 +20,12 @@ std::vector<PatchSpec> read_patches(const Value& value, const std::filesystem::p
 // `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`.
 std::vector<PackageSpec> read_packages(const Value& value);
 
-// `relocate:`: maps with `from:` (outside /usr and /opt) and `to:` (inside them).
+// A version (`version:`, `image_version:`): letters, digits and ".+~-", starting with a letter or
+// digit.
+std::string read_version(const Value& value);
+
+// `relocate:`: maps with `from:` (an absolute path, not `/`, `/usr` or `/opt` itself) and `to:`
+// (under /usr or /opt).
 std::vector<RelocateRule> read_relocate(const Value& value);
 
 // `kernels:` of a source, patch or package: a map with `match:`, `min:` and/or `max:`.

@@ -18,7 +18,7 @@ expect_status 2 "$KSX" build --jobs 0 "$SRC/manifests/hello.yaml"
 hello_manifest_with_kernels "$WORK/fails.yaml" "{package: linux-headers-amd64}"
 sed -i 's|^    - make .*|    - echo compiling; exit 3|' "$WORK/fails.yaml"
 expect_status 1 "$KSX" build "$WORK/fails.yaml" --output "$WORK/out"
-expect_output "build command 1 failed with exit status 3"
+expect_output "fails.yaml: build.commands[0] failed with exit status 3; see "
 expect_output "build.log"
 log=$(grep -o '/[^ ]*/build.log' "$WORK/last.out" | head -n1)
 grep -q compiling "$log" || fail "build log $log lacks the command's output"

@@ -125,6 +125,16 @@ TEST_CASE("a module refused for its signature says that the kernel enforces sign
                       "the kernel does not trust)"));
 }
 
+TEST_CASE("a driver that finds no device says so, and its dependents are not loaded") {
+    Node node("nodevice");
+    node.load_order("hello", kHello);
+    node.modules.results["hello_core.ko"] = -ENODEV;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.logged("failed to load hello_core from " + kDir +
+                      "hello_core.ko: No such device (the driver found no device it supports)"));
+    CHECK(node.logged("not loading hello from " + kDir + "hello.ko: a dependency failed"));
+}
+
 TEST_CASE("a missing host dependency names the kernel it was looked for in") {
     Node node("hostdep");
     node.load_order("hello", kHello);

@@ -12,7 +12,9 @@ using namespace ksx;
 namespace {
 
 std::vector<manifest::RelocateRule> rules() {
-    return {{"/lib", "/usr/lib", {}}, {"/lib/firmware", "/usr/lib/firmware/updates", {}}};
+    return {{"/lib", "/usr/lib", {}},
+            {"/lib/firmware", "/usr/lib/firmware/updates", {}},
+            {"/usr/lib/x86_64-linux-gnu/nvidia/current", "/usr/lib/x86_64-linux-gnu", {}}};
 }
 
 } // namespace
@@ -26,6 +28,13 @@ TEST_CASE("files outside /usr and /opt move by the longest rule or are left out"
           "/usr/lib/firmware/updates/nvidia/gsp.bin");
     CHECK(build::image_path("/library/x", rules()) == "");
     CHECK(build::image_path("/etc/default/zfs", rules()) == "");
+}
+
+TEST_CASE("a rule moves files within /usr too, such as libraries out of a private directory") {
+    CHECK(build::image_path("/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1", rules()) ==
+          "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+    CHECK(build::image_path("/usr/lib/x86_64-linux-gnu/nvidia/currently", rules()) ==
+          "/usr/lib/x86_64-linux-gnu/nvidia/currently");
 }
 
 TEST_CASE("a .deb is staged with relocated files, symlinks, and a report") {

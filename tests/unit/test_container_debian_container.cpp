@@ -1,6 +1,8 @@
 #include "container/debian_container.hpp"
 
 #include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -73,4 +75,42 @@ TEST_CASE("sources.list adds the updates and security suites for a stable releas
     debian.suite = "sid";
     debian.components = {"main"};
     CHECK(sources_list(debian) == "deb http://deb.debian.org/debian sid main\n");
+}
+
+TEST_CASE("a container for other headers of the same recipe is found to grow a new one from") {
+    namespace fs = std::filesystem;
+    fs::create_directories("containers");
+    auto make = [](const std::string& name, const std::string& recipe, bool complete = true) {
+        fs::create_directories("containers/" + name + "/rootfs");
+        if (complete) {
+            std::ofstream("containers/" + name + "/.complete") << recipe;
+        }
+    };
+    DebianContainer debian;
+    DebianContainer other_suite;
+    other_suite.suite = "trixie";
+    const std::vector<std::string> both{"linux-headers-6.12-amd64", "linux-headers-amd64"};
+    CHECK_FALSE(find_sibling("containers", debian, both).has_value());
+
+    make("debian-other-suite", recipe_text(other_suite, {"linux-headers-amd64"}));
+    make("debian-incomplete", recipe_text(debian, {"linux-headers-amd64"}), false);
+    CHECK_FALSE(find_sibling("containers", debian, both).has_value());
+
+    make("debian-old", recipe_text(debian, {"linux-headers-amd64"}));
+    auto found = find_sibling("containers", debian, both);
+    REQUIRE(found.has_value());
+    CHECK(found->key == "old");
+    CHECK(found->root == fs::path("containers/debian-old/rootfs"));
+    CHECK(found->missing == std::vector<std::string>{"linux-headers-6.12-amd64"});
+
+    // A container that already has every wanted package (and more) needs only a copy.
+    make("debian-more", recipe_text(debian, {"linux-headers-6.12-amd64", "linux-headers-amd64",
+                                             "linux-headers-6.1.0-28-amd64"}));
+    found = find_sibling("containers", debian, both);
+    REQUIRE(found.has_value());
+    CHECK(found->key == "more");
+    CHECK(found->missing.empty());
+    // Of two with nothing missing, the one with fewer extras.
+    make("debian-exact", recipe_text(debian, both));
+    CHECK(find_sibling("containers", debian, both)->key == "exact");
 }

@@ -1,5 +1,6 @@
 // Images written by write_squashfs, checked with squashfs-tools, squashfs-tools-ng,
 // systemd-dissect and our own reader.
+#include "image/block_cache.hpp"
 #include "image/squashfs_reader.hpp"
 #include "image/squashfs_writer.hpp"
 #include "util/error.hpp"
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -316,6 +318,40 @@ TEST_CASE("One, two and four worker threads and a second run give the same bytes
     CHECK(digests[1] == digests[0]);
     CHECK(digests[2] == digests[0]);
     CHECK(digests[3] == digests[0]);
+}
+
+TEST_CASE(
+    "A block cache shared by two images gives the same bytes and compresses shared data once") {
+    auto work = fresh_dir("block-cache");
+    fs::create_directories(work / "src");
+    // Two images with the same large file (as firmware shared by two kernels' images) and
+    // one file each of their own.
+    write_bytes(work / "shared.bin", random_bytes(600000, 7) + std::string(400000, 'a'));
+    write_bytes(work / "one.ko", random_bytes(300000, 8));
+    write_bytes(work / "two.ko", random_bytes(300000, 9));
+    auto tree_for = [&](const char* module) {
+        Tree tree;
+        tree.add_file("usr/lib/firmware/shared.bin", work / "shared.bin");
+        tree.add_file("usr/lib/modules/k/extra/m.ko", work / module);
+        return tree;
+    };
+    auto cache = std::make_shared<ksx::image::BlockCache>();
+    for (const char* module : {"one.ko", "two.ko"}) {
+        INFO(module);
+        auto tree = tree_for(module);
+        auto plain = work / (std::string(module) + ".plain.raw");
+        auto cached = work / (std::string(module) + ".cached.raw");
+        ksx::image::write_squashfs(tree, plain, options(2));
+        auto with_cache = options(2);
+        with_cache.block_cache = cache;
+        ksx::image::write_squashfs(tree, cached, with_cache);
+        CHECK(ksx::sha256_file_hex(cached) == ksx::sha256_file_hex(plain));
+    }
+    // The second image found every full block of shared.bin (1000000 bytes: seven 131072-byte
+    // blocks) in the cache; its own module's blocks were not there.
+    CHECK(cache->hits() >= 7);
+    CHECK(cache->saved_bytes() >= 7 * 131072);
+    CHECK(cache->saved_bytes() < 7 * 131072 + 300000);
 }
 
 TEST_CASE("xz and gzip images and explicit levels read back") {

@@ -464,7 +464,7 @@ TEST_CASE("a source path that is empty or a file is an error") {
 TEST_CASE("a source without path, apt or url names the missing field") {
     CHECK(error_with("source", "source: {dir: src}\n") ==
           "bad/m.yaml:10:10: error: source: unknown key \"dir\" (expected one of: path, apt, "
-          "url, version, release, sha256, subdir, dkms, patches)\n"
+          "url, version, release, sha256, subdir, dkms, patches, image_version)\n"
           "source: {dir: src}\n"
           "         ^");
     CHECK(error_with("source", "source: {}\n") ==

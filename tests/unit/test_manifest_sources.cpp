@@ -1,4 +1,5 @@
 // The source and package parts of a manifest: sources per kernel, patches, packages, relocate.
+#include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 
@@ -169,16 +170,31 @@ TEST_CASE("a package that is not a Debian package name is an error") {
           "         ^");
 }
 
-TEST_CASE("relocate rules move only what is outside /usr and /opt into them") {
-    CHECK(error_of("source:\n  path: dkms-src\nrelocate:\n  - from: /usr/lib\n    to: /usr\n") ==
-          "m/m.yaml:13:11: error: relocate[0].from: \"/usr/lib\" must be outside /usr and /opt "
-          "(their files need no rule)\n"
-          "  - from: /usr/lib\n"
+TEST_CASE("relocate rules move files into /usr or /opt, from anywhere but a whole tree") {
+    CHECK(error_of("source:\n  path: dkms-src\nrelocate:\n  - from: /usr\n    to: /opt\n") ==
+          "m/m.yaml:13:11: error: relocate[0].from: \"/usr\" is too wide: name a directory or "
+          "file inside it\n"
+          "  - from: /usr\n"
           "          ^");
     CHECK(error_of("source:\n  path: dkms-src\nrelocate:\n  - from: /lib\n    to: /srv\n") ==
           "m/m.yaml:14:9: error: relocate[0].to: \"/srv\" must be under /usr/ or /opt/\n"
           "    to: /srv\n"
           "        ^");
+}
+
+TEST_CASE("a source's image_version names the images of the kernels it builds") {
+    auto m = parsed("sources:\n"
+                    "  - path: dkms-src\n"
+                    "    image_version: 0.9.1\n"
+                    "    kernels: {max: \"6.2\"}\n"
+                    "  - path: dkms-src\n");
+    CHECK(image_version(m, "6.1.0-28-amd64") == "0.9.1");
+    CHECK(image_version(m, "6.12.41+deb12-amd64") == "1.0.0");
+    CHECK(error_of("source:\n  path: dkms-src\n  image_version: -1\n") ==
+          "m/m.yaml:12:18: error: source.image_version: \"-1\" is not a valid version (letters, "
+          "digits and \".+~-\", starting with a letter or digit)\n"
+          "  image_version: -1\n"
+          "                 ^");
 }
 
 TEST_CASE("a subdir may not leave the unpacked package") {
@@ -197,6 +213,9 @@ TEST_CASE("the shipped real-driver manifests are valid") {
     auto zfs = load(dir / "zfs.yaml");
     CHECK(zfs.container.debian.backports);
     CHECK(zfs.sources.size() == 2);
+    // zfs 2.1 builds the 6.1 images, 2.3 the 6.12 ones: each is named after what it holds.
+    CHECK(image_version(zfs, "6.1.0-56-amd64") == "2.1.11");
+    CHECK(image_version(zfs, "6.12.117+deb12-amd64") == "2.3.2");
     auto open = load(dir / "nvidia-open.yaml");
     REQUIRE(open.sources[0].patches.size() == 1);
     CHECK(open.modules.back().options == "modeset=1");

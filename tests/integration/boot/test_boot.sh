@@ -14,6 +14,7 @@ export SRC=$(realpath "${3:?source tree}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # lib.sh makes $WORK (kept when the test fails) and hello_manifest_with_kernels.
 . "$HERE/../lib.sh"
+. "$HERE/activator.sh"
 set -o pipefail
 
 for tool in qemu-system-x86_64 mkfs.ext4 systemctl veritysetup openssl basenc; do
@@ -114,11 +115,7 @@ echo "accelerator: ${accel#-accel }"
 # Units with the binary's path on the guest, and the check unit printing markers to ttyS0.
 install_guest_files() {
     local root=$1
-    install -D -m 0755 "$ACTIVATE" "$root/usr/local/bin/kmod-sysext-activate"
-    for unit in kmod-sysext-select.service kmod-sysext-load.service; do
-        sed 's|@CMAKE_INSTALL_FULL_BINDIR@|/usr/local/bin|g' "$SRC/sysext/$unit.in" \
-            >"$root/etc/systemd/system/$unit"
-    done
+    install_activator "$root" "$ACTIVATE" "$SRC"
     cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
 [Unit]
 Description=kmod-sysext boot test check
@@ -157,8 +154,7 @@ fi
 m done
 systemctl poweroff --no-block
 CHECK
-    systemctl --root="$root" enable kmod-sysext-select.service kmod-sysext-load.service \
-        ksx-check.service >/dev/null 2>&1
+    systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
 }
 
 # boot NAME KERNEL IMAGE... : a guest with IMAGEs (with their sidecars, from $IMAGES) in its

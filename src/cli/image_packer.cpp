@@ -1,0 +1,117 @@
+#include "cli/image_packer.hpp"
+
+#include "image/squashfs_writer.hpp"
+#include "image/sysext_layout.hpp"
+#include "manifest/image_version.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+#include <fmt/core.h>
+
+namespace ksx::cli {
+
+namespace fs = std::filesystem;
+
+nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
+                           const std::shared_ptr<image::BlockCache>& block_cache) {
+    const auto& manifest = context.manifest;
+    auto& progress = context.progress;
+    const auto& release = kernel_build.kernel_release;
+    auto name = image::image_file_name(manifest, release);
+    auto module_hash =
+        sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
+    progress.step("[" + release + "] packing " + name);
+    auto tree = image::compose(manifest, kernel_build);
+    auto options = image::write_options(manifest, context.threads);
+    options.block_cache = block_cache;
+    auto path = context.output / name;
+    image::write_squashfs(tree, path, options);
+    auto size = fs::file_size(path);
+    auto digest = sha256_file_hex(path);
+    auto verity = sign_image_file(path, digest, context.signers, context.threads);
+    nlohmann::json modules = nlohmann::json::array();
+    for (const auto& m : kernel_build.modules) {
+        modules.push_back({{"name", m.name},
+                           {"vermagic", m.vermagic},
+                           {"depends", m.depends},
+                           {"kernel_depends", m.kernel_depends}});
+    }
+    progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
+                              static_cast<double>(size) / 1024.0, digest));
+    if (!verity.is_null()) {
+        progress.line(fmt::format("  verity root hash {}, signed by {}",
+                                  verity["root_hash"].get<std::string>(),
+                                  verity["signer"].get<std::string>()));
+    }
+    return {{"kernel", release},     {"version", manifest::image_version(manifest, release)},
+            {"path", path.string()}, {"size", size},
+            {"sha256", digest},      {"module_signature_hash", module_hash},
+            {"verity", verity},      {"modules", modules}};
+}
+
+ImagePacker::ImagePacker(const PackContext& context)
+    : context_(context), thread_([this](std::stop_token stop) { run(stop); }) {}
+
+ImagePacker::~ImagePacker() {
+    thread_.request_stop();
+    wake_.notify_all();
+}
+
+void ImagePacker::add(build::KernelBuild kernel_build) {
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(kernel_build));
+    }
+    wake_.notify_all();
+}
+
+void ImagePacker::run(std::stop_token stop) {
+    while (true) {
+        build::KernelBuild next;
+        {
+            std::unique_lock lock(mutex_);
+            if (!wake_.wait(lock, stop, [this] { return closed_ || !queue_.empty(); })) {
+                return; // stop requested: the build failed as a whole
+            }
+            if (queue_.empty()) {
+                return; // closed and drained
+            }
+            next = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        // A kernel that fails here does not cost the others their images.
+        std::string failure;
+        bool input = false;
+        nlohmann::json image;
+        try {
+            image = pack_kernel(next, context_, block_cache_);
+        } catch (const InputError& e) {
+            failure = e.what();
+            input = true;
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        std::lock_guard lock(mutex_);
+        if (failure.empty()) {
+            outcome_.images.push_back(std::move(image));
+        } else {
+            outcome_.failures += std::string(outcome_.failures.empty() ? "" : "\n") + "kernel " +
+                                 next.kernel_release + ": " + failure;
+            outcome_.failures_are_input = outcome_.failures_are_input && input;
+        }
+    }
+}
+
+ImagePacker::Outcome ImagePacker::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    outcome_.reused_blocks = block_cache_->hits();
+    outcome_.reused_bytes = block_cache_->saved_bytes();
+    return std::move(outcome_);
+}
+
+} // namespace ksx::cli
