@@ -163,7 +163,8 @@ PublishResult publish_release(const PublishOptions& options) {
     write_file_atomic(staged.path() / "index.json", index);
     listed.push_back({"index.json", staged.path() / "index.json", sha256_hex(index), index.size()});
     if (!options.base_url.empty()) {
-        for (const auto& [rel, text] : sysupdate_transfers(result.images, options.base_url)) {
+        for (const auto& [rel, text] :
+             sysupdate_transfers(result.images, options.base_url, !options.gpg_key.empty())) {
             fs::create_directories((staged.path() / rel).parent_path());
             write_file_atomic(staged.path() / rel, text);
         }
