@@ -1,5 +1,6 @@
 #include "activator/command_line.hpp"
 
+#include "activator/installed_kernels.hpp"
 #include "activator/kernel_modules.hpp"
 #include "activator/load.hpp"
 #include "activator/prefetch.hpp"
@@ -51,7 +52,9 @@ int run_prefetch(const Invocation& invocation, Log& log) {
     if (invocation.from.empty()) {
         throw InputError("prefetch needs --from URL|DIR (see --help)");
     }
-    return prefetch_images(invocation.context, invocation.from, log);
+    auto kernels = invocation.all_kernels ? installed_kernels(invocation.context)
+                                          : std::vector<std::string>{invocation.context.kernel};
+    return prefetch_images(invocation.context, kernels, invocation.from, log);
 }
 
 constexpr Verb kVerbs[] = {
@@ -60,8 +63,10 @@ constexpr Verb kVerbs[] = {
     {"modprobe", "--extension NAME MODULE [OPTIONS...]",
      "load MODULE of extension NAME with its dependencies (modprobe.d hook)", run_modprobe},
     {"status", "[--json]", "show the store, the selection, what is merged and loaded", run_status},
-    {"prefetch", "--from URL|DIR",
-     "fetch the images for --kernel from a published release into the store", run_prefetch},
+    {"prefetch", "--from URL|DIR [--all-kernels]",
+     "fetch the images for --kernel (or every installed kernel) from a published release into "
+     "the store",
+     run_prefetch},
 };
 
 const Verb* find_verb(const std::string& name) {
@@ -122,6 +127,8 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
             invocation.context.store = value;
         } else if (arg == "--json" && invocation.verb == "status") {
             invocation.json = true;
+        } else if (arg == "--all-kernels" && invocation.verb == "prefetch") {
+            invocation.all_kernels = true;
         } else if (invocation.verb == "modprobe" &&
                    take_option(args, i, "--extension", invocation.extension)) {
             continue; // take_option stored the value

@@ -19,6 +19,7 @@ struct Invocation {
     std::string module;            // modprobe MODULE
     std::vector<std::string> args; // modprobe's module options, verbatim
     std::string from;              // prefetch --from URL|DIR
+    bool all_kernels = false;      // prefetch --all-kernels
 };
 
 // Parses arguments (argv without the program name); throws InputError for usage mistakes.

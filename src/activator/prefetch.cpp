@@ -38,6 +38,47 @@ void fetch(const std::string& from, const std::string& file, const fs::path& tar
     fs::copy_file(dir / file, target, fs::copy_options::overwrite_existing);
 }
 
+// Fetches `image` and its sidecars into the store; a failure is logged, and the image is left
+// out (never in the store without its sidecars).
+void fetch_image(const Context& context, const std::string& from,
+                 const std::map<std::string, std::string>& hashes, const ImageName& image,
+                 Log& log) {
+    auto dir = context.on_disk(context.store) / image.extension;
+    fs::create_directories(dir);
+    // Sidecars first: the image never sits in the store without its signature.
+    std::vector<std::string> files;
+    for (const char* suffix : {".verity", ".roothash", ".roothash.p7s"}) {
+        if (hashes.count(image.stem() + suffix) != 0) {
+            files.push_back(image.stem() + suffix);
+        }
+    }
+    files.push_back(image.file_name());
+    for (const auto& file : files) {
+        const auto& want = hashes.at(file);
+        auto target = dir / file;
+        if (fs::exists(target) && sha256_file_hex(target) == want) {
+            log.info(file + " is already in the store");
+            continue;
+        }
+        auto partial = dir / ("." + file + ".prefetch");
+        try {
+            fetch(from, file, partial);
+            auto got = sha256_file_hex(partial);
+            if (got != want) {
+                throw Error(from + "/" + file + " has sha256 " + got + ", SHA256SUMS says " + want);
+            }
+            fs::permissions(partial, static_cast<fs::perms>(0644));
+            commit_file(partial, target);
+            log.info("prefetched " + file + " for kernel " + image.kernel);
+        } catch (const std::exception& e) {
+            std::error_code ignored; // the failure being reported matters, not this one
+            fs::remove(partial, ignored);
+            log.error(e.what());
+            return;
+        }
+    }
+}
+
 } // namespace
 
 std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text) {
@@ -62,7 +103,8 @@ std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::str
     return entries;
 }
 
-int prefetch_images(const Context& context, const std::string& from_argument, Log& log) {
+int prefetch_images(const Context& context, const std::vector<std::string>& kernels,
+                    const std::string& from_argument, Log& log) {
     std::string from = from_argument;
     while (from.size() > 1 && from.ends_with('/')) {
         from.pop_back();
@@ -78,57 +120,24 @@ int prefetch_images(const Context& context, const std::string& from_argument, Lo
     for (const auto& [hash, file] : sums) {
         hashes[file] = hash;
     }
-    // The newest image per extension for this kernel.
-    std::map<std::string, ImageName> newest;
-    for (const auto& [hash, file] : sums) {
-        auto name = parse_image_name(file);
-        if (!name || name->kernel != context.kernel) {
-            continue;
-        }
-        auto [it, inserted] = newest.try_emplace(name->extension, *name);
-        if (!inserted && compare_versions(name->version, it->second.version) > 0) {
-            it->second = *name;
-        }
-    }
-    if (newest.empty()) {
-        log.warning("no image for kernel " + context.kernel + " in " + from);
-        return 0;
-    }
-    for (const auto& [extension, image] : newest) {
-        auto dir = store / extension;
-        fs::create_directories(dir);
-        // Sidecars first: the image never sits in the store without its signature.
-        std::vector<std::string> files;
-        for (const char* suffix : {".verity", ".roothash", ".roothash.p7s"}) {
-            if (hashes.count(image.stem() + suffix) != 0) {
-                files.push_back(image.stem() + suffix);
-            }
-        }
-        files.push_back(image.file_name());
-        for (const auto& file : files) {
-            const auto& want = hashes[file];
-            auto target = dir / file;
-            if (fs::exists(target) && sha256_file_hex(target) == want) {
-                log.info(file + " is already in the store");
+    for (const auto& kernel : kernels) {
+        // The newest image per extension for this kernel.
+        std::map<std::string, ImageName> newest;
+        for (const auto& [hash, file] : sums) {
+            auto name = parse_image_name(file);
+            if (!name || name->kernel != kernel) {
                 continue;
             }
-            auto partial = dir / ("." + file + ".prefetch");
-            try {
-                fetch(from, file, partial);
-                auto got = sha256_file_hex(partial);
-                if (got != want) {
-                    throw Error(from + "/" + file + " has sha256 " + got + ", SHA256SUMS says " +
-                                want);
-                }
-                fs::permissions(partial, static_cast<fs::perms>(0644));
-                commit_file(partial, target);
-                log.info("prefetched " + file + " for kernel " + context.kernel);
-            } catch (const std::exception& e) {
-                std::error_code ignored; // the failure being reported matters, not this one
-                fs::remove(partial, ignored);
-                log.error(e.what());
-                break; // no image without its sidecars; the next extension may still work
+            auto [it, inserted] = newest.try_emplace(name->extension, *name);
+            if (!inserted && compare_versions(name->version, it->second.version) > 0) {
+                it->second = *name;
             }
+        }
+        if (newest.empty()) {
+            log.warning("no image for kernel " + kernel + " in " + from);
+        }
+        for (const auto& entry : newest) {
+            fetch_image(context, from, hashes, entry.second, log); // the next one may still work
         }
     }
     return log.failed() ? 1 : 0;

@@ -16,10 +16,12 @@ namespace ksx::activator {
 std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text);
 
 // Reads <from>/SHA256SUMS (a release published by `kmod-sysext publish`; `from` is an http(s)
-// or file URL, or a directory) and fetches the newest version of each extension's image built
-// for context.kernel, sidecars first, into <store>/<name>/. Each file is checked against its
-// SHA-256 before it takes its final name; files already there with that hash are kept. No
-// image for the kernel: a warning line and status 0. Returns 1 when a fetch or check failed.
-int prefetch_images(const Context& context, const std::string& from, Log& log);
+// or file URL, or a directory) and fetches, for each of `kernels`, the newest version of each
+// extension's image built for it, sidecars first, into <store>/<name>/. Each file is checked
+// against its SHA-256 before it takes its final name; files already there with that hash are
+// kept. No image for a kernel: a warning line, and the other kernels go on. Returns 1 when a
+// fetch or check failed, else 0.
+int prefetch_images(const Context& context, const std::vector<std::string>& kernels,
+                    const std::string& from, Log& log);
 
 } // namespace ksx::activator

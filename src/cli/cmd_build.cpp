@@ -62,8 +62,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto manifest = manifest::load(args.manifest);
     if (!args.only.empty()) {
         // One shard of `plan`: its kernel spec, resolved in the container like any other.
-        auto entry =
-            publish::find_entry(publish::plan(manifest, read_file(manifest.file)), args.only);
+        auto entry = publish::find_entry(publish::plan(manifest, {}), args.only);
         std::erase_if(manifest.kernels, [&](const manifest::KernelSpec& k) {
             return publish::kernel_argument(k) != entry.kernel;
         });

@@ -24,6 +24,8 @@ struct IgnitionArgs {
     std::string os_id;
     std::string os_version;
     std::string output;
+    bool no_activator = false;
+    bool prefetch_timer = false;
 };
 
 int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
@@ -36,13 +38,19 @@ int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
     options.bin_dir = args.bin_dir;
     options.os_id = args.os_id;
     options.os_version = args.os_version;
+    options.with_activator = !args.no_activator;
+    options.prefetch_timer = args.prefetch_timer;
     if (!args.cert.empty()) {
         auto cert = sign::load_certificate(args.cert);
         options.certificate_pem = sign::certificate_pem(cert.get());
     }
     ignition::NodeConfig config;
     if (std::filesystem::is_directory(args.source)) {
-        config = ignition::node_config_from_release(args.source, options);
+        std::vector<std::string> warnings;
+        config = ignition::node_config_from_release(args.source, options, warnings);
+        for (const auto& warning : warnings) {
+            fmt::print(stderr, "kmod-sysext: warning: {}\n", warning); // even with --quiet
+        }
     } else {
         std::vector<std::string> skipped;
         config = ignition::node_config_from_manifest(manifest::load(args.source), options, skipped);
@@ -89,6 +97,11 @@ Command ignition_command() {
                            "Only images for this OS (os-release ID of the node)");
             app.add_option("--os-version", args->os_version,
                            "Only images for this VERSION_ID or SYSEXT_LEVEL");
+            app.add_flag("--no-activator", args->no_activator,
+                         "The node's OS image has the activator in --bin-dir: do not fetch it");
+            app.add_flag("--prefetch-timer", args->prefetch_timer,
+                         "Also a timer that fetches the images of every kernel installed on the "
+                         "node from --base-url before it reboots into one");
             app.add_option("-o,--output", args->output, "Write here instead of stdout");
             return [args, &global] { return run_ignition(*args, global); };
         }};

@@ -1,10 +1,14 @@
 // `kmod-sysext plan MANIFEST`: the build matrix, for CI to fan builds out over runners.
 #include "cli/commands.hpp"
+#include "container/container.hpp"
 #include "manifest/manifest.hpp"
+#include "publish/local_inputs.hpp"
 #include "publish/plan.hpp"
 #include "util/file_io.hpp"
+#include "util/progress.hpp"
 
 #include <fmt/core.h>
+#include <map>
 #include <memory>
 
 namespace ksx::cli {
@@ -14,11 +18,45 @@ namespace {
 struct PlanArgs {
     std::string manifest;
     std::string format = "json";
+    bool resolve = false;
+    bool refresh = false;
+    std::vector<std::string> sign_certs;
 };
 
-int run_plan(const PlanArgs& args) {
+// Each `package:` kernel's release in the developer container (prepared, or taken from the
+// cache, as `build` does), so the cache keys follow Debian's ABI bumps.
+std::map<std::string, std::string> resolve_packages(const manifest::Manifest& manifest,
+                                                    bool refresh, const GlobalOptions& global) {
+    Progress progress(global.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto);
+    const auto cache = cache_dir();
+    std::filesystem::create_directories(cache);
+    container::PrepareOptions options{cache, refresh, &progress};
+    progress.step("container: preparing");
+    auto rootfs = container::prepare(manifest.container, manifest.kernels, options);
+    std::map<std::string, std::string> releases;
+    for (const auto& kernel : manifest.kernels) {
+        if (kernel.kind == manifest::KernelSpec::Kind::DebianPackage) {
+            auto release = container::resolve_kernel(rootfs, kernel);
+            progress.line("package:" + kernel.value + " is " + release + " in " +
+                          rootfs.description);
+            releases[publish::kernel_argument(kernel)] = release;
+        }
+    }
+    progress.finish();
+    return releases;
+}
+
+int run_plan(const PlanArgs& args, const GlobalOptions& global) {
     auto manifest = manifest::load(args.manifest);
-    auto entries = publish::plan(manifest, read_file(manifest.file));
+    publish::PlanInputs inputs;
+    inputs.manifest_text = read_file(manifest.file);
+    inputs.local_inputs =
+        publish::local_inputs(manifest, std::vector<std::filesystem::path>(args.sign_certs.begin(),
+                                                                           args.sign_certs.end()));
+    if (args.resolve) {
+        inputs.releases = resolve_packages(manifest, args.refresh, global);
+    }
+    auto entries = publish::plan(manifest, inputs);
     if (args.format == "github") {
         fmt::print("{}", publish::plan_github(entries));
     } else if (args.format == "gitlab") {
@@ -33,14 +71,24 @@ int run_plan(const PlanArgs& args) {
 
 Command plan_command() {
     return {"plan", "Print the build matrix of a manifest (one entry per kernel) for CI",
-            [](CLI::App& app, const GlobalOptions&) -> std::function<int()> {
+            [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
                 auto args = std::make_shared<PlanArgs>();
                 app.add_option("manifest", args->manifest, "The manifest (YAML)")->required();
                 app.add_option("--format", args->format,
                                "json, github ($GITHUB_OUTPUT line) or gitlab (child pipeline)")
                     ->capture_default_str()
                     ->check(CLI::IsMember({"json", "github", "gitlab"}));
-                return [args] { return run_plan(*args); };
+                auto* resolve =
+                    app.add_flag("--resolve", args->resolve,
+                                 "Resolve package: kernels in the developer container, so cache "
+                                 "keys change with the kernel release");
+                app.add_flag("--refresh-container", args->refresh,
+                             "With --resolve: rebuild the cached default container first")
+                    ->needs(resolve);
+                app.add_option("--sign-cert", args->sign_certs,
+                               "Signing certificate the builds use (from outside the manifest); "
+                               "its content enters the cache keys; repeatable");
+                return [args, &global] { return run_plan(*args, global); };
             }};
 }
 

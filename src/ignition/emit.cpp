@@ -99,7 +99,9 @@ std::string to_ignition(const NodeConfig& config) {
     for (const auto& u : config.units) {
         nlohmann::ordered_json j;
         j["name"] = u.name;
-        j["enabled"] = u.enabled;
+        if (u.enabled) {
+            j["enabled"] = *u.enabled;
+        }
         j["contents"] = u.contents;
         units.push_back(j);
     }
@@ -130,9 +132,11 @@ std::string to_butane(const NodeConfig& config, Variant variant) {
     }
     out += "systemd:\n  units:\n";
     for (const auto& u : config.units) {
-        out += "    - name: " + quoted(u.name) +
-               "\n      enabled: " + (u.enabled ? "true" : "false") +
-               "\n      contents:" + block(u.contents, "        ");
+        out += "    - name: " + quoted(u.name) + "\n";
+        if (u.enabled) {
+            out += std::string("      enabled: ") + (*u.enabled ? "true" : "false") + "\n";
+        }
+        out += "      contents:" + block(u.contents, "        ");
     }
     return out;
 }

@@ -28,16 +28,21 @@ std::string with_bin_dir(std::string unit, const std::string& bin_dir) {
     return unit;
 }
 
-// The parts every config has: the activator, its units, the store and the certificates.
+// The parts every config has: the activator (unless the OS has it), its units, the store,
+// the certificates and, when asked for, the prefetch timer with the release URL.
 NodeConfig base_config(const std::set<std::string>& names, const std::string& activator_sha256,
                        const NodeOptions& options) {
     NodeConfig config;
-    config.directories.push_back(options.bin_dir);
+    if (options.with_activator) {
+        config.directories.push_back(options.bin_dir);
+    }
     for (const auto& name : names) {
         config.directories.push_back(store + name);
     }
-    config.files.push_back({options.bin_dir + "/" + activator_name, 0755,
-                            options.base_url + "/" + activator_name, activator_sha256, ""});
+    if (options.with_activator) {
+        config.files.push_back({options.bin_dir + "/" + activator_name, 0755,
+                                options.base_url + "/" + activator_name, activator_sha256, ""});
+    }
     if (options.certificate_pem) {
         for (const auto& name : names) {
             config.files.push_back(
@@ -45,6 +50,12 @@ NodeConfig base_config(const std::set<std::string>& names, const std::string& ac
         }
     }
     config.units = activator_units(options.bin_dir);
+    if (options.prefetch_timer) {
+        config.files.push_back({prefetch_config_path, 0644, "", "",
+                                "KMOD_SYSEXT_RELEASE_URL=" + options.base_url + "\n"});
+        auto units = prefetch_units(options.bin_dir);
+        config.units.insert(config.units.end(), units.begin(), units.end());
+    }
     return config;
 }
 
@@ -71,6 +82,41 @@ bool for_os(const nlohmann::json& image, const NodeOptions& options) {
            field("sysext_level") == options.os_version;
 }
 
+// Whether an index entry says its image is signed: a root hash, a signer or a signature file.
+bool is_signed(const nlohmann::json& image) {
+    auto set = [&](const char* key) { return image.contains(key) && image[key].is_string(); };
+    if (set("root_hash") || set("signer")) {
+        return true;
+    }
+    if (image.contains("sidecars") && image["sidecars"].is_array()) {
+        for (const auto& s : image["sidecars"]) {
+            if (s.contains("file") && s["file"].is_string() &&
+                s["file"].get<std::string>().ends_with(".roothash.p7s")) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// The activator's sha256 from the index; InputError when the release has none and the node
+// is to get it from the release.
+std::string activator_sha256(const nlohmann::json& index, const fs::path& index_path,
+                             const NodeOptions& options) {
+    if (!options.with_activator) {
+        return "";
+    }
+    if (!index.contains("activator") || !index["activator"].is_object()) {
+        throw InputError(index_path.string() +
+                         ": the release carries no activator (\"activator\": null), so " +
+                         options.base_url + "/" + activator_name +
+                         " would not exist: publish the release with --activator FILE, or "
+                         "pass --no-activator when the node's OS image already has " +
+                         options.bin_dir + "/" + activator_name);
+    }
+    return required_string(index["activator"], "sha256", index_path);
+}
+
 } // namespace
 
 std::vector<NodeUnit> activator_units(const std::string& bin_dir) {
@@ -78,7 +124,14 @@ std::vector<NodeUnit> activator_units(const std::string& bin_dir) {
             {"kmod-sysext-load.service", with_bin_dir(load_unit_template, bin_dir), true}};
 }
 
-NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& options) {
+std::vector<NodeUnit> prefetch_units(const std::string& bin_dir) {
+    return {{"kmod-sysext-prefetch.service", with_bin_dir(prefetch_unit_template, bin_dir),
+             std::nullopt},
+            {"kmod-sysext-prefetch.timer", prefetch_timer_template, true}};
+}
+
+NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& options,
+                                    std::vector<std::string>& warnings) {
     auto index_path = release / "index.json";
     if (!fs::exists(index_path)) {
         throw InputError(release.string() + ": no index.json (not a release directory)");
@@ -107,11 +160,17 @@ NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& 
     for (const auto& image : images) {
         names.insert(required_string(image, "name", index_path));
     }
-    std::string activator_sha256;
-    if (index.contains("activator") && index["activator"].is_object()) {
-        activator_sha256 = required_string(index["activator"], "sha256", index_path);
+    auto config = base_config(names, activator_sha256(index, index_path, options), options);
+    if (!options.certificate_pem && std::any_of(images.begin(), images.end(), is_signed)) {
+        // The activator's default policy (SIGNATURES=auto) requires signatures only once a
+        // certificate is installed: without one the node takes unsigned images as well.
+        warnings.push_back(
+            "the images of " + release.string() +
+            " are signed, but no --cert was given: the node gets no certificate in "
+            "/etc/verity.d and will not enforce signatures (the activator requires them only "
+            "once a certificate is installed, and takes unsigned images otherwise); pass "
+            "--cert CERT");
     }
-    auto config = base_config(names, activator_sha256, options);
     for (const auto& image : images) {
         auto dir = store + required_string(image, "name", index_path) + "/";
         std::vector<nlohmann::json> files{image};

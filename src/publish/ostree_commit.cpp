@@ -1,7 +1,10 @@
 #include "publish/ostree_commit.hpp"
 
 #include "image/squashfs_reader.hpp"
+#include "publish/gpg_sign.hpp"
 #include "publish/release_image.hpp"
+#include "publish/release_merge.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/glib_handles.hpp"
 #include "util/temp_dir.hpp"
@@ -128,6 +131,44 @@ std::pair<std::string, std::string> commit_content(OstreeRepo* repo, const char*
     return {tree_hex.get(), meta_text.get()};
 }
 
+// Whether `commit` carries a signature by options.gpg_key. libostree's own check in
+// ostree_repo_sign_commit() cannot tell: it looks for the key in a legacy pubring.gpg, which
+// GnuPG 2.1 and later do not write, and so signs again. The key is exported and passed as a
+// keyring instead.
+bool signed_by_key(OstreeRepo* repo, const std::string& commit, const OstreeOptions& options) {
+    TempDir dir("ksx-ostree-key-");
+    auto keyring = dir.path() / "key.gpg";
+    write_file_atomic(keyring, gpg_public_keyring(options.gpg_key, options.gpg_homedir));
+    File keyring_file(g_file_new_for_path(keyring.c_str()));
+    GError* raw = nullptr;
+    UniqueHandle<OstreeGpgVerifyResult, g_object_unref> result(ostree_repo_verify_commit_ext(
+        repo, commit.c_str(), nullptr, keyring_file.get(), nullptr, &raw));
+    GErrorPtr error(raw);
+    if (!result) {
+        if (g_error_matches(error.get(), OSTREE_GPG_ERROR, OSTREE_GPG_ERROR_NO_SIGNATURE)) {
+            return false;
+        }
+        throw Error("cannot read the signatures of commit " + commit + ": " +
+                    (error ? error->message : "unknown error"));
+    }
+    guint index = 0;
+    return ostree_gpg_verify_result_lookup(result.get(), options.gpg_key.c_str(), &index);
+}
+
+// Adds options.gpg_key's signature to `commit` unless it has one already, so publishing again
+// with a key signs commits made before without one, and never signs one twice.
+void sign_commit(OstreeRepo* repo, const std::string& commit, const OstreeOptions& options) {
+    if (options.gpg_key.empty() || signed_by_key(repo, commit, options)) {
+        return;
+    }
+    const char* homedir = options.gpg_homedir.empty() ? nullptr : options.gpg_homedir.c_str();
+    Failure failure;
+    if (!ostree_repo_sign_commit(repo, commit.c_str(), options.gpg_key.c_str(), homedir, nullptr,
+                                 failure.out())) {
+        failure.raise("cannot sign commit " + commit);
+    }
+}
+
 OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
                           const OstreeOptions& options) {
     OstreeCommit result;
@@ -169,6 +210,7 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
             meta == meta_text.get()) {
             transaction.commit();
             result.checksum = parent.get();
+            sign_commit(repo, result.checksum, options); // made before without this key
             return result;
         }
     }
@@ -185,13 +227,7 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
     transaction.commit();
     result.checksum = commit.get();
     result.created = true;
-    if (!options.gpg_key.empty()) {
-        const char* homedir = options.gpg_homedir.empty() ? nullptr : options.gpg_homedir.c_str();
-        if (!ostree_repo_sign_commit(repo, commit.get(), options.gpg_key.c_str(), homedir, nullptr,
-                                     failure.out())) {
-            failure.raise("cannot sign commit " + result.checksum);
-        }
-    }
+    sign_commit(repo, result.checksum, options);
     return result;
 }
 
@@ -210,21 +246,17 @@ std::string ostree_ref_component(const std::string& text) {
 }
 
 std::vector<OstreeCommit> commit_to_ostree(const OstreeOptions& options) {
-    std::map<std::string, fs::path> images; // by file name: the same image from two shards once
+    // By file name: the same image from two shards once, two different ones refused.
+    std::map<std::string, ReleaseImage> images;
     for (const auto& dir : options.from) {
-        if (!fs::is_directory(dir)) {
-            throw InputError(dir.string() + ": not a directory");
-        }
-        for (const auto& entry : fs::directory_iterator(dir)) {
-            if (entry.is_regular_file() && entry.path().extension() == ".raw") {
-                images.try_emplace(entry.path().filename().string(), entry.path());
-            }
+        for (const auto& path : shard_images(dir)) {
+            merge_release_image(images, read_release_image(path, {}));
         }
     }
     auto repo = open_repo(options.repo);
     std::vector<OstreeCommit> commits;
-    for (const auto& [file, path] : images) {
-        commits.push_back(commit_image(repo.get(), read_release_image(path, {}), options));
+    for (const auto& [file, image] : images) {
+        commits.push_back(commit_image(repo.get(), image, options));
     }
     Failure failure;
     if (!ostree_repo_regenerate_summary(repo.get(), nullptr, nullptr, failure.out())) {

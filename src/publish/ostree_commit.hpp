@@ -23,10 +23,12 @@ struct OstreeCommit {
 // Commits each image to its ref. Files are owned by root, carry no xattrs, and the commit time
 // is the image's mkfs time, so the same image gives the same commit checksum in any repo
 // (the parent is the ref's previous commit, none in a new repo). An image whose tree and
-// metadata equal the ref's current commit leaves the ref alone. Metadata: "version",
-// "kmod-sysext.name", "kmod-sysext.kernel", "kmod-sysext.image-sha256", and
+// metadata equal the ref's current commit leaves the ref alone, but that commit is signed
+// with gpg_key when it lacks its signature (a repository first published unsigned). Metadata:
+// "version", "kmod-sysext.name", "kmod-sysext.kernel", "kmod-sysext.image-sha256", and
 // "kmod-sysext.root-hash" when the image has a .roothash. The summary is regenerated (and
-// signed).
+// signed). The same image file in two shards is committed once; two different files (or
+// sidecars) of one name are an InputError, before the repository is touched.
 std::vector<OstreeCommit> commit_to_ostree(const OstreeOptions& options);
 
 // A kernel release as a ref component: characters OSTree does not allow in refs ('+') become

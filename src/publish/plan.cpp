@@ -25,7 +25,12 @@ std::string entry_id(const std::string& kernel) {
 nlohmann::ordered_json include_list(const std::vector<PlanEntry>& entries) {
     auto list = nlohmann::ordered_json::array();
     for (const auto& e : entries) {
-        list.push_back({{"entry", e.id}, {"kernel", e.kernel}, {"cache_key", e.cache_key}});
+        nlohmann::ordered_json release =
+            e.release.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.release);
+        list.push_back({{"entry", e.id},
+                        {"kernel", e.kernel},
+                        {"release", release},
+                        {"cache_key", e.cache_key}});
     }
     return list;
 }
@@ -37,16 +42,25 @@ std::string kernel_argument(const manifest::KernelSpec& spec) {
                                                                   : spec.value;
 }
 
-std::vector<PlanEntry> plan(const manifest::Manifest& manifest, std::string_view manifest_text) {
+std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs) {
     std::vector<PlanEntry> entries;
     for (const auto& spec : manifest.kernels) {
         PlanEntry entry;
         entry.kernel = kernel_argument(spec);
         entry.id = entry_id(entry.kernel);
-        // The NUL keeps "text" + "spec" from colliding with another split of the same bytes.
-        std::string keyed(manifest_text);
-        keyed += '\0';
-        keyed += entry.kernel;
+        if (spec.kind == manifest::KernelSpec::Kind::Release) {
+            entry.release = spec.value;
+        } else if (auto it = inputs.releases.find(entry.kernel); it != inputs.releases.end()) {
+            entry.release = it->second;
+        }
+        // The NULs keep the parts from colliding with another split of the same bytes.
+        std::string keyed = std::string("kmod-sysext ") + KSX_VERSION;
+        const std::string* parts[] = {&inputs.manifest_text, &inputs.local_inputs, &entry.kernel,
+                                      &entry.release};
+        for (const auto* part : parts) {
+            keyed += '\0';
+            keyed += *part;
+        }
         entry.cache_key = sha256_hex(keyed);
         auto same_id = std::find_if(entries.begin(), entries.end(),
                                     [&](const PlanEntry& e) { return e.id == entry.id; });
@@ -100,6 +114,7 @@ std::string plan_gitlab(const std::vector<PlanEntry>& entries) {
     for (const auto& e : entries) {
         out += "      - KSX_ENTRY: " + nlohmann::json(e.id).dump() + "\n";
         out += "        KSX_KERNEL: " + nlohmann::json(e.kernel).dump() + "\n";
+        out += "        KSX_RELEASE: " + nlohmann::json(e.release).dump() + "\n";
         out += "        KSX_CACHE_KEY: " + nlohmann::json(e.cache_key).dump() + "\n";
     }
     return out;

@@ -2,6 +2,7 @@
 
 #include "publish/gpg_sign.hpp"
 #include "publish/release_files.hpp"
+#include "publish/release_merge.hpp"
 #include "sign/keys.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -45,52 +46,6 @@ void place(const fs::path& source, const fs::path& target) {
     fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                                 fs::perms::others_read);
     fsync_path(target, O_RDONLY);
-}
-
-std::string describe_conflict(const ReleaseFile& a, const ReleaseFile& b) {
-    return "conflicting " + a.file + ": " + a.source.string() + " (sha256 " + a.sha256 + ") and " +
-           b.source.string() + " (sha256 " + b.sha256 + ")";
-}
-
-// Merges `image` into `images`: identical entries once, different ones an InputError.
-void merge(std::map<std::string, ReleaseImage>& images, ReleaseImage image) {
-    auto [it, inserted] = images.try_emplace(image.image.file, image);
-    if (inserted) {
-        return;
-    }
-    const auto& have = it->second;
-    if (have.image.sha256 != image.image.sha256) {
-        throw InputError(describe_conflict(have.image, image.image));
-    }
-    for (const auto& s : image.sidecars) {
-        auto same = std::find_if(have.sidecars.begin(), have.sidecars.end(),
-                                 [&](const ReleaseFile& h) { return h.file == s.file; });
-        if (same == have.sidecars.end()) {
-            throw InputError("conflicting " + image.image.file + ": " + s.source.string() +
-                             " has no counterpart next to " + have.image.source.string());
-        }
-        if (same->sha256 != s.sha256) {
-            throw InputError(describe_conflict(*same, s));
-        }
-    }
-    if (have.sidecars.size() != image.sidecars.size()) {
-        throw InputError("conflicting " + image.image.file + ": " + have.image.source.string() +
-                         " and " + image.image.source.string() + " have different sidecars");
-    }
-}
-
-std::vector<fs::path> images_in(const fs::path& dir) {
-    if (!fs::is_directory(dir)) {
-        throw InputError(dir.string() + ": not a directory");
-    }
-    std::vector<fs::path> found;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".raw") {
-            found.push_back(entry.path());
-        }
-    }
-    std::sort(found.begin(), found.end());
-    return found;
 }
 
 // The small files that, with SHA256SUMS covering everything else, say what a release holds.
@@ -161,8 +116,8 @@ PublishResult publish_release(const PublishOptions& options) {
     std::map<std::string, ReleaseImage> images;
     std::optional<ReleaseFile> activator;
     if (fs::is_directory(to)) {
-        for (const auto& path : images_in(to)) {
-            merge(images, read_release_image(path, certs));
+        for (const auto& path : shard_images(to)) {
+            merge_release_image(images, read_release_image(path, certs));
         }
         if (fs::is_regular_file(to / activator_name)) {
             auto path = to / activator_name;
@@ -173,8 +128,8 @@ PublishResult publish_release(const PublishOptions& options) {
         throw InputError("--to: " + to.string() + " exists and is not a directory");
     }
     for (const auto& dir : options.from) {
-        for (const auto& path : images_in(dir)) {
-            merge(images, read_release_image(path, certs));
+        for (const auto& path : shard_images(dir)) {
+            merge_release_image(images, read_release_image(path, certs));
         }
     }
     if (options.activator) {
@@ -208,7 +163,8 @@ PublishResult publish_release(const PublishOptions& options) {
     write_file_atomic(staged.path() / "index.json", index);
     listed.push_back({"index.json", staged.path() / "index.json", sha256_hex(index), index.size()});
     if (!options.base_url.empty()) {
-        for (const auto& [rel, text] : sysupdate_transfers(result.images, options.base_url)) {
+        for (const auto& [rel, text] :
+             sysupdate_transfers(result.images, options.base_url, !options.gpg_key.empty())) {
             fs::create_directories((staged.path() / rel).parent_path());
             write_file_atomic(staged.path() / rel, text);
         }

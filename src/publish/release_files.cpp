@@ -22,9 +22,16 @@ nlohmann::ordered_json optional_string(const std::string& value) {
 }
 
 std::string transfer(const std::string& name, const std::string& kernel, const std::string& suffix,
-                     const std::string& base_url) {
+                     const std::string& base_url, bool verify) {
     auto pattern = name + "_@v_" + kernel + suffix;
     return "# kmod-sysext: " + pattern + " from " + base_url + " into the activator's store\n" +
+           "[Transfer]\n" +
+           (verify
+                ? "# SHA256SUMS.gpg: the signer's key must be in /etc/systemd/import-pubring.gpg\n"
+                  "Verify=yes\n"
+                : "# Published without a signed SHA256SUMS (publish --gpg-key signs it)\n"
+                  "Verify=no\n") +
+           "\n"
            "[Source]\n"
            "Type=url-file\n"
            "Path=" +
@@ -114,7 +121,7 @@ std::string release_index(const std::vector<ReleaseImage>& images,
 }
 
 std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
-                                                       const std::string& base_url) {
+                                                       const std::string& base_url, bool verify) {
     // (kernel, name) -> sidecar suffixes seen in any version.
     std::map<std::pair<std::string, std::string>, std::set<std::string>> sets;
     for (const auto& i : images) {
@@ -128,9 +135,14 @@ std::map<std::string, std::string> sysupdate_transfers(const std::vector<Release
     for (const auto& [key, suffixes] : sets) {
         const auto& [kernel, name] = key;
         auto dir = "sysupdate.d/" + kernel + "/";
-        files[dir + name + ".transfer"] = transfer(name, kernel, ".raw", base_url);
+        auto add = [&](const std::string& stem, const std::string& suffix) {
+            auto text = transfer(name, kernel, suffix, base_url, verify);
+            files[dir + stem + ".conf"] = text;
+            files[dir + stem + ".transfer"] = text;
+        };
+        add(name, ".raw");
         for (const auto& suffix : suffixes) {
-            files[dir + name + suffix + ".transfer"] = transfer(name, kernel, suffix, base_url);
+            add(name + suffix, suffix);
         }
     }
     return files;

@@ -22,11 +22,13 @@ std::string release_index(const std::vector<ReleaseImage>& images,
 
 // The systemd-sysupdate transfer files that fetch images from `base_url` into the activator's
 // store, keyed by their path relative to the release: one directory per kernel release,
-// "sysupdate.d/<kernel>/<name>.transfer" for the image and "<name>.<sidecar>.transfer" for each
-// sidecar kind any of its versions has. A node passes the directory of the kernel it is about
-// to boot to `systemd-sysupdate --definitions=`.
+// "sysupdate.d/<kernel>/<name>.conf" for the image and "<name>.<sidecar>.conf" for each sidecar
+// kind any of its versions has, each also as ".transfer" (systemd-sysupdate 251-256 reads only
+// *.conf, 257 and later *.transfer, and *.conf only when there is no *.transfer). `verify`:
+// SHA256SUMS is signed (SHA256SUMS.gpg), and sysupdate is to check it. A node passes the
+// directory of the kernel it is about to boot to `systemd-sysupdate --definitions=`.
 std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
-                                                       const std::string& base_url);
+                                                       const std::string& base_url, bool verify);
 
 // "2024-01-02T03:04:05Z".
 std::string utc_time(std::uint32_t seconds);

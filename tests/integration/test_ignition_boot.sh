@@ -3,7 +3,10 @@
 # config `kmod-sysext ignition` generated for a published, signed release. Every storage.files
 # entry is fetched from the release served on 127.0.0.1, checked against its verification hash
 # and written into the guest's root; every systemd.units entry is installed and enabled. The
-# guest boots the 6.12 kernel under qemu and must verify, merge and load its image.
+# guest boots the 6.12 kernel under qemu and must verify, merge and load its image. The config
+# has the prefetch timer; in the guest its service, started by hand, must fetch the image of
+# the other installed kernel (6.1) from a second release, which the guest holds in a
+# directory (the guest has no network; the service's URL is pointed there).
 #   test_ignition_boot.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR
 # Exit status 77 (skipped) only when qemu cannot run at all.
 set -euo pipefail
@@ -22,21 +25,29 @@ timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults 
 
 guest=$("$SRC/tests/integration/boot/guest.sh")
 k612=$(cd "$guest/boot" && ls vmlinuz-6.12.* | sed 's/^vmlinuz-//')
+k61=$(cd "$guest/boot" && ls vmlinuz-6.1.* | sed 's/^vmlinuz-//')
 
-# A signed release with the activator, served over HTTP on the loopback (bounded in time).
-hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-6.12-amd64}"
+# A signed release of the 6.12 image with the activator, served over HTTP on the loopback
+# (bounded in time), and one with the images of both kernels for the prefetch.
+hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-6.12-amd64}" \
+    "{package: linux-headers-amd64}"
 expect_status 0 "$KSX" keygen --out "$WORK/keys" --cn "kmod-sysext ignition boot" --algorithm ecdsa
 expect_status 0 "$KSX" build -q "$WORK/hello.yaml" --output "$WORK/shard" \
     --sign-key "$WORK/keys/key.pem" --sign-cert "$WORK/keys/cert.pem"
-[ -f "$WORK/shard/hello_1.0.0_$k612.raw" ] || fail "no image for the guest's kernel $k612: $(ls "$WORK/shard")"
-expect_status 0 "$KSX" publish --from "$WORK/shard" --to "$WORK/release" --activator "$ACTIVATE" \
+for k in "$k612" "$k61"; do
+    [ -f "$WORK/shard/hello_1.0.0_$k.raw" ] || fail "no image for the guest's kernel $k: $(ls "$WORK/shard")"
+done
+mkdir "$WORK/shard-612"
+cp "$WORK/shard/hello_1.0.0_$k612".* "$WORK/shard-612/"
+expect_status 0 "$KSX" publish --from "$WORK/shard-612" --to "$WORK/release" --activator "$ACTIVATE" \
     --cert "$WORK/keys/cert.pem"
+expect_status 0 "$KSX" publish --from "$WORK/shard" --to "$WORK/both" --cert "$WORK/keys/cert.pem"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 timeout 300 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/release" \
     >"$WORK/http.log" 2>&1 &
 server=$!
 expect_status 0 "$KSX" ignition "$WORK/release" --base-url "http://127.0.0.1:$port" \
-    --cert "$WORK/keys/cert.pem" --output "$WORK/node.ign"
+    --cert "$WORK/keys/cert.pem" --prefetch-timer --output "$WORK/node.ign"
 ignition-validate "$WORK/node.ign" || fail "ignition-validate rejects the config"
 sleep 0.5
 
@@ -78,6 +89,13 @@ systemctl --root="$root" enable $(cat "$root/.enable") >/dev/null 2>&1
 rm -f "$root/.enable"
 grep -q "ExecStart=/opt/bin/kmod-sysext-activate select" "$root/etc/systemd/system/kmod-sysext-select.service" ||
     fail "the select unit does not run /opt/bin/kmod-sysext-activate"
+# The prefetch service's release, in the guest: the URL Ignition wrote points at the loopback
+# of the host.
+grep -qx "KMOD_SYSEXT_RELEASE_URL=http://127.0.0.1:$port" "$root/etc/kmod-sysext/prefetch.conf" ||
+    fail "prefetch.conf: $(cat "$root/etc/kmod-sysext/prefetch.conf")"
+echo "KMOD_SYSEXT_RELEASE_URL=/srv/kmod-sysext-release" >"$root/etc/kmod-sysext/prefetch.conf"
+cp -r "$WORK/both" "$root/srv/kmod-sysext-release"
+[ ! -e "$root/var/lib/kmod-sysext/hello/hello_1.0.0_$k61.raw" ] || fail "the 6.1 image is in the store already"
 
 # A check unit printing what happened to the serial console, then power off.
 cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
@@ -100,6 +118,11 @@ echo "KSX-CHECK kernel $(uname -r)"
 systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
 ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
 journalctl -b --no-pager -u kmod-sysext-select -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+echo "KSX-TIMER $(systemctl is-enabled kmod-sysext-prefetch.timer) $(systemctl is-active kmod-sysext-prefetch.timer)"
+systemctl start kmod-sysext-prefetch.service
+echo "KSX-PREFETCH $(systemctl show -p Result --value kmod-sysext-prefetch.service)"
+journalctl -b --no-pager -u kmod-sysext-prefetch | sed 's/^/KSX-JOURNAL /'
+ls /var/lib/kmod-sysext/hello | sed 's/^/KSX-STORE /'
 echo "KSX-CHECK done"
 systemctl poweroff --no-block
 CHECK
@@ -122,5 +145,12 @@ has "kmod-sysext-activate: verified hello_1.0.0_$k612.raw: signed by kmod-sysext
 grep -q "KSX-SYSEXT /usr.* hello" "$LOG" || fail "systemd-sysext status does not show hello merged"
 has "KSX-MODULE hello_core"
 has "KSX-MODULE hello"
+has "KSX-TIMER enabled active"
+has "KSX-PREFETCH success"
+has "kmod-sysext-activate: prefetched hello_1.0.0_$k61.raw for kernel $k61"
+has "kmod-sysext-activate: hello_1.0.0_$k612.raw is already in the store"
+for suffix in raw verity roothash roothash.p7s; do
+    has "KSX-STORE hello_1.0.0_$k61.$suffix"
+done
 has "KSX-CHECK done"
-echo "PASS: a node provisioned only from the generated Ignition config verified, merged and loaded hello"
+echo "PASS: a node provisioned only from the generated Ignition config verified, merged and loaded hello, and its prefetch timer's service fetched the other kernel's image"

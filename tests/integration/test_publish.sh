@@ -11,6 +11,51 @@ ACTIVATE=${ACTIVATE:?path of kmod-sysext-activate}
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
+# same_in_store ROOT WHAT KERNEL...: the store under ROOT holds the image and sidecars of the
+# signed release for each KERNEL, byte for byte.
+same_in_store() {
+    store_root=$1
+    what=$2
+    shift 2
+    for k in "$@"; do
+        for suffix in raw verity roothash roothash.p7s; do
+            cmp "$store_root/var/lib/kmod-sysext/hello/hello_1.0.0_$k.$suffix" \
+                "$WORK/signed/hello_1.0.0_$k.$suffix" || fail "$what: $k.$suffix differs"
+        done
+    done
+}
+
+# Sets SYSUPDATE to a systemd-sysupdate command: the host's, else the one in Debian's
+# bookworm-backports systemd package (Debian 12's systemd 252 has none), fetched with apt into
+# $WORK with a state of its own (the host's apt configuration is not touched) and run from
+# there with its libsystemd-shared.
+find_sysupdate() {
+    for candidate in "$(command -v systemd-sysupdate || true)" /usr/lib/systemd/systemd-sysupdate \
+        /lib/systemd/systemd-sysupdate; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+            SYSUPDATE=$candidate
+            return
+        fi
+    done
+    apt_dir="$WORK/apt"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/cache" "$apt_dir/debs"
+    echo "deb ${KSX_DEBIAN_MIRROR:-http://deb.debian.org/debian} bookworm-backports main" \
+        >"$apt_dir/sources.list"
+    set -- -o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+        -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" \
+        -o Dir::Cache::Archives="$apt_dir/archives" -o APT::Sandbox::User=root
+    apt-get -q "$@" update >"$apt_dir/update.log" 2>&1 ||
+        { cat "$apt_dir/update.log"; fail "apt-get update for bookworm-backports failed"; }
+    (cd "$apt_dir/debs" && apt-get -q "$@" download systemd/bookworm-backports \
+        libsystemd-shared/bookworm-backports) >"$apt_dir/download.log" 2>&1 ||
+        { cat "$apt_dir/download.log"; fail "no systemd package in bookworm-backports"; }
+    for deb in "$apt_dir/debs"/*.deb; do
+        dpkg-deb -x "$deb" "$apt_dir/root"
+    done
+    SYSUPDATE="env LD_LIBRARY_PATH=$apt_dir/root/usr/lib/x86_64-linux-gnu/systemd $apt_dir/root/lib/systemd/systemd-sysupdate"
+    $SYSUPDATE --version | head -1
+}
+
 # 1. The matrix, and one build per entry.
 hello_manifest_with_kernels "$WORK/hello.yaml" \
     "{package: linux-headers-amd64}" "{package: linux-headers-6.12-amd64}"
@@ -34,6 +79,18 @@ S1="$WORK/shard-package-linux-headers-amd64"
 S2="$WORK/shard-package-linux-headers-6.12-amd64"
 k61=$(basename "$S1"/*.raw .raw); k61=${k61#hello_1.0.0_}
 k612=$(basename "$S2"/*.raw .raw); k612=${k612#hello_1.0.0_}
+# plan --resolve: each package: kernel's release in the developer container, the one its build
+# found, in its entry and its cache key.
+expect_status 0 "$KSX" plan -q "$WORK/hello.yaml" --resolve
+cp "$WORK/last.out" "$WORK/plan-resolved.json"
+releases=$(json "$WORK/plan-resolved.json" '" ".join(e["release"] for e in d["include"])')
+[ "$releases" = "$k612 $k61" ] || fail "plan --resolve releases: $releases (built: $k612 $k61)"
+[ "$(json "$WORK/plan.json" 'd["include"][0]["release"]')" = None ] || fail "release without --resolve"
+for i in 0 1; do
+    [ "$(json "$WORK/plan.json" "d['include'][$i]['cache_key']")" != \
+        "$(json "$WORK/plan-resolved.json" "d['include'][$i]['cache_key']")" ] ||
+        fail "the resolved release is not in cache key $i"
+done
 ACTIVATOR="$WORK/keys/cert.pem" # any file stands in for the binary here
 URL=http://127.0.0.1:1/unused
 
@@ -43,7 +100,8 @@ expect_output "published $WORK/rel with 1 image(s)"
 expect_status 0 "$KSX" publish --from "$S2" --to "$WORK/rel" --base-url "$URL" --cert "$WORK/keys/cert.pem"
 expect_status 0 "$KSX" publish --from "$S2" --from "$S1" --to "$WORK/all" --base-url "$URL" \
     --cert "$WORK/keys/cert.pem"
-for f in index.json SHA256SUMS "sysupdate.d/$k61/hello.transfer" "sysupdate.d/$k612/hello.roothash.p7s.transfer"; do
+for f in index.json SHA256SUMS "sysupdate.d/$k61/hello.transfer" "sysupdate.d/$k61/hello.conf" \
+    "sysupdate.d/$k612/hello.roothash.p7s.transfer" "sysupdate.d/$k612/hello.roothash.p7s.conf"; do
     cmp "$WORK/rel/$f" "$WORK/all/$f" || fail "$f differs between incremental and single-run publish"
 done
 (cd "$WORK/rel" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not check"
@@ -68,8 +126,12 @@ expect_status 2 "$KSX" publish --from "$WORK/bad" --to "$WORK/rel" --cert "$WORK
 expect_output "kmod-sysext: error: conflicting hello_1.0.0_$k61.raw: $WORK/rel/hello_1.0.0_$k61.raw (sha256"
 cmp "$WORK/index.saved" "$WORK/rel/index.json" || fail "a refused publish changed index.json"
 
-# 5. Killed at any point, a publish leaves the previous release whole. A large activator on
-# another file system makes the publish slow enough to be caught mid-way.
+# 5. Killed at any point, a publish leaves the previous release whole, and a kill must land
+# while a new release is being staged at least once. Each attempt publishes a new large
+# activator (on another file system, so it is copied), so every publish that completes
+# changes the release: what a reader sees is then either all of the previous release or all
+# of the new one. The kill delay is searched between "too early" (nothing staged yet) and
+# "too late" (already swapped in).
 big_dir=/dev/shm
 [ -d "$big_dir" ] && [ -w "$big_dir" ] || big_dir=$WORK
 big=$(mktemp "$big_dir/ksx-activator-XXXXXX")
@@ -78,29 +140,71 @@ fail() { # lib.sh's, also removing the big file outside $WORK
     echo "FAIL: $*" >&2
     exit 1
 }
-head -c 400000000 /dev/zero >"$big"
-cp "$WORK/rel/SHA256SUMS" "$WORK/sums.saved"
+now_ms() { date +%s%3N; }
+make_big() { # a different activator each time: every publish changes the release
+    { echo "attempt $1"; head -c 400000000 /dev/zero; } >"$big"
+}
+# How long a whole publish of this size takes here.
+make_big 0
+started=$(now_ms)
+"$KSX" publish --from "$S1" --from "$S2" --to "$WORK/rel" --base-url "$URL" \
+    --cert "$WORK/keys/cert.pem" --activator "$big" >/dev/null 2>&1 ||
+    fail "publish with a large activator failed"
+duration=$(($(now_ms) - started))
+echo "a publish with a 400 MB activator takes $duration ms"
+[ "$duration" -ge 200 ] || fail "publish too fast ($duration ms) to be interrupted reliably"
+staging_dirs() { ls -d "$WORK"/.rel.new-* 2>/dev/null || true; }
+low=0
+high=$duration
 caught=0
-for delay in 0.3 0.6 0.9 1.2 1.5 1.8; do
+attempt=0
+while [ "$caught" -lt 2 ] && [ "$attempt" -lt 20 ]; do
+    attempt=$((attempt + 1))
+    cp "$WORK/rel/SHA256SUMS" "$WORK/sums.saved"
+    cp "$WORK/rel/index.json" "$WORK/index.saved"
+    make_big "$attempt"
+    new_sha=$(sha256sum "$big" | cut -d' ' -f1)
+    staged_before=$(staging_dirs)
+    delay=$(((low + high) / 2))
     "$KSX" publish --from "$S1" --from "$S2" --to "$WORK/rel" --base-url "$URL" \
         --cert "$WORK/keys/cert.pem" --activator "$big" >/dev/null 2>&1 &
-    pid=$!
-    sleep "$delay"
+    pid=$! # kmod-sysext itself, not a subshell
+    sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    if ls -d "$WORK"/.rel.new-* >/dev/null 2>&1; then
-        caught=$((caught + 1)) # killed while staging; the next publish removes what it left
-    fi
+    # A staging directory of this attempt (those of earlier kills are removed by the next
+    # publish once it holds the lock).
+    staged=no
+    for dir in $(staging_dirs); do
+        case " $(echo $staged_before) " in *" $dir "*) ;; *) staged=yes ;; esac
+    done
     if cmp -s "$WORK/sums.saved" "$WORK/rel/SHA256SUMS"; then
-        cmp "$WORK/index.saved" "$WORK/rel/index.json" || fail "half-published index after kill at $delay s"
+        cmp "$WORK/index.saved" "$WORK/rel/index.json" ||
+            fail "kill at $delay ms: index.json changed, SHA256SUMS did not"
+        if [ "$staged" = yes ]; then
+            caught=$((caught + 1))
+            outcome="killed while staging; the previous release is intact"
+        else
+            low=$delay # killed before staging began: later
+            outcome="killed before staging began"
+        fi
     else
-        echo "publish finished before the kill at $delay s"
-        grep -q "  kmod-sysext-activate$" "$WORK/rel/SHA256SUMS" || fail "new SHA256SUMS without the activator"
+        grep -q "^$new_sha  kmod-sysext-activate\$" "$WORK/rel/SHA256SUMS" ||
+            fail "kill at $delay ms: SHA256SUMS is neither the previous nor the new one"
+        high=$delay # the new release was already in: earlier
+        outcome="the new release was complete before the kill"
     fi
-    (cd "$WORK/rel" && sha256sum --quiet -c SHA256SUMS) || fail "release inconsistent after kill at $delay s"
+    (cd "$WORK/rel" && sha256sum --quiet -c SHA256SUMS) ||
+        fail "release inconsistent after a kill at $delay ms"
+    echo "attempt $attempt: kill at $delay ms: $outcome"
+    if [ $((high - low)) -lt 20 ]; then # converged without a catch: widen (timings vary)
+        low=$((low > 150 ? low - 150 : 0))
+        high=$((high + 150))
+    fi
 done
 rm -f "$big"
-echo "kills during staging: $caught of 6"
+echo "kills that landed mid-staging: $caught of $attempt"
+[ "$caught" -ge 1 ] || fail "no kill landed while a release was being staged in $attempt attempts"
 expect_status 0 "$KSX" publish --from "$S1" --to "$WORK/rel"
 if ls -d "$WORK"/.rel.new-* >/dev/null 2>&1; then
     fail "a publish left staging directories of killed runs behind"
@@ -112,18 +216,18 @@ mkdir -m 700 "$GNUPGHOME"
 gpg --batch --passphrase '' --quick-gen-key "kmod-sysext test <test@example.org>" ed25519 sign never \
     >/dev/null 2>&1 || fail "gpg could not make a key"
 fpr=$(gpg --list-secret-keys --with-colons | awk -F: '/^fpr/ { print $10; exit }')
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
 expect_status 0 "$KSX" publish --from "$S1" --from "$S2" --to "$WORK/signed" --gpg-key "$fpr" \
-    --gpg-homedir "$GNUPGHOME" --activator "$ACTIVATOR"
+    --gpg-homedir "$GNUPGHOME" --activator "$ACTIVATOR" --base-url "$base"
 gpg --batch --verify "$WORK/signed/SHA256SUMS.gpg" "$WORK/signed/SHA256SUMS" 2>"$WORK/gpg.out" ||
     { cat "$WORK/gpg.out"; fail "SHA256SUMS.gpg does not verify"; }
 
 # 7. Ignition: validated, and every remote file fetched over HTTP matches its hash.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Bounded: the server stops by itself even when a check below fails.
-timeout 300 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/signed" \
+timeout 900 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/signed" \
     >"$WORK/http.log" 2>&1 &
 server=$!
-base="http://127.0.0.1:$port"
 for variant in flatcar fcos; do
     expect_status 0 "$KSX" ignition "$WORK/signed" --base-url "$base" --cert "$WORK/keys/cert.pem" \
         --variant "$variant" --format butane --output "$WORK/node-$variant.bu"
@@ -135,6 +239,22 @@ ignition-validate "$WORK/node.ign" || fail "ignition-validate rejects the genera
 expect_status 0 "$KSX" ignition "$WORK/hello.yaml" --base-url "$base" --output "$WORK/manifest.ign"
 expect_output "kmod-sysext: note: kernel package:linux-headers-amd64 is resolved only when built"
 ignition-validate "$WORK/manifest.ign" || fail "ignition-validate rejects the manifest's config"
+# A release without the activator: refused, unless the node's OS image carries it.
+expect_status 2 "$KSX" ignition "$WORK/all" --base-url "$base" --cert "$WORK/keys/cert.pem"
+expect_output "kmod-sysext: error: $WORK/all/index.json: the release carries no activator"
+expect_output "publish the release with --activator FILE, or pass --no-activator"
+expect_status 0 "$KSX" ignition "$WORK/all" --base-url "$base" --cert "$WORK/keys/cert.pem" \
+    --no-activator --output "$WORK/os-activator.ign"
+ignition-validate "$WORK/os-activator.ign" || fail "ignition-validate rejects the --no-activator config"
+if grep -q '"path": "/opt/bin/kmod-sysext-activate"' "$WORK/os-activator.ign"; then
+    fail "--no-activator still fetches the activator"
+fi
+# Signed images, but no certificate for the node: a warning that it will not enforce them.
+expect_status 0 "$KSX" ignition "$WORK/signed" --base-url "$base" -q --output "$WORK/nocert.ign"
+expect_output "kmod-sysext: warning: the images of $WORK/signed are signed, but no --cert was given"
+expect_status 0 "$KSX" ignition "$WORK/signed" --base-url "$base" --cert "$WORK/keys/cert.pem" \
+    --output "$WORK/cert.ign"
+grep -q warning "$WORK/last.out" && fail "a warning with --cert given"
 sleep 0.5
 python3 - "$WORK/node.ign" "$WORK/root" <<'PY' || fail "applying the Ignition files failed"
 import hashlib, json, os, sys, urllib.parse, urllib.request
@@ -154,12 +274,7 @@ for f in config["storage"]["files"]:
         out.write(data)
     os.chmod(path, f["mode"])
 PY
-for k in "$k61" "$k612"; do
-    for suffix in raw verity roothash roothash.p7s; do
-        cmp "$WORK/root/var/lib/kmod-sysext/hello/hello_1.0.0_$k.$suffix" \
-            "$WORK/signed/hello_1.0.0_$k.$suffix" || fail "store file $k.$suffix"
-    done
-done
+same_in_store "$WORK/root" "store filled by Ignition" "$k61" "$k612"
 cmp "$WORK/root/etc/verity.d/hello.crt" "$WORK/keys/cert.pem" || fail "verity certificate differs"
 # The activator takes the store Ignition filled: it verifies the signed image and links it.
 expect_status 0 "$ACTIVATE" --root "$WORK/root" --kernel "$k612" select
@@ -171,16 +286,83 @@ mkdir -p "$WORK/node/etc/verity.d"
 cp "$WORK/keys/cert.pem" "$WORK/node/etc/verity.d/hello.crt"
 expect_status 0 "$ACTIVATE" --root "$WORK/node" --kernel "$k61" prefetch --from "$base"
 expect_output "prefetched hello_1.0.0_$k61.raw for kernel $k61"
-for suffix in raw verity roothash roothash.p7s; do
-    cmp "$WORK/node/var/lib/kmod-sysext/hello/hello_1.0.0_$k61.$suffix" \
-        "$WORK/signed/hello_1.0.0_$k61.$suffix" || fail "prefetched $suffix differs"
-done
+same_in_store "$WORK/node" "prefetch" "$k61"
 expect_status 0 "$ACTIVATE" --root "$WORK/node" --kernel "$k61" prefetch --from "$base"
 expect_output "hello_1.0.0_$k61.raw is already in the store"
 expect_status 0 "$ACTIVATE" --root "$WORK/node" --kernel 1.2.3-none prefetch --from "$base"
 expect_output "no image for kernel 1.2.3-none in $base"
 expect_status 0 "$ACTIVATE" --root "$WORK/node" --kernel "$k61" select
 expect_output "verified hello_1.0.0_$k61.raw"
+
+# 7c. The prefetch timer: its service's command, taken from the generated config with the
+# release URL of its environment file, run on a node that boots $k61 and where an OS update
+# has installed $k612 next to it (an unpacked kernel: /usr/lib/modules/<release>/kernel/).
+expect_status 0 "$KSX" ignition "$WORK/signed" --base-url "$base" --cert "$WORK/keys/cert.pem" \
+    --prefetch-timer --output "$WORK/timer.ign"
+ignition-validate "$WORK/timer.ign" || fail "ignition-validate rejects the config with the timer"
+python3 - "$WORK/timer.ign" >"$WORK/timer.cmd" <<'PY' || fail "no prefetch command in the config"
+import json, sys, urllib.parse
+config = json.load(open(sys.argv[1]))
+files = {f["path"]: f["contents"]["source"] for f in config["storage"]["files"]}
+conf = urllib.parse.unquote(files["/etc/kmod-sysext/prefetch.conf"][len("data:,"):])
+env = dict(line.split("=", 1) for line in conf.splitlines())
+units = {u["name"]: u for u in config["systemd"]["units"]}
+assert units["kmod-sysext-prefetch.timer"]["enabled"] is True
+service = units["kmod-sysext-prefetch.service"]["contents"].splitlines()
+assert "EnvironmentFile=/etc/kmod-sysext/prefetch.conf" in service
+command = next(l[len("ExecStart="):] for l in service if l.startswith("ExecStart="))
+for name, value in env.items():
+    command = command.replace("${" + name + "}", value)
+print(command)
+PY
+set -- $(cat "$WORK/timer.cmd")
+[ "$1" = /opt/bin/kmod-sysext-activate ] || fail "prefetch service runs $1"
+shift
+[ "$*" = "prefetch --all-kernels --from $base" ] || fail "prefetch service command: $*"
+mkdir -p "$WORK/later/usr/lib/modules/$k612/kernel/drivers" "$WORK/later/usr/lib/modules/5.10.0-1-amd64/updates"
+expect_status 0 "$ACTIVATE" "$@" --root "$WORK/later" --kernel "$k61"
+expect_output "prefetched hello_1.0.0_$k61.raw for kernel $k61"
+expect_output "prefetched hello_1.0.0_$k612.raw for kernel $k612"
+grep -q "5.10.0-1-amd64" "$WORK/last.out" && fail "a removed kernel's leftover directory counted"
+same_in_store "$WORK/later" "the timer's prefetch" "$k61" "$k612"
+expect_status 0 "$ACTIVATE" "$@" --root "$WORK/later" --kernel "$k61"
+expect_output "hello_1.0.0_$k612.raw is already in the store"
+
+# 7d. systemd-sysupdate (systemd >= 251) with the release's transfer files, against the served
+# release, into a temporary root: the host's, else the one of Debian's bookworm-backports.
+find_sysupdate
+defs="$WORK/signed/sysupdate.d/$k612"
+cmp "$defs/hello.conf" "$defs/hello.transfer" || fail "*.conf and *.transfer differ"
+grep -qx "Verify=yes" "$defs/hello.conf" || fail "a signed release's transfers do not verify"
+mkdir -p "$WORK/su/var/lib/kmod-sysext/hello" # Ignition makes the store directory
+if $SYSUPDATE --definitions="$defs" --root="$WORK/su" list >"$WORK/last.out" 2>&1; then
+    cat "$WORK/last.out"
+    fail "systemd-sysupdate took SHA256SUMS without the signer's key"
+fi
+# With the signer's key as /etc/systemd/import-pubring.gpg, in a mount namespace of its own.
+mkdir "$WORK/etc-systemd"
+gpg --export "$fpr" >"$WORK/etc-systemd/import-pubring.gpg"
+with_pubring() {
+    unshare --mount sh -c 'mount --bind "$0" /etc/systemd && exec "$@"' "$WORK/etc-systemd" "$@"
+}
+expect_status 0 with_pubring $SYSUPDATE --definitions="$defs" --root="$WORK/su" list
+expect_output "1.0.0"
+expect_output "candidate"
+expect_status 0 with_pubring $SYSUPDATE --definitions="$defs" --root="$WORK/su" update
+expect_output "Successfully installed update '1.0.0'"
+same_in_store "$WORK/su" "systemd-sysupdate" "$k612"
+[ "$(ls "$WORK/su/var/lib/kmod-sysext/hello" | wc -l)" = 4 ] || fail "sysupdate fetched another kernel's files"
+mkdir -p "$WORK/su/etc/verity.d"
+cp "$WORK/keys/cert.pem" "$WORK/su/etc/verity.d/hello.crt"
+expect_status 0 "$ACTIVATE" --root "$WORK/su" --kernel "$k612" select
+expect_output "verified hello_1.0.0_$k612.raw"
+# An unsigned release: Verify=no, and systemd-sysupdate fetches it without a key.
+expect_status 0 "$KSX" publish --from "$S1" --to "$WORK/signed/plain" --base-url "$base/plain"
+grep -qx "Verify=no" "$WORK/signed/plain/sysupdate.d/$k61/hello.conf" || fail "Verify=no missing"
+mkdir -p "$WORK/su2/var/lib/kmod-sysext/hello"
+expect_status 0 $SYSUPDATE --definitions="$WORK/signed/plain/sysupdate.d/$k61" --root="$WORK/su2" update
+cmp "$WORK/su2/var/lib/kmod-sysext/hello/hello_1.0.0_$k61.raw" "$S1/hello_1.0.0_$k61.raw" ||
+    fail "sysupdate from the unsigned release"
 kill "$server" 2>/dev/null || true
 
 # 8. OSTree: commits per kernel, signed, reproducible, verifiable, equal to the images.
@@ -206,6 +388,20 @@ ostree --repo="$WORK/unsigned" remote add --gpg-import="$WORK/pub.asc" origin "f
 if ostree --repo="$WORK/unsigned" pull origin "$ref61" >/dev/null 2>&1; then
     fail "an unsigned commit passed signature checks"
 fi
+# Published again with the key, the unsigned commits are signed (and stay the same commits).
+before2=$(ostree --repo="$WORK/repo2" rev-parse "$ref61")
+expect_status 0 "$KSX" publish --from "$S1" --from "$S2" --ostree "$WORK/repo2" --gpg-key "$fpr" \
+    --gpg-homedir "$GNUPGHOME"
+[ "$(ostree --repo="$WORK/repo2" rev-parse "$ref61")" = "$before2" ] || fail "re-signing made a new commit"
+ostree --repo="$WORK/unsigned" pull origin "$ref61" || fail "the commits signed later do not verify"
+expect_status 0 "$KSX" publish --from "$S1" --from "$S2" --ostree "$WORK/repo2" --gpg-key "$fpr" \
+    --gpg-homedir "$GNUPGHOME"
+ostree --repo="$WORK/repo2" show "$ref61" >"$WORK/show" 2>&1
+grep -q "Found 1 signature" "$WORK/show" || { cat "$WORK/show"; fail "not exactly one signature"; }
+# Two different images of one name: refused, and no repository is made.
+expect_status 2 "$KSX" publish --from "$S1" --from "$WORK/bad" --ostree "$WORK/repo-bad"
+expect_output "kmod-sysext: error: conflicting hello_1.0.0_$k61.raw: $S1/hello_1.0.0_$k61.raw (sha256"
+[ ! -e "$WORK/repo-bad" ] || fail "a refused --ostree publish made a repository"
 ostree --repo="$WORK/local" init --mode=archive
 ostree --repo="$WORK/local" pull-local "$WORK/repo" "$ref61" "$ref612" || fail "pull-local"
 ostree --repo="$WORK/local" checkout --user-mode "$ref612" "$WORK/co"

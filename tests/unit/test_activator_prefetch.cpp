@@ -1,6 +1,9 @@
 // prefetch: a kernel's images and sidecars copied from a release into the store, each checked
-// against SHA256SUMS before it takes its final name.
+// against SHA256SUMS before it takes its final name; the installed kernels found under --root.
+#include "activator/command_line.hpp"
+#include "activator/installed_kernels.hpp"
 #include "activator/prefetch.hpp"
+#include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
 
@@ -37,14 +40,29 @@ struct Run {
     std::vector<std::string> lines;
 };
 
-Run prefetch(const fs::path& root, const std::string& kernel, const std::string& from) {
+Run prefetch(const fs::path& root, const std::vector<std::string>& kernels,
+             const std::string& from) {
     Run run{0, {}};
     Log log([&](const std::string& line) { run.lines.push_back(line); });
     Context context;
     context.root = root;
-    context.kernel = kernel;
-    run.status = ksx::activator::prefetch_images(context, from, log);
+    context.kernel = kernels.front();
+    run.status = ksx::activator::prefetch_images(context, kernels, from, log);
     return run;
+}
+
+Run prefetch(const fs::path& root, const std::string& kernel, const std::string& from) {
+    return prefetch(root, std::vector<std::string>{kernel}, from);
+}
+
+// A directory of a fake root, with `files` (relative to it) created empty.
+void make_tree(const fs::path& root, const std::vector<std::string>& files) {
+    for (const auto& f : files) {
+        fs::create_directories((root / f).parent_path());
+        if (!f.ends_with("/")) {
+            std::ofstream(root / f) << "";
+        }
+    }
 }
 
 } // namespace
@@ -109,4 +127,65 @@ TEST_CASE("a release without an image for the kernel is one warning and success"
     REQUIRE(run.lines.size() == 1);
     CHECK(run.lines[0].find("no image for kernel 6.2.0-9-amd64 in " + release.dir.string()) !=
           std::string::npos);
+}
+
+TEST_CASE("several kernels in one run: each gets its newest image, a missing one is a warning") {
+    auto release = make_release("multi-release");
+    release.add("demo_1.0_6.1.0-1-amd64.raw", "for 6.1");
+    release.add("demo_1.0_6.12.0-1-amd64.raw", "for 6.12");
+    release.add("demo_1.0_6.12.0-1-amd64.roothash", "hash\n");
+    release.finish();
+    fs::remove_all("node4");
+    auto run = prefetch(fs::absolute("node4"), {"6.1.0-1-amd64", "6.12.0-1-amd64", "6.2.0-9-amd64"},
+                        release.dir.string());
+    CHECK(run.status == 0);
+    REQUIRE(run.lines.size() == 4);
+    CHECK(run.lines[0].find("prefetched demo_1.0_6.1.0-1-amd64.raw") != std::string::npos);
+    CHECK(run.lines[1].find("prefetched demo_1.0_6.12.0-1-amd64.roothash") != std::string::npos);
+    CHECK(run.lines[2].find("prefetched demo_1.0_6.12.0-1-amd64.raw") != std::string::npos);
+    CHECK(run.lines[3].find("no image for kernel 6.2.0-9-amd64") != std::string::npos);
+    auto store = fs::path("node4/var/lib/kmod-sysext/demo");
+    CHECK(ksx::read_file(store / "demo_1.0_6.1.0-1-amd64.raw") == "for 6.1");
+    CHECK(ksx::read_file(store / "demo_1.0_6.12.0-1-amd64.raw") == "for 6.12");
+}
+
+TEST_CASE("installed kernels: the running one and every modules directory that holds a kernel") {
+    auto root = fs::absolute("kernels-root");
+    fs::remove_all(root);
+    make_tree(root, {
+                        "usr/lib/modules/6.1.0-1-amd64/modules.dep",     // Debian after depmod
+                        "usr/lib/modules/6.12.0-1-amd64/kernel/fs/x.ko", // unpacked, no depmod yet
+                        "lib/modules/6.2.0-1-amd64/vmlinuz",             // Fedora's layout
+                        "usr/lib/modules/5.10.0-9-amd64/updates/dkms/y.ko", // removed kernel
+                        "usr/lib/modules/not-a-dir",
+                        "ostree/deploy/fedora-coreos/deploy/abc.0/usr/lib/modules/6.9.7-200.fc40."
+                        "x86_64/vmlinuz", // a staged OSTree deployment
+                    });
+    Context context;
+    context.root = root;
+    context.kernel = "6.1.0-1-amd64"; // also installed: listed once
+    CHECK(ksx::activator::installed_kernels(context) ==
+          std::vector<std::string>{"6.1.0-1-amd64", "6.12.0-1-amd64", "6.2.0-1-amd64",
+                                   "6.9.7-200.fc40.x86_64"});
+    context.kernel = "6.3.0-1-amd64"; // running, though its modules directory is gone
+    CHECK(ksx::activator::installed_kernels(context).front() == "6.1.0-1-amd64");
+    CHECK(ksx::activator::installed_kernels(context).size() == 5);
+
+    fs::remove_all(root / "lib");
+    fs::create_directory_symlink("usr/lib", root / "lib"); // merged /usr: each release once
+    CHECK(ksx::activator::installed_kernels(context).size() == 4);
+
+    Context empty;
+    empty.root = fs::absolute("no-such-root");
+    empty.kernel = "6.1.0-1-amd64";
+    CHECK(ksx::activator::installed_kernels(empty) == std::vector<std::string>{"6.1.0-1-amd64"});
+}
+
+TEST_CASE("--all-kernels is an option of prefetch only") {
+    auto invocation = ksx::activator::parse_command_line(
+        {"prefetch", "--from", "http://h/rel", "--all-kernels", "--root", "/tmp/x"});
+    CHECK(invocation.all_kernels);
+    CHECK(invocation.from == "http://h/rel");
+    CHECK_THROWS_WITH_AS(ksx::activator::parse_command_line({"select", "--all-kernels"}),
+                         "unknown option --all-kernels for select (see --help)", ksx::InputError);
 }

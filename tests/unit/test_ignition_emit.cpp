@@ -1,11 +1,13 @@
 // Node configs as Ignition 3.3.0 JSON and Butane: exact shapes, ignition-validate, and the
 // Butane text read back (yaml-cpp) saying the same as the JSON.
+#include "butane_fixture.hpp"
 #include "ignition/emit.hpp"
 #include "ignition/node_config.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,8 @@
 
 namespace fs = std::filesystem;
 using ksx::ignition::NodeConfig;
+using ksx::test::butane_to_ignition;
+using ksx::test::octal_mode;
 
 namespace {
 
@@ -26,8 +30,10 @@ fs::path sample_release() {
   "format": 1,
   "images": [
     {"file": "demo_2.0_6.1.0-56-amd64.raw", "name": "demo", "version": "2.0",
-     "kernel": "6.1.0-56-amd64", "sha256": ")" +
-                                               std::string(64, 'a') + R"(",
+     "kernel": "6.1.0-56-amd64", "root_hash": ")" +
+                                               std::string(64, 'd') + R"(",
+     "signer": "CN=demo", "sha256": ")" + std::string(64, 'a') +
+                                               R"(",
      "sidecars": [{"file": "demo_2.0_6.1.0-56-amd64.roothash", "sha256": ")" +
                                                std::string(64, 'b') + R"("}]}
   ],
@@ -37,47 +43,22 @@ fs::path sample_release() {
     return fs::absolute("release");
 }
 
-NodeConfig sample_config() {
+ksx::ignition::NodeOptions sample_options() {
     ksx::ignition::NodeOptions options;
     options.base_url = "http://127.0.0.1:8080/rel";
     options.certificate_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-    return ksx::ignition::node_config_from_release(sample_release(), options);
+    return options;
 }
 
-// Butane reads YAML 1.1, where 0755 is octal.
-int octal_mode(const YAML::Node& node) {
-    return std::stoi(node.as<std::string>(), nullptr, 8);
+NodeConfig from_release(const fs::path& release, const ksx::ignition::NodeOptions& options) {
+    std::vector<std::string> warnings;
+    auto config = ksx::ignition::node_config_from_release(release, options, warnings);
+    CHECK(warnings.empty());
+    return config;
 }
 
-// The Ignition JSON a Butane file stands for, by Butane's rules for the fields we write.
-nlohmann::json butane_to_ignition(const YAML::Node& butane) {
-    nlohmann::json out;
-    out["ignition"]["version"] = "3.3.0";
-    for (const auto& d : butane["storage"]["directories"]) {
-        out["storage"]["directories"].push_back(
-            {{"path", d["path"].as<std::string>()}, {"mode", octal_mode(d["mode"])}});
-    }
-    for (const auto& f : butane["storage"]["files"]) {
-        nlohmann::json contents;
-        if (f["contents"]["inline"]) {
-            contents["source"] = ksx::ignition::data_url(f["contents"]["inline"].as<std::string>());
-        } else {
-            contents["source"] = f["contents"]["source"].as<std::string>();
-        }
-        if (f["contents"]["verification"]) {
-            contents["verification"]["hash"] =
-                f["contents"]["verification"]["hash"].as<std::string>();
-        }
-        out["storage"]["files"].push_back({{"path", f["path"].as<std::string>()},
-                                           {"mode", octal_mode(f["mode"])},
-                                           {"contents", contents}});
-    }
-    for (const auto& u : butane["systemd"]["units"]) {
-        out["systemd"]["units"].push_back({{"name", u["name"].as<std::string>()},
-                                           {"enabled", u["enabled"].as<bool>()},
-                                           {"contents", u["contents"].as<std::string>()}});
-    }
-    return out;
+NodeConfig sample_config() {
+    return from_release(sample_release(), sample_options());
 }
 
 } // namespace
@@ -161,11 +142,13 @@ TEST_CASE("Butane blocks keep text without a final newline exactly") {
 
 TEST_CASE("a directory without index.json is not a release") {
     fs::create_directories("empty");
-    CHECK_THROWS_WITH_AS(ksx::ignition::node_config_from_release(fs::absolute("empty"), {}),
-                         (fs::absolute("empty").string() + ": no index.json (not a release "
-                                                           "directory)")
-                             .c_str(),
-                         ksx::InputError);
+    std::vector<std::string> warnings;
+    CHECK_THROWS_WITH_AS(
+        ksx::ignition::node_config_from_release(fs::absolute("empty"), {}, warnings),
+        (fs::absolute("empty").string() + ": no index.json (not a release "
+                                          "directory)")
+            .c_str(),
+        ksx::InputError);
 }
 
 TEST_CASE("only the images for the node's OS are placed") {
@@ -177,28 +160,131 @@ TEST_CASE("only the images for the node's OS are placed") {
       {"file": "c_1_k.raw", "name": "c", "sha256": "33", "os": {"id": "_any", "version_id": null, "sysext_level": null}}]})";
     ksx::ignition::NodeOptions options;
     options.base_url = "http://h";
+    options.with_activator = false; // the release has none: the OS image carries it
     auto paths = [&] {
         std::vector<std::string> out;
-        for (const auto& f :
-             ksx::ignition::node_config_from_release(fs::absolute("multi"), options).files) {
+        for (const auto& f : from_release(fs::absolute("multi"), options).files) {
             out.push_back(f.path);
         }
         return out;
     };
-    CHECK(paths().size() == 4); // the activator and three images
+    CHECK(paths().size() == 3); // three images
     options.os_id = "flatcar";
-    CHECK(paths() == std::vector<std::string>{"/opt/bin/kmod-sysext-activate",
-                                              "/var/lib/kmod-sysext/b/b_1_k.raw",
+    CHECK(paths() == std::vector<std::string>{"/var/lib/kmod-sysext/b/b_1_k.raw",
                                               "/var/lib/kmod-sysext/c/c_1_k.raw"});
     options.os_version = "1.0";
-    CHECK(paths().size() == 2);
+    CHECK(paths() == std::vector<std::string>{"/var/lib/kmod-sysext/b/b_1_k.raw"});
     options.os_id = "debian";
     options.os_version = "12";
-    CHECK(paths() == std::vector<std::string>{"/opt/bin/kmod-sysext-activate",
-                                              "/var/lib/kmod-sysext/a/a_1_k.raw"});
+    CHECK(paths() == std::vector<std::string>{"/var/lib/kmod-sysext/a/a_1_k.raw"});
     options.os_version = "13";
+    std::vector<std::string> warnings;
     CHECK_THROWS_WITH_AS(
-        ksx::ignition::node_config_from_release(fs::absolute("multi"), options),
+        ksx::ignition::node_config_from_release(fs::absolute("multi"), options, warnings),
         (fs::absolute("multi").string() + "/index.json: no image for debian 13").c_str(),
         ksx::InputError);
+}
+
+TEST_CASE("a release without the activator needs --no-activator, which leaves the binary out") {
+    auto release = sample_release();
+    auto text = ksx::read_file(release / "index.json");
+    auto at = text.find("\"activator\": {");
+    REQUIRE(at != std::string::npos);
+    text = text.substr(0, at) + "\"activator\": null\n}\n";
+    std::ofstream(release / "index.json") << text;
+    auto options = sample_options();
+    std::vector<std::string> warnings;
+    CHECK_THROWS_WITH_AS(
+        ksx::ignition::node_config_from_release(release, options, warnings),
+        (release.string() +
+         "/index.json: the release carries no activator (\"activator\": null), so "
+         "http://127.0.0.1:8080/rel/kmod-sysext-activate would not exist: publish the release "
+         "with --activator FILE, or pass --no-activator when the node's OS image already has "
+         "/opt/bin/kmod-sysext-activate")
+            .c_str(),
+        ksx::InputError);
+
+    options.with_activator = false;
+    options.bin_dir = "/usr/bin";
+    auto config = from_release(release, options);
+    CHECK(config.directories == std::vector<std::string>{"/var/lib/kmod-sysext/demo"});
+    for (const auto& f : config.files) {
+        CHECK(f.path.find("kmod-sysext-activate") == std::string::npos);
+    }
+    CHECK(config.units[0].contents.find("ExecStart=/usr/bin/kmod-sysext-activate select\n") !=
+          std::string::npos);
+    std::ofstream("no-activator.ign") << ksx::ignition::to_ignition(config);
+    CHECK(ksx::run_process({"ignition-validate", "no-activator.ign"}).exit_status == 0);
+}
+
+TEST_CASE("signed images without --cert give a warning; unsigned ones do not") {
+    auto options = sample_options();
+    options.certificate_pem.reset();
+    std::vector<std::string> warnings;
+    ksx::ignition::node_config_from_release(sample_release(), options, warnings);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0] == "the images of " + fs::absolute("release").string() +
+                             " are signed, but no --cert was given: the node gets no certificate "
+                             "in /etc/verity.d and will not enforce signatures (the activator "
+                             "requires them only once a certificate is installed, and takes "
+                             "unsigned images otherwise); pass --cert CERT");
+
+    fs::remove_all("unsigned");
+    fs::create_directories("unsigned");
+    std::ofstream("unsigned/index.json") << R"({"format": 1, "activator": null, "images": [
+      {"file": "a_1_k.raw", "name": "a", "sha256": "11", "root_hash": null, "signer": null,
+       "sidecars": []}]})";
+    options.with_activator = false;
+    warnings.clear();
+    ksx::ignition::node_config_from_release(fs::absolute("unsigned"), options, warnings);
+    CHECK(warnings.empty());
+}
+
+TEST_CASE("the prefetch timer: its units, the release URL for them, and a valid config") {
+    auto options = sample_options();
+    options.prefetch_timer = true;
+    auto config = from_release(sample_release(), options);
+    REQUIRE(config.units.size() == 4);
+    CHECK(config.units[2].name == "kmod-sysext-prefetch.service");
+    CHECK_FALSE(config.units[2].enabled.has_value()); // started by its timer
+    CHECK(config.units[2].contents.find(
+              "ExecStart=/opt/bin/kmod-sysext-activate prefetch --all-kernels --from "
+              "${KMOD_SYSEXT_RELEASE_URL}\n") != std::string::npos);
+    CHECK(config.units[2].contents.find(std::string("EnvironmentFile=") +
+                                        ksx::ignition::prefetch_config_path + "\n") !=
+          std::string::npos);
+    CHECK(config.units[3].name == "kmod-sysext-prefetch.timer");
+    CHECK(config.units[3].enabled == true);
+    CHECK(config.units[3].contents.find("WantedBy=timers.target") != std::string::npos);
+    auto conf_file = std::find_if(config.files.begin(), config.files.end(), [](const auto& f) {
+        return f.path == "/etc/kmod-sysext/prefetch.conf";
+    });
+    REQUIRE(conf_file != config.files.end());
+    const auto& conf = *conf_file;
+    CHECK(conf.text == "KMOD_SYSEXT_RELEASE_URL=http://127.0.0.1:8080/rel\n");
+
+    auto text = ksx::ignition::to_ignition(config);
+    CHECK(nlohmann::json::parse(text)["systemd"]["units"][2].contains("enabled") == false);
+    std::ofstream("timer.ign") << text;
+    CHECK(ksx::run_process({"ignition-validate", "timer.ign"}).exit_status == 0);
+    auto butane = YAML::Load(ksx::ignition::to_butane(config, ksx::ignition::Variant::Flatcar));
+    CHECK(butane_to_ignition(butane) == nlohmann::json::parse(text));
+}
+
+TEST_CASE("systemd-analyze verify accepts every unit a config installs, without a warning") {
+    auto options = sample_options();
+    options.prefetch_timer = true;
+    options.bin_dir = KSX_BINARY_DIR "/bin"; // verify checks that ExecStart= is executable
+    auto config = from_release(sample_release(), options);
+    fs::remove_all("units");
+    fs::create_directories("units");
+    std::vector<std::string> argv{"systemd-analyze", "verify", "--man=no"};
+    for (const auto& unit : config.units) {
+        std::ofstream(fs::path("units") / unit.name) << unit.contents;
+        argv.push_back(fs::absolute(fs::path("units") / unit.name).string());
+    }
+    ksx::ProcessOptions captured;
+    captured.log_file = fs::absolute("units/verify.log");
+    CHECK(ksx::run_process(argv, captured).exit_status == 0);
+    CHECK(ksx::read_file("units/verify.log") == "");
 }

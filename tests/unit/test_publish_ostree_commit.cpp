@@ -2,7 +2,9 @@
 // back with the ostree CLI.
 #include "image/squashfs_writer.hpp"
 #include "publish/ostree_commit.hpp"
+#include "util/error.hpp"
 #include "util/process.hpp"
+#include "util/sha256.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -37,6 +39,34 @@ std::string ostree(const std::vector<std::string>& args) {
     auto result = ksx::run_capture(argv);
     REQUIRE(result.exit_status == 0);
     return result.output;
+}
+
+// A GnuPG home with one new signing key; returns its fingerprint.
+std::string make_gpg_key(const fs::path& home) {
+    fs::remove_all(home);
+    fs::create_directories(home);
+    fs::permissions(home, fs::perms::owner_all);
+    ksx::ProcessOptions quiet;
+    quiet.log_file = fs::absolute("gpg.log");
+    REQUIRE(ksx::run_process({"gpg", "--homedir", home.string(), "--batch", "--passphrase", "",
+                              "--quick-gen-key", "ostree test <test@example.org>", "ed25519",
+                              "sign", "never"},
+                             quiet)
+                .exit_status == 0);
+    auto listing = ksx::run_capture(
+        {"gpg", "--homedir", home.string(), "--list-secret-keys", "--with-colons"}, quiet);
+    auto at = listing.output.find("\nfpr:");
+    REQUIRE(at != std::string::npos);
+    auto line = listing.output.substr(at + 1, listing.output.find('\n', at + 1) - at - 1);
+    auto fpr = line.substr(0, line.size() - 1); // "fpr:::::::::<fingerprint>:"
+    return fpr.substr(fpr.rfind(':') + 1);
+}
+
+// "Found N signature(s)" of `ostree show`, 0 when it finds none.
+int signature_count(const fs::path& repo, const std::string& ref, const fs::path& home) {
+    auto out = ostree({"--repo=" + repo.string(), "show", "--gpg-homedir=" + home.string(), ref});
+    auto at = out.find("Found ");
+    return at == std::string::npos ? 0 : std::stoi(out.substr(at + 6));
 }
 
 } // namespace
@@ -84,6 +114,49 @@ TEST_CASE("the same images give the same commits in any repository") {
         };
         CHECK(ls(first[0].ref) == ls(first[1].ref));
     }
+}
+
+TEST_CASE("two different images of one name are refused before the repository is touched") {
+    auto a = shard("conflict-a", "6.1.0-56-amd64", "module 6.1");
+    auto b = shard("conflict-b", "6.1.0-56-amd64", "module 6.1, built again differently");
+    fs::remove_all("repo-conflict");
+    OstreeOptions options;
+    options.repo = fs::absolute("repo-conflict");
+    options.from = {a, b};
+    auto name = std::string("demo_2.0_6.1.0-56-amd64.raw");
+    CHECK_THROWS_WITH_AS(commit_to_ostree(options),
+                         ("conflicting " + name + ": " + (a / name).string() + " (sha256 " +
+                          ksx::sha256_file_hex(a / name) + ") and " + (b / name).string() +
+                          " (sha256 " + ksx::sha256_file_hex(b / name) + ")")
+                             .c_str(),
+                         ksx::InputError);
+    CHECK_FALSE(fs::exists(options.repo));
+
+    options.from = {a, a}; // the same image twice is one commit
+    auto commits = commit_to_ostree(options);
+    CHECK(commits.size() == 1);
+}
+
+TEST_CASE("publishing again with a key signs the commits made without one, once") {
+    auto a = shard("sign-a", "6.1.0-56-amd64", "module 6.1");
+    auto home = fs::absolute("gnupg-ostree");
+    auto fingerprint = make_gpg_key(home);
+    fs::remove_all("repo-sign");
+    OstreeOptions options;
+    options.repo = fs::absolute("repo-sign");
+    options.from = {a};
+    auto first = commit_to_ostree(options);
+    REQUIRE(first.size() == 1);
+    CHECK(signature_count(options.repo, first[0].ref, home) == 0);
+
+    options.gpg_key = fingerprint;
+    options.gpg_homedir = home;
+    auto again = commit_to_ostree(options);
+    CHECK_FALSE(again[0].created);
+    CHECK(again[0].checksum == first[0].checksum); // the same commit, now signed
+    CHECK(signature_count(options.repo, first[0].ref, home) == 1);
+    commit_to_ostree(options);
+    CHECK(signature_count(options.repo, first[0].ref, home) == 1); // not signed twice
 }
 
 TEST_CASE("kernel releases become valid ref components") {

@@ -1,4 +1,6 @@
-// plan(): one entry per kernel spec, sorted, with cache keys; the three output shapes.
+// plan(): one entry per kernel spec, sorted, with cache keys over everything a build reads
+// locally; the three output shapes.
+#include "publish/local_inputs.hpp"
 #include "publish/plan.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -10,6 +12,7 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using ksx::publish::PlanInputs;
 
 namespace {
 
@@ -30,6 +33,7 @@ std::string hello_text(const std::string& kernels) {
 struct Loaded {
     std::string text;
     ksx::manifest::Manifest manifest;
+    PlanInputs inputs() const { return {text, ksx::publish::local_inputs(manifest, {}), {}}; }
 };
 
 Loaded load(const std::string& kernels) {
@@ -43,45 +47,152 @@ Loaded load(const std::string& kernels) {
 const char* two_kernels = "  - package: linux-headers-amd64\n"
                           "  - release: 6.12.117+deb12-amd64\n";
 
+// A checkout in `dir`: manifests/hello.yaml with its relative paths, manifests/hello/, a patch
+// and a signing section; `key` and `cert` files next to it.
+fs::path checkout(const fs::path& dir) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy(fs::path(KSX_SOURCE_DIR) / "manifests/hello", dir / "hello",
+             fs::copy_options::recursive);
+    std::ofstream(dir / "fix.patch") << "--- a/Makefile\n+++ b/Makefile\n";
+    std::ofstream(dir / "key.pem") << "private";
+    std::ofstream(dir / "cert.pem") << "certificate";
+    auto text = ksx::read_file(fs::path(KSX_SOURCE_DIR) / "manifests/hello.yaml");
+    text += "patches:\n  - fix.patch\nsigning:\n  modules:\n    key: key.pem\n    cert: cert.pem\n";
+    std::ofstream(dir / "hello.yaml") << text;
+    return fs::absolute(dir / "hello.yaml");
+}
+
+std::string key_of(const fs::path& manifest_file) {
+    auto manifest = ksx::manifest::load(manifest_file);
+    PlanInputs inputs{ksx::read_file(manifest_file), ksx::publish::local_inputs(manifest, {}), {}};
+    auto entries = ksx::publish::plan(manifest, inputs);
+    REQUIRE(entries.size() == 1);
+    return entries[0].cache_key;
+}
+
 } // namespace
 
 TEST_CASE("a plan has one entry per kernel spec, sorted by id") {
-    auto [text, manifest] = load(two_kernels);
-    auto entries = ksx::publish::plan(manifest, text);
+    auto loaded = load(two_kernels);
+    auto inputs = loaded.inputs();
+    auto entries = ksx::publish::plan(loaded.manifest, inputs);
     REQUIRE(entries.size() == 2);
     CHECK(entries[0].id == "6.12.117-deb12-amd64");
     CHECK(entries[0].kernel == "6.12.117+deb12-amd64");
+    CHECK(entries[0].release == "6.12.117+deb12-amd64");
     CHECK(entries[1].id == "package-linux-headers-amd64");
     CHECK(entries[1].kernel == "package:linux-headers-amd64");
+    CHECK(entries[1].release.empty()); // not resolved
+    auto nul = std::string(1, '\0');
     CHECK(entries[1].cache_key ==
-          ksx::sha256_hex(text + std::string(1, '\0') + "package:linux-headers-amd64"));
+          ksx::sha256_hex("kmod-sysext " KSX_VERSION + nul + loaded.text + nul +
+                          inputs.local_inputs + nul + "package:linux-headers-amd64" + nul));
 }
 
 TEST_CASE("the cache key changes with the manifest text and not with the kernel order") {
     auto a = load(two_kernels);
     auto b = load("  - release: 6.12.117+deb12-amd64\n  - package: linux-headers-amd64\n");
-    auto pa = ksx::publish::plan(a.manifest, a.text);
-    auto pb = ksx::publish::plan(b.manifest, b.text);
+    auto pa = ksx::publish::plan(a.manifest, a.inputs());
+    auto pb = ksx::publish::plan(b.manifest, b.inputs());
     REQUIRE(pb.size() == 2);
     CHECK(pa[0].id == pb[0].id);
     CHECK(pa[1].id == pb[1].id);
     CHECK(pa[0].cache_key != pb[0].cache_key); // the text differs
-    CHECK(ksx::publish::plan(a.manifest, a.text)[0].cache_key == pa[0].cache_key);
+    CHECK(ksx::publish::plan(a.manifest, a.inputs())[0].cache_key == pa[0].cache_key);
+}
+
+TEST_CASE("local inputs are listed by field with their digests, never a private key") {
+    auto file = checkout("inputs-a");
+    auto manifest = ksx::manifest::load(file);
+    auto text = ksx::publish::local_inputs(
+        manifest, {fs::absolute("inputs-a/cert.pem"), fs::absolute("inputs-a/missing.pem")});
+    auto dir = fs::absolute("inputs-a");
+    CHECK(text == "source tree " + ksx::publish::tree_digest(dir / "hello") + "\n" +
+                      "patches[0] file " + ksx::sha256_file_hex(dir / "fix.patch") + "\n" +
+                      "files[0] file " + ksx::sha256_file_hex(dir / "hello/hello.conf") + "\n" +
+                      "signing.modules cert " + ksx::sha256_hex("certificate") + "\n" +
+                      "--sign-cert cert " + ksx::sha256_hex("certificate") + "\n" +
+                      "--sign-cert cert absent\n");
+    CHECK(text.find(ksx::sha256_hex("private")) == std::string::npos);
+    CHECK(text.find(dir.string()) == std::string::npos); // by field, not by path
+}
+
+TEST_CASE("editing a local source, patch, file or certificate changes the cache key") {
+    auto file = checkout("edits");
+    auto dir = file.parent_path();
+    auto key = key_of(file);
+    CHECK(key_of(file) == key);
+    auto changes = [&](const std::string& what) {
+        INFO(what);
+        auto now = key_of(file);
+        CHECK(now != key);
+        key = now;
+    };
+    std::ofstream(dir / "hello/hello.c", std::ios::app) << "/* edited */\n";
+    changes("a source file's content");
+    std::ofstream(dir / "hello/new.h") << "#pragma once\n";
+    changes("a new source file");
+    fs::permissions(dir / "hello/Makefile", fs::perms::owner_exec, fs::perm_options::add);
+    changes("a source file's executable bit");
+    fs::create_symlink("hello.c", dir / "hello/link.c");
+    changes("a symlink in the source tree");
+    std::ofstream(dir / "fix.patch", std::ios::app) << "@@ -1 +1 @@\n";
+    changes("a patch");
+    std::ofstream(dir / "hello/hello.conf", std::ios::app) << "more\n";
+    changes("a files: entry");
+    std::ofstream(dir / "cert.pem") << "another certificate";
+    changes("the signing certificate");
+
+    std::ofstream(dir / "key.pem") << "another private key";
+    fs::permissions(dir / "hello/hello.c", fs::perms::group_write, fs::perm_options::add);
+    fs::create_directories(dir / "hello/.git/objects");
+    std::ofstream(dir / "hello/.git/HEAD") << "ref: refs/heads/main\n";
+    CHECK(key_of(file) == key); // the private key, non-exec mode bits and .git are not inputs
+}
+
+TEST_CASE("the same checkout in two directories has the same cache keys") {
+    CHECK(key_of(checkout("checkout-one")) == key_of(checkout("elsewhere/checkout-two")));
+}
+
+TEST_CASE("a missing local input names its field") {
+    auto file = checkout("missing");
+    auto manifest = ksx::manifest::load(file);
+    fs::remove(file.parent_path() / "fix.patch");
+    CHECK_THROWS_WITH_AS(
+        ksx::publish::local_inputs(manifest, {}),
+        ("patches[0]: " + (file.parent_path() / "fix.patch").string() + " does not exist").c_str(),
+        ksx::InputError);
+}
+
+TEST_CASE("a resolved package: kernel carries its release into the entry and the key") {
+    auto loaded = load(two_kernels);
+    auto inputs = loaded.inputs();
+    auto unresolved = ksx::publish::plan(loaded.manifest, inputs);
+    inputs.releases["package:linux-headers-amd64"] = "6.1.0-56-amd64";
+    auto resolved = ksx::publish::plan(loaded.manifest, inputs);
+    CHECK(resolved[1].release == "6.1.0-56-amd64");
+    CHECK(resolved[1].id == unresolved[1].id); // `build --only` still finds it
+    CHECK(resolved[1].cache_key != unresolved[1].cache_key);
+    CHECK(resolved[0].cache_key == unresolved[0].cache_key); // a literal release: as before
+    inputs.releases["package:linux-headers-amd64"] = "6.1.0-57-amd64"; // Debian's ABI bump
+    CHECK(ksx::publish::plan(loaded.manifest, inputs)[1].cache_key != resolved[1].cache_key);
 }
 
 TEST_CASE("plan prints the JSON, GitHub and GitLab shapes exactly") {
-    auto [text, manifest] = load("  - release: 6.1.0-56-amd64\n");
-    auto entries = ksx::publish::plan(manifest, text);
+    auto loaded = load("  - release: 6.1.0-56-amd64\n");
+    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
     REQUIRE(entries.size() == 1);
     const auto& key = entries[0].cache_key;
-    CHECK(ksx::publish::plan_json(manifest, entries) ==
+    CHECK(ksx::publish::plan_json(loaded.manifest, entries) ==
           "{\n  \"name\": \"hello\",\n  \"version\": \"1.0.0\",\n  \"include\": [\n    {\n"
           "      \"entry\": \"6.1.0-56-amd64\",\n      \"kernel\": \"6.1.0-56-amd64\",\n"
+          "      \"release\": \"6.1.0-56-amd64\",\n"
           "      \"cache_key\": \"" +
               key + "\"\n    }\n  ]\n}\n");
     CHECK(ksx::publish::plan_github(entries) ==
           "matrix={\"include\":[{\"entry\":\"6.1.0-56-amd64\",\"kernel\":\"6.1.0-56-amd64\","
-          "\"cache_key\":\"" +
+          "\"release\":\"6.1.0-56-amd64\",\"cache_key\":\"" +
               key + "\"}]}\n");
     CHECK(ksx::publish::plan_gitlab(entries) ==
           "# Generated by `kmod-sysext plan --format gitlab`: a child pipeline.\n"
@@ -91,13 +202,30 @@ TEST_CASE("plan prints the JSON, GitHub and GitLab shapes exactly") {
           "    matrix:\n"
           "      - KSX_ENTRY: \"6.1.0-56-amd64\"\n"
           "        KSX_KERNEL: \"6.1.0-56-amd64\"\n"
+          "        KSX_RELEASE: \"6.1.0-56-amd64\"\n"
           "        KSX_CACHE_KEY: \"" +
               key + "\"\n");
 }
 
+TEST_CASE("an unresolved package: kernel has no release in any shape") {
+    auto loaded = load("  - package: linux-headers-amd64\n");
+    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
+    REQUIRE(entries.size() == 1);
+    const auto& key = entries[0].cache_key;
+    CHECK(ksx::publish::plan_json(loaded.manifest, entries)
+              .find("      \"kernel\": \"package:linux-headers-amd64\",\n"
+                    "      \"release\": null,\n") != std::string::npos);
+    CHECK(ksx::publish::plan_github(entries) ==
+          "matrix={\"include\":[{\"entry\":\"package-linux-headers-amd64\","
+          "\"kernel\":\"package:linux-headers-amd64\",\"release\":null,\"cache_key\":\"" +
+              key + "\"}]}\n");
+    CHECK(ksx::publish::plan_gitlab(entries).find("        KSX_RELEASE: \"\"\n") !=
+          std::string::npos);
+}
+
 TEST_CASE("an unknown entry id names the entries there are") {
-    auto [text, manifest] = load(two_kernels);
-    auto entries = ksx::publish::plan(manifest, text);
+    auto loaded = load(two_kernels);
+    auto entries = ksx::publish::plan(loaded.manifest, {});
     CHECK(&ksx::publish::find_entry(entries, "package-linux-headers-amd64") == &entries[1]);
     CHECK_THROWS_WITH_AS(ksx::publish::find_entry(entries, "6.1"),
                          "--only: no plan entry \"6.1\" (entries: 6.12.117-deb12-amd64, "
@@ -106,8 +234,8 @@ TEST_CASE("an unknown entry id names the entries there are") {
 }
 
 TEST_CASE("two kernel specs that make the same id are refused") {
-    auto [text, manifest] = load("  - release: 6.1.0+x\n  - release: 6.1.0-x\n");
-    CHECK_THROWS_WITH_AS(ksx::publish::plan(manifest, text),
+    auto loaded = load("  - release: 6.1.0+x\n  - release: 6.1.0-x\n");
+    CHECK_THROWS_WITH_AS(ksx::publish::plan(loaded.manifest, {}),
                          "kernels \"6.1.0+x\" and \"6.1.0-x\" both make the plan entry \"6.1.0-x\"",
                          ksx::InputError);
 }

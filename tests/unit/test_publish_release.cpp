@@ -105,7 +105,9 @@ TEST_CASE("two shards published one after the other equal one publish of both") 
     CHECK(publish_release(both).changed);
     for (const char* file : {"SHA256SUMS", "index.json", "sysupdate.d/6.1.0-56-amd64/demo.transfer",
                              "sysupdate.d/6.1.0-56-amd64/demo.roothash.p7s.transfer",
-                             "sysupdate.d/6.12.117+deb12-amd64/demo.transfer"}) {
+                             "sysupdate.d/6.1.0-56-amd64/demo.roothash.p7s.conf",
+                             "sysupdate.d/6.12.117+deb12-amd64/demo.transfer",
+                             "sysupdate.d/6.12.117+deb12-amd64/demo.conf"}) {
         CAPTURE(file);
         CHECK(ksx::read_file(one.to / file) == ksx::read_file(both.to / file));
     }
@@ -210,9 +212,16 @@ TEST_CASE("a sysupdate transfer fetches one kernel's images into the activator's
     options.to = fs::absolute("transfer");
     options.base_url = "https://example.org/demo";
     publish_release(options);
-    CHECK(ksx::read_file(options.to / "sysupdate.d/6.1.0-56-amd64/demo.transfer") ==
+    auto text = ksx::read_file(options.to / "sysupdate.d/6.1.0-56-amd64/demo.conf");
+    // systemd-sysupdate up to 256 reads *.conf, 257 and later *.transfer: the same text.
+    CHECK(ksx::read_file(options.to / "sysupdate.d/6.1.0-56-amd64/demo.transfer") == text);
+    CHECK(text ==
           "# kmod-sysext: demo_@v_6.1.0-56-amd64.raw from https://example.org/demo into the "
           "activator's store\n"
+          "[Transfer]\n"
+          "# Published without a signed SHA256SUMS (publish --gpg-key signs it)\n"
+          "Verify=no\n"
+          "\n"
           "[Source]\n"
           "Type=url-file\n"
           "Path=https://example.org/demo\n"
