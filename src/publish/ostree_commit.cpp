@@ -139,17 +139,15 @@ bool signed_by_key(OstreeRepo* repo, const std::string& commit, const OstreeOpti
     TempDir dir("ksx-ostree-key-");
     auto keyring = dir.path() / "key.gpg";
     write_file_atomic(keyring, gpg_public_keyring(options.gpg_key, options.gpg_homedir));
-    File keyring_file(g_file_new_for_path(keyring.c_str()));
-    GError* raw = nullptr;
-    UniqueHandle<OstreeGpgVerifyResult, g_object_unref> result(ostree_repo_verify_commit_ext(
-        repo, commit.c_str(), nullptr, keyring_file.get(), nullptr, &raw));
-    GErrorPtr error(raw);
+    GObjectPtr<GFile> keyring_file(g_file_new_for_path(keyring.c_str()));
+    Failure failure;
+    GObjectPtr<OstreeGpgVerifyResult> result(ostree_repo_verify_commit_ext(
+        repo, commit.c_str(), nullptr, keyring_file.get(), nullptr, failure.out()));
     if (!result) {
-        if (g_error_matches(error.get(), OSTREE_GPG_ERROR, OSTREE_GPG_ERROR_NO_SIGNATURE)) {
+        if (g_error_matches(failure.get(), OSTREE_GPG_ERROR, OSTREE_GPG_ERROR_NO_SIGNATURE)) {
             return false;
         }
-        throw Error("cannot read the signatures of commit " + commit + ": " +
-                    (error ? error->message : "unknown error"));
+        failure.raise("cannot read the signatures of commit " + commit);
     }
     guint index = 0;
     return ostree_gpg_verify_result_lookup(result.get(), options.gpg_key.c_str(), &index);
