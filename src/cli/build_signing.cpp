@@ -51,31 +51,40 @@ BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::s
     return signers;
 }
 
-std::string sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
-                                      const manifest::Manifest& manifest,
-                                      const container::Rootfs& rootfs) {
-    std::string hash;
+ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
+                                          const manifest::Manifest& manifest,
+                                          const container::Rootfs& rootfs) {
+    auto tree = container::host_path(
+        rootfs.root, container::kernel_source_in_container(rootfs, build.kernel_release));
+    auto config = sign::read_kernel_config(tree);
+    ModuleTreatment treatment;
     if (signers.modules) {
-        hash = signers.module_hash;
-        if (hash.empty()) {
-            auto tree = container::host_path(
-                rootfs.root, container::kernel_source_in_container(rootfs, build.kernel_release));
-            hash = sign::kernel_module_hash(tree).value_or("sha256");
+        treatment.hash = signers.module_hash;
+        if (treatment.hash.empty()) {
+            treatment.hash =
+                (config ? sign::kernel_module_hash(*config) : std::nullopt).value_or("sha256");
         }
         for (const auto& module : build.modules) {
             try {
-                sign::sign_module_file(module.file, *signers.modules, hash);
+                sign::sign_module_file(module.file, *signers.modules, treatment.hash);
             } catch (const std::exception& e) {
                 throw Error("kernel " + build.kernel_release + ": signing " + module.name +
                             " failed: " + e.what());
             }
         }
     }
-    auto compression = compression_of(manifest.image.module_compression);
-    for (auto& module : build.modules) {
-        module.file = sign::compress_module(module.file, compression);
+    if (auto chosen = manifest.image.module_compression) {
+        treatment.compression = {compression_of(*chosen), "image.module_compression", {}};
+    } else if (config) {
+        treatment.compression = sign::kernel_module_compression(*config);
+    } else {
+        treatment.compression = {
+            sign::ModuleCompression::None, "no kernel configuration in " + tree.string(), {}};
     }
-    return hash;
+    for (auto& module : build.modules) {
+        module.file = sign::compress_module(module.file, treatment.compression.compression);
+    }
+    return treatment;
 }
 
 nlohmann::json sign_image_file(const fs::path& image, const std::string& sha256_hex,

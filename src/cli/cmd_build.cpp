@@ -136,7 +136,11 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
             continue;
         }
         auto name = image::image_file_name(manifest, kernel_build.kernel_release);
-        auto module_hash = sign_and_compress_modules(kernel_build, signers, manifest, rootfs);
+        auto treatment = sign_and_compress_modules(kernel_build, signers, manifest, rootfs);
+        if (!treatment.compression.note.empty()) {
+            progress.line("note: kernel " + kernel_build.kernel_release + ": " +
+                          treatment.compression.note);
+        }
         progress.step("[" + kernel_build.kernel_release + "] packing " + name);
         auto tree = image::compose(manifest, kernel_build);
         image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
@@ -155,11 +159,18 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                           {"path", path.string()},
                           {"size", size},
                           {"sha256", digest},
-                          {"module_signature_hash", module_hash},
+                          {"module_signature_hash", treatment.hash},
+                          {"module_compression",
+                           {{"compression", sign::to_string(treatment.compression.compression)},
+                            {"reason", treatment.compression.reason}}},
                           {"verity", verity},
                           {"modules", modules}});
         progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
                                   static_cast<double>(size) / 1024.0, digest));
+        progress.line(fmt::format(
+            "  modules: {}, compression {} ({})",
+            treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
+            sign::to_string(treatment.compression.compression), treatment.compression.reason));
         if (!verity.is_null()) {
             progress.line(fmt::format("  verity root hash {}, signed by {}",
                                       verity["root_hash"].get<std::string>(),

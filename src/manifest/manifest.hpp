@@ -143,7 +143,8 @@ struct ImageSpec {
     Compression compression = Compression::Zstd;
     std::optional<int> level;              // compressor default when unset
     std::optional<std::int64_t> timestamp; // mtime of every inode; SOURCE_DATE_EPOCH wins
-    ModuleCompression module_compression = ModuleCompression::None;
+    // Unset: what the target kernel's configuration uses (CONFIG_MODULE_COMPRESS_*).
+    std::optional<ModuleCompression> module_compression;
 };
 
 // A private key and its certificate, files on the build host; read, never copied.

@@ -165,8 +165,7 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
 }
 
 bool is_module_file(const std::string& path) {
-    return path.starts_with(modules_prefix) &&
-           (path.ends_with(".ko") || path.ends_with(".ko.xz") || path.ends_with(".ko.zst"));
+    return path.starts_with(modules_prefix) && has_module_suffix(path);
 }
 
 } // namespace

@@ -64,15 +64,17 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
     CHECK(m.signing.modules->where.line == 19);
 }
 
-TEST_CASE("without a signing section nothing is signed and modules are not compressed") {
+TEST_CASE("without a signing section nothing is signed; module compression is left to the kernel") {
     auto m = parse_with("");
     CHECK_FALSE(m.signing.modules);
     CHECK_FALSE(m.signing.image);
     CHECK(m.signing.module_hash.empty());
-    CHECK(m.image.module_compression == ModuleCompression::None);
+    CHECK_FALSE(m.image.module_compression);
 }
 
 TEST_CASE("module compression is none, xz or zstd") {
+    CHECK(parse_with("image:\n  module_compression: none\n").image.module_compression ==
+          ModuleCompression::None);
     CHECK(parse_with("image:\n  module_compression: xz\n").image.module_compression ==
           ModuleCompression::Xz);
     CHECK(parse_with("image:\n  module_compression: zstd\n").image.module_compression ==
