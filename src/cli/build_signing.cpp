@@ -1,10 +1,14 @@
 #include "cli/build_signing.hpp"
 
 #include "container/rootfs_path.hpp"
+#include "image/sysext_layout.hpp"
+#include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
 #include "sign/module_signature.hpp"
 #include "util/error.hpp"
+#include "util/sha256.hpp"
+#include "util/temp_dir.hpp"
 
 namespace ksx::cli {
 
@@ -85,6 +89,38 @@ ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const Build
         module.file = sign::compress_module(module.file, treatment.compression.compression);
     }
     return treatment;
+}
+
+void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& signers) {
+    if (manifest.image.format == manifest::ImageFormat::Ddi && !signers.image) {
+        throw InputError(manifest.file.string() +
+                         ": image.format: ddi needs an image key (signing.image, or "
+                         "--sign-key and --sign-cert)");
+    }
+}
+
+nlohmann::json write_ddi_image(const image::Tree& tree, const fs::path& image,
+                               const manifest::Manifest& manifest, const BuildSigners& signers,
+                               unsigned threads) {
+    std::vector<std::string> outside;
+    auto usr = tree.subtree("usr", outside);
+    if (!outside.empty()) {
+        throw InputError(manifest.file.string() +
+                         ": image.format: ddi holds only /usr, but the image would also hold /" +
+                         outside.front() + (outside.size() > 1 ? " and more" : ""));
+    }
+    TempDir work(".ksx-usr-", image.parent_path());
+    auto squashfs = work.path() / "usr.squashfs";
+    image::write_squashfs(usr, squashfs, image::write_options(manifest, threads));
+    auto root_hash = sign::write_ddi(squashfs, sha256_file_hex(squashfs), image,
+                                     manifest.target.architecture, *signers.image, threads);
+    auto sidecars = sign::sidecar_paths(image);
+    for (const auto& stale : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        fs::remove(stale);
+    }
+    return {{"format", "ddi"},
+            {"root_hash", root_hash},
+            {"signer", sign::certificate_subject(signers.image->certificate.get())}};
 }
 
 nlohmann::json sign_image_file(const fs::path& image, const std::string& sha256_hex,

@@ -4,6 +4,7 @@
 
 #include "build/build.hpp"
 #include "container/container.hpp"
+#include "image/squashfs_writer.hpp"
 #include "manifest/manifest.hpp"
 #include "sign/keys.hpp"
 #include "sign/module_compression.hpp"
@@ -40,6 +41,17 @@ struct ModuleTreatment {
 ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
                                           const manifest::Manifest& manifest,
                                           const container::Rootfs& rootfs);
+
+// `image.format: ddi` needs an image key; throws InputError naming the manifest when it has none.
+void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& signers);
+
+// Writes `tree` as a signed DDI at `image` (format ddi): the /usr part of the tree as the usr
+// partition's squashfs, its verity partition and signature partition (InputError when the
+// tree holds anything outside /usr); removes sidecars of an earlier squashfs build. Returns
+// what was written, for `--json`.
+nlohmann::json write_ddi_image(const image::Tree& tree, const std::filesystem::path& image,
+                               const manifest::Manifest& manifest, const BuildSigners& signers,
+                               unsigned threads);
 
 // Writes the image's .verity, .roothash and .roothash.p7s (or removes stale ones when images
 // are not signed); returns what was written, for `--json`.

@@ -81,6 +81,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
 
     // Keys first: a wrong key should not cost a container and a build.
     auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
+    require_ddi_signer(manifest, signers);
 
     const fs::path output = fs::absolute(args.output);
     fs::create_directories(output);
@@ -143,11 +144,18 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
         progress.step("[" + kernel_build.kernel_release + "] packing " + name);
         auto tree = image::compose(manifest, kernel_build);
-        image::write_squashfs(tree, output / name, image::write_options(manifest, cores));
         auto path = output / name;
+        nlohmann::json verity;
+        if (manifest.image.format == manifest::ImageFormat::Ddi) {
+            verity = write_ddi_image(tree, path, manifest, signers, cores);
+        } else {
+            image::write_squashfs(tree, path, image::write_options(manifest, cores));
+        }
         auto size = fs::file_size(path);
         auto digest = sha256_file_hex(path);
-        auto verity = sign_image_file(path, digest, signers, cores);
+        if (manifest.image.format == manifest::ImageFormat::Squashfs) {
+            verity = sign_image_file(path, digest, signers, cores);
+        }
         nlohmann::json modules = nlohmann::json::array();
         for (const auto& m : kernel_build.modules) {
             modules.push_back({{"name", m.name},

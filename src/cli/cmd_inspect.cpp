@@ -77,7 +77,8 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
     for (const auto& cert : args.certs) {
         certificates.push_back(sign::load_certificate(cert));
     }
-    auto info = image::read_image_info(image);
+    ImageSource source(image);
+    const auto& info = source.info();
     nlohmann::json extensions = nlohmann::json::object();
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& entry : info.entries) {
@@ -89,19 +90,18 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
                            {"size", entry.size}});
         if (entry.path.starts_with(kReleaseDir) && entry.type == 'f') {
             auto name = entry.path.substr(kReleaseDir.size());
-            extensions[name]["extension_release"] =
-                parse_release(image::read_image_file(image, entry.path));
+            extensions[name]["extension_release"] = parse_release(source.read(entry.path));
         }
         if (entry.path.starts_with(kToolDir) && entry.path.ends_with("/modules.load") &&
             entry.type == 'f') {
             auto name = entry.path.substr(kToolDir.size());
             name = name.substr(0, name.find('/'));
             extensions[name]["modules"] =
-                parse_load_order(image, entry.path, image::read_image_file(image, entry.path));
+                parse_load_order(image, entry.path, source.read(entry.path));
         }
     }
-    auto verity = inspect_verity(image, certificates);
-    auto module_signatures = inspect_module_signatures(image, info.entries, certificates);
+    auto verity = inspect_verity(image, source, certificates);
+    auto module_signatures = inspect_module_signatures(source, certificates);
     if (global.json) {
         nlohmann::json out{{"image", image},
                            {"compression", info.compression},

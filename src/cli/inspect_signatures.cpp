@@ -24,31 +24,49 @@ nlohmann::json matching_certificate(const sign::SignerIdentity& signer,
     return sign::certificate_subject(certificate);
 }
 
+// A root hash signature's signer.
+nlohmann::json signer_json(const sign::SignerIdentity& signer,
+                           const std::vector<sign::Certificate>& certificates) {
+    return {{"signer", signer.common_name},
+            {"issuer", signer.issuer},
+            {"serial", signer.serial},
+            {"hash", signer.hash},
+            {"certificate", matching_certificate(signer, certificates)}};
+}
+
 std::string text(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : std::string();
 }
 
 } // namespace
 
-nlohmann::json inspect_verity(const std::string& image,
+nlohmann::json inspect_verity(const std::string& image, const ImageSource& source,
                               const std::vector<sign::Certificate>& certificates) {
+    if (const auto& ddi = source.ddi()) {
+        nlohmann::json out{
+            {"format", "ddi"}, {"verity", "usr-verity partition"}, {"root_hash", ddi->root_hash}};
+        try {
+            out["signature"] = signer_json(sign::signer_identity(ddi->signature_der), certificates);
+            out["signature"]["file"] = "usr-verity-sig partition";
+        } catch (const InputError& e) {
+            out["signature"] = {{"file", "usr-verity-sig partition"}, {"problem", e.what()}};
+        }
+        return out;
+    }
     auto sidecars = sign::read_sidecars(image);
     if (!sidecars) {
         return nullptr;
     }
-    nlohmann::json out{{"verity", sidecars->has_verity
+    nlohmann::json out{{"format", "squashfs"},
+                       {"verity", sidecars->has_verity
                                       ? nlohmann::json(sidecars->paths.verity.string())
                                       : nlohmann::json(nullptr)},
                        {"root_hash", sidecars->root_hash ? nlohmann::json(*sidecars->root_hash)
                                                          : nlohmann::json(nullptr)},
                        {"signature", nullptr}};
     if (const auto& signer = sidecars->signer) {
-        out["signature"] = {{"file", sidecars->paths.signature.string()},
-                            {"signer", signer->common_name},
-                            {"issuer", signer->issuer},
-                            {"serial", signer->serial},
-                            {"hash", signer->hash},
-                            {"certificate", matching_certificate(*signer, certificates)}};
+        out["signature"] = signer_json(*signer, certificates);
+        out["signature"]["file"] = sidecars->paths.signature.string();
     } else if (!sidecars->signature_problem.empty()) {
         out["signature"] = {{"file", sidecars->paths.signature.string()},
                             {"problem", sidecars->signature_problem}};
@@ -56,19 +74,17 @@ nlohmann::json inspect_verity(const std::string& image,
     return out;
 }
 
-nlohmann::json inspect_module_signatures(const std::string& image,
-                                         const std::vector<image::ImageEntry>& entries,
+nlohmann::json inspect_module_signatures(const ImageSource& source,
                                          const std::vector<sign::Certificate>& certificates) {
     nlohmann::json modules = nlohmann::json::array();
-    for (const auto& entry : entries) {
+    for (const auto& entry : source.info().entries) {
         if (entry.type != 'f' || !entry.path.starts_with(kModulesDir) ||
             !sign::has_module_suffix(entry.path)) {
             continue;
         }
         nlohmann::json module{{"path", "/" + entry.path}, {"signed", false}};
         try {
-            auto bytes =
-                sign::decompress_module(entry.path, image::read_image_file(image, entry.path));
+            auto bytes = sign::decompress_module(entry.path, source.read(entry.path));
             if (auto signer = sign::module_signer(bytes)) {
                 module["signed"] = true;
                 module["signer"] = signer->common_name;
@@ -89,7 +105,7 @@ void print_signatures(const nlohmann::json& verity, const nlohmann::json& module
     if (verity.is_null()) {
         fmt::print("\nverity: no .verity, .roothash or .roothash.p7s next to the image\n");
     } else {
-        fmt::print("\nverity:\n  hash tree: {}\n  root hash: {}\n",
+        fmt::print("\nverity ({}):\n  hash tree: {}\n  root hash: {}\n", text(verity["format"]),
                    verity["verity"].is_null() ? "missing" : text(verity["verity"]),
                    verity["root_hash"].is_null() ? "missing" : text(verity["root_hash"]));
         const auto& signature = verity["signature"];

@@ -1,4 +1,5 @@
-// The manifest's `signing:` section and `image.module_compression`: values and exact errors.
+// The manifest's `signing:` section, `image.module_compression` and `image.format`: values
+// and exact errors.
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 
@@ -105,4 +106,15 @@ TEST_CASE("a bad signing section gives one exact, positioned error") {
           "sg/m.yaml:17:10: error: signing: must name a key for modules, image or both\n"
           "signing: {}\n"
           "         ^");
+}
+
+TEST_CASE("the image format is squashfs unless it says ddi") {
+    CHECK(parse_with("").image.format == ImageFormat::Squashfs);
+    CHECK(parse_with("image:\n  format: squashfs\n").image.format == ImageFormat::Squashfs);
+    CHECK(parse_with("image:\n  format: ddi\n").image.format == ImageFormat::Ddi);
+    CHECK(error_of("image:\n  format: gpt\n") ==
+          "sg/m.yaml:18:11: error: image.format: \"gpt\" is not supported (expected one of: "
+          "squashfs, ddi)\n"
+          "  format: gpt\n"
+          "          ^");
 }
