@@ -16,6 +16,7 @@ namespace {
 using KmodContext = UniqueHandle<kmod_ctx, kmod_unref>;
 using KmodModule = UniqueHandle<kmod_module, kmod_module_unref>;
 using KmodList = UniqueHandle<kmod_list, kmod_module_unref_list>;
+using KmodInfoList = UniqueHandle<kmod_list, kmod_module_info_free_list>;
 
 void log_from_libkmod(void* data, int /*priority*/, const char* /*file*/, int /*line*/,
                       const char* /*fn*/, const char* format, va_list args) {
@@ -82,6 +83,37 @@ public:
             }
         }
         return 0;
+    }
+
+    ModuleSignatureInfo signature_of(const std::filesystem::path& path) override {
+        ModuleSignatureInfo info;
+        kmod_module* raw = nullptr;
+        if (kmod_module_new_from_path(ctx_.get(), path.c_str(), &raw) < 0) {
+            return info;
+        }
+        KmodModule module(raw);
+        kmod_list* raw_info = nullptr;
+        if (kmod_module_get_info(module.get(), &raw_info) < 0) {
+            return info;
+        }
+        KmodInfoList list(raw_info);
+        info.readable = true;
+        kmod_list* item = nullptr;
+        kmod_list_foreach(item, list.get()) {
+            std::string key = kmod_module_info_get_key(item);
+            const char* value = kmod_module_info_get_value(item);
+            std::string text = value != nullptr ? value : "";
+            if (key == "sig_id") {
+                info.is_signed = true;
+            } else if (key == "signer") {
+                info.signer = text;
+            } else if (key == "sig_key") {
+                info.key = text;
+            } else if (key == "sig_hashalgo") {
+                info.hash = text;
+            }
+        }
+        return info;
     }
 
 private:

@@ -11,6 +11,15 @@
 
 namespace ksx::activator {
 
+// What a module file's appended signature says (as modinfo shows it), to explain a refusal.
+struct ModuleSignatureInfo {
+    bool readable = false; // false: the file could not be read, nothing is known
+    bool is_signed = false;
+    std::string signer; // the signer certificate's issuer CN
+    std::string key;    // its serial number, "12:AB:..."
+    std::string hash;   // "sha256"
+};
+
 class KernelModules {
 public:
     virtual ~KernelModules() = default;
@@ -19,6 +28,8 @@ public:
     // Loads a module of the host by name with its dependencies, as modprobe would; 0 or -errno.
     // Sets `path` to the file it found, if any.
     virtual int probe_name(const std::string& name, std::string& path) = 0;
+    // Reads the signature appended to the module file at `path` (compressed or not).
+    virtual ModuleSignatureInfo signature_of(const std::filesystem::path& path) = 0;
 };
 
 // libkmod on <root>/lib/modules/<kernel> and the modprobe.d directories under root;

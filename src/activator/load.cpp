@@ -18,12 +18,26 @@ namespace {
 // The kernel's reason, and for a refused signature what it means: with module.sig_enforce=1 or
 // Secure Boot, an unsigned module or one signed by a key outside the kernel's keyring gives
 // EKEYREJECTED, a signature that does not match the module EBADMSG; a driver without hardware
-// ENODEV.
-std::string kernel_reason(int err) {
+// ENODEV. For a module file the reason says which of the two signature cases it is, from the
+// signature appended to the file.
+std::string kernel_reason(int err, KernelModules& modules, const fs::path& file = {}) {
     std::string reason = std::strerror(err);
     if (err == EKEYREJECTED || err == ENOKEY) {
-        reason += " (the kernel enforces module signatures and refused this module's: it is "
-                  "unsigned or signed by a key the kernel does not trust)";
+        std::string why = "it is unsigned or signed by a key the kernel does not trust";
+        if (!file.empty()) {
+            auto signature = modules.signature_of(file);
+            if (signature.readable && !signature.is_signed) {
+                why = "it carries no signature";
+            } else if (signature.readable) {
+                // libkmod names the signer only when it was built with OpenSSL.
+                auto by = signature.signer.empty()
+                              ? std::string()
+                              : " \"" + signature.signer + "\" (key " + signature.key + ", " +
+                                    signature.hash + "),";
+                why = "it is signed by" + by + " a key that is not in the kernel's keyring";
+            }
+        }
+        reason += " (the kernel enforces module signatures and refused this module: " + why + ")";
     } else if (err == EBADMSG) {
         reason += " (the module's signature is malformed or does not match the module)";
     } else if (err == ENODEV) {
@@ -66,7 +80,8 @@ bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
     if (r == -EEXIST) {
         log_.info(name + " is already loaded");
     } else if (r < 0) {
-        log_.error("failed to load " + name + " from " + entry->path + ": " + kernel_reason(-r));
+        log_.error("failed to load " + name + " from " + entry->path + ": " +
+                   kernel_reason(-r, modules_, context_.on_disk(entry->path)));
         return done_[name] = false;
     } else {
         log_.info("loaded " + name + " from " + entry->path +
@@ -83,7 +98,8 @@ bool ModuleLoader::load_from_host(const std::string& name, const std::string& ne
     int r = modules_.probe_name(name, path);
     if (r < 0 && r != -EEXIST) {
         std::string where = path.empty() ? "the modules of kernel " + context_.kernel : path;
-        std::string reason = r == -ENOENT && path.empty() ? "not found" : kernel_reason(-r);
+        std::string reason =
+            r == -ENOENT && path.empty() ? "not found" : kernel_reason(-r, modules_);
         log_.error("failed to load " + name + " (needed by " + needed_by + ") from " + where +
                    ": " + reason);
         return host_done_[name] = false;

@@ -1,10 +1,14 @@
 #include "cli/build_signing.hpp"
 
 #include "container/rootfs_path.hpp"
+#include "image/sysext_layout.hpp"
+#include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
 #include "sign/module_signature.hpp"
 #include "util/error.hpp"
+#include "util/sha256.hpp"
+#include "util/temp_dir.hpp"
 
 namespace ksx::cli {
 
@@ -51,31 +55,72 @@ BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::s
     return signers;
 }
 
-std::string sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
-                                      const manifest::Manifest& manifest,
-                                      const container::Rootfs& rootfs) {
-    std::string hash;
+ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
+                                          const manifest::Manifest& manifest,
+                                          const container::Rootfs& rootfs) {
+    auto tree = container::host_path(
+        rootfs.root, container::kernel_source_in_container(rootfs, build.kernel_release));
+    auto config = sign::read_kernel_config(tree);
+    ModuleTreatment treatment;
     if (signers.modules) {
-        hash = signers.module_hash;
-        if (hash.empty()) {
-            auto tree = container::host_path(
-                rootfs.root, container::kernel_source_in_container(rootfs, build.kernel_release));
-            hash = sign::kernel_module_hash(tree).value_or("sha256");
+        treatment.hash = signers.module_hash;
+        if (treatment.hash.empty()) {
+            treatment.hash =
+                (config ? sign::kernel_module_hash(*config) : std::nullopt).value_or("sha256");
         }
         for (const auto& module : build.modules) {
             try {
-                sign::sign_module_file(module.file, *signers.modules, hash);
+                sign::sign_module_file(module.file, *signers.modules, treatment.hash);
             } catch (const std::exception& e) {
                 throw Error("kernel " + build.kernel_release + ": signing " + module.name +
                             " failed: " + e.what());
             }
         }
     }
-    auto compression = compression_of(manifest.image.module_compression);
-    for (auto& module : build.modules) {
-        module.file = sign::compress_module(module.file, compression);
+    if (auto chosen = manifest.image.module_compression) {
+        treatment.compression = {compression_of(*chosen), "image.module_compression", {}};
+    } else if (config) {
+        treatment.compression = sign::kernel_module_compression(*config);
+    } else {
+        treatment.compression = {
+            sign::ModuleCompression::None, "no kernel configuration in " + tree.string(), {}};
     }
-    return hash;
+    for (auto& module : build.modules) {
+        module.file = sign::compress_module(module.file, treatment.compression.compression);
+    }
+    return treatment;
+}
+
+void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& signers) {
+    if (manifest.image.format == manifest::ImageFormat::Ddi && !signers.image) {
+        throw InputError(manifest.file.string() +
+                         ": image.format: ddi needs an image key (signing.image, or "
+                         "--sign-key and --sign-cert)");
+    }
+}
+
+nlohmann::json write_ddi_image(const image::Tree& tree, const fs::path& image,
+                               const manifest::Manifest& manifest, const BuildSigners& signers,
+                               const image::WriteOptions& options) {
+    std::vector<std::string> outside;
+    auto usr = tree.subtree("usr", outside);
+    if (!outside.empty()) {
+        throw InputError(manifest.file.string() +
+                         ": image.format: ddi holds only /usr, but the image would also hold /" +
+                         outside.front() + (outside.size() > 1 ? " and more" : ""));
+    }
+    TempDir work(".ksx-usr-", image.parent_path());
+    auto squashfs = work.path() / "usr.squashfs";
+    image::write_squashfs(usr, squashfs, options);
+    auto root_hash = sign::write_ddi(squashfs, sha256_file_hex(squashfs), image,
+                                     manifest.target.architecture, *signers.image, options.threads);
+    auto sidecars = sign::sidecar_paths(image);
+    for (const auto& stale : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        fs::remove(stale);
+    }
+    return {{"format", "ddi"},
+            {"root_hash", root_hash},
+            {"signer", sign::certificate_subject(signers.image->certificate.get())}};
 }
 
 nlohmann::json sign_image_file(const fs::path& image, const std::string& sha256_hex,

@@ -4,8 +4,10 @@
 
 #include "build/build.hpp"
 #include "container/container.hpp"
+#include "image/squashfs_writer.hpp"
 #include "manifest/manifest.hpp"
 #include "sign/keys.hpp"
+#include "sign/module_compression.hpp"
 #include "util/progress.hpp"
 
 #include <filesystem>
@@ -26,12 +28,30 @@ struct BuildSigners {
 BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::string& key,
                                 const std::string& cert, Progress& progress);
 
+// What was done to one kernel's modules after the build.
+struct ModuleTreatment {
+    std::string hash; // the signature hash; empty when modules are not signed
+    sign::CompressionChoice compression;
+};
+
 // Signs every module of `build` (strip was done by the build) and then compresses it as
-// `image.module_compression` says; `module.file` names the result. Returns the hash used, or
-// an empty string when modules are not signed.
-std::string sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
-                                      const manifest::Manifest& manifest,
-                                      const container::Rootfs& rootfs);
+// `image.module_compression` says or, when the manifest does not say, as the kernel's
+// configuration in the container does (CONFIG_MODULE_SIG_HASH and CONFIG_MODULE_COMPRESS_* of
+// its build tree); `module.file` names the result.
+ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const BuildSigners& signers,
+                                          const manifest::Manifest& manifest,
+                                          const container::Rootfs& rootfs);
+
+// `image.format: ddi` needs an image key; throws InputError naming the manifest when it has none.
+void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& signers);
+
+// Writes `tree` as a signed DDI at `image` (format ddi): the /usr part of the tree as the usr
+// partition's squashfs, its verity partition and signature partition (InputError when the
+// tree holds anything outside /usr); removes sidecars of an earlier squashfs build. Returns
+// what was written, for `--json`. `options` are the squashfs settings (threads, block cache).
+nlohmann::json write_ddi_image(const image::Tree& tree, const std::filesystem::path& image,
+                               const manifest::Manifest& manifest, const BuildSigners& signers,
+                               const image::WriteOptions& options);
 
 // Writes the image's .verity, .roothash and .roothash.p7s (or removes stale ones when images
 // are not signed); returns what was written, for `--json`.

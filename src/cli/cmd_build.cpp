@@ -78,6 +78,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
 
     // Keys first: a wrong key should not cost a container and a build.
     auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
+    require_ddi_signer(manifest, signers);
 
     const fs::path output = fs::absolute(args.output);
     fs::create_directories(output);

@@ -1,5 +1,7 @@
-// `kmod-sysext inspect IMAGE`: what an image holds, read back from the squashfs itself.
+// `kmod-sysext inspect IMAGE [--cert CERT]...`: what an image holds, read back from the
+// squashfs itself, and who signed it and its modules.
 #include "cli/commands.hpp"
+#include "cli/inspect_signatures.hpp"
 #include "image/squashfs_reader.hpp"
 #include "util/error.hpp"
 
@@ -64,8 +66,19 @@ nlohmann::json parse_load_order(const std::string& image, const std::string& pat
     return modules;
 }
 
-int run_inspect(const std::string& image, const GlobalOptions& global) {
-    auto info = image::read_image_info(image);
+struct InspectArgs {
+    std::string image;
+    std::vector<std::string> certs;
+};
+
+int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
+    const auto& image = args.image;
+    std::vector<sign::Certificate> certificates;
+    for (const auto& cert : args.certs) {
+        certificates.push_back(sign::load_certificate(cert));
+    }
+    ImageSource source(image);
+    const auto& info = source.info();
     nlohmann::json extensions = nlohmann::json::object();
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& entry : info.entries) {
@@ -77,17 +90,18 @@ int run_inspect(const std::string& image, const GlobalOptions& global) {
                            {"size", entry.size}});
         if (entry.path.starts_with(kReleaseDir) && entry.type == 'f') {
             auto name = entry.path.substr(kReleaseDir.size());
-            extensions[name]["extension_release"] =
-                parse_release(image::read_image_file(image, entry.path));
+            extensions[name]["extension_release"] = parse_release(source.read(entry.path));
         }
         if (entry.path.starts_with(kToolDir) && entry.path.ends_with("/modules.load") &&
             entry.type == 'f') {
             auto name = entry.path.substr(kToolDir.size());
             name = name.substr(0, name.find('/'));
             extensions[name]["modules"] =
-                parse_load_order(image, entry.path, image::read_image_file(image, entry.path));
+                parse_load_order(image, entry.path, source.read(entry.path));
         }
     }
+    auto verity = inspect_verity(image, source, certificates);
+    auto module_signatures = inspect_module_signatures(source, certificates);
     if (global.json) {
         nlohmann::json out{{"image", image},
                            {"compression", info.compression},
@@ -95,6 +109,8 @@ int run_inspect(const std::string& image, const GlobalOptions& global) {
                            {"mkfs_time", info.mkfs_time},
                            {"bytes_used", info.bytes_used},
                            {"extensions", extensions},
+                           {"verity", verity},
+                           {"module_signatures", module_signatures},
                            {"entries", entries}};
         fmt::print("{}\n", out.dump(2));
         return 0;
@@ -119,6 +135,7 @@ int run_inspect(const std::string& image, const GlobalOptions& global) {
             }
         }
     }
+    print_signatures(verity, module_signatures);
     fmt::print("\ncontents:\n");
     for (const auto& entry : info.entries) {
         fmt::print("  {} {:04o} {:>10} /{}{}\n", entry.type, entry.mode & 07777, entry.size,
@@ -130,11 +147,15 @@ int run_inspect(const std::string& image, const GlobalOptions& global) {
 } // namespace
 
 Command inspect_command() {
-    return {"inspect", "Show what an image holds: extension-release, load order, files",
+    return {"inspect", "Show what an image holds: extension-release, load order, signers, files",
             [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
-                auto image = std::make_shared<std::string>();
-                app.add_option("image", *image, "A .raw image written by build")->required();
-                return [image, &global] { return run_inspect(*image, global); };
+                auto args = std::make_shared<InspectArgs>();
+                app.add_option("image", args->image, "A .raw image written by build")->required();
+                app.add_option("--cert", args->certs,
+                               "A certificate (PEM or DER) to name when it is the signer of the "
+                               "root hash or of a module; repeatable. Nothing is verified: see "
+                               "`verify`");
+                return [args, &global] { return run_inspect(*args, global); };
             }};
 }
 

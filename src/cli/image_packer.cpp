@@ -18,17 +18,27 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
     auto& progress = context.progress;
     const auto& release = kernel_build.kernel_release;
     auto name = image::image_file_name(manifest, release);
-    auto module_hash =
+    auto treatment =
         sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
+    if (!treatment.compression.note.empty()) {
+        progress.line("note: kernel " + release + ": " + treatment.compression.note);
+    }
     progress.step("[" + release + "] packing " + name);
     auto tree = image::compose(manifest, kernel_build);
     auto options = image::write_options(manifest, context.threads);
     options.block_cache = block_cache;
     auto path = context.output / name;
-    image::write_squashfs(tree, path, options);
+    nlohmann::json verity;
+    if (manifest.image.format == manifest::ImageFormat::Ddi) {
+        verity = write_ddi_image(tree, path, manifest, context.signers, options);
+    } else {
+        image::write_squashfs(tree, path, options);
+    }
     auto size = fs::file_size(path);
     auto digest = sha256_file_hex(path);
-    auto verity = sign_image_file(path, digest, context.signers, context.threads);
+    if (manifest.image.format == manifest::ImageFormat::Squashfs) {
+        verity = sign_image_file(path, digest, context.signers, context.threads);
+    }
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& m : kernel_build.modules) {
         modules.push_back({{"name", m.name},
@@ -38,15 +48,26 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
     }
     progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
                               static_cast<double>(size) / 1024.0, digest));
+    progress.line(fmt::format(
+        "  modules: {}, compression {} ({})",
+        treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
+        sign::to_string(treatment.compression.compression), treatment.compression.reason));
     if (!verity.is_null()) {
         progress.line(fmt::format("  verity root hash {}, signed by {}",
                                   verity["root_hash"].get<std::string>(),
                                   verity["signer"].get<std::string>()));
     }
-    return {{"kernel", release},     {"version", manifest::image_version(manifest, release)},
-            {"path", path.string()}, {"size", size},
-            {"sha256", digest},      {"module_signature_hash", module_hash},
-            {"verity", verity},      {"modules", modules}};
+    return {{"kernel", release},
+            {"version", manifest::image_version(manifest, release)},
+            {"path", path.string()},
+            {"size", size},
+            {"sha256", digest},
+            {"module_signature_hash", treatment.hash},
+            {"module_compression",
+             {{"compression", sign::to_string(treatment.compression.compression)},
+              {"reason", treatment.compression.reason}}},
+            {"verity", verity},
+            {"modules", modules}};
 }
 
 ImagePacker::ImagePacker(const PackContext& context)

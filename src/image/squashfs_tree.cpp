@@ -131,6 +131,21 @@ void Tree::add_host_tree(const std::string& path, const std::filesystem::path& h
     }
 }
 
+Tree Tree::subtree(const std::string& dir, std::vector<std::string>& outside) const {
+    Tree out;
+    const std::string prefix = dir + "/";
+    for (const auto& [path, node] : nodes_) {
+        if (path == dir) {
+            out.nodes_[""] = node;
+        } else if (path.starts_with(prefix)) {
+            out.nodes_.emplace(path.substr(prefix.size()), node);
+        } else if (!path.empty()) {
+            outside.push_back(path);
+        }
+    }
+    return out;
+}
+
 void Tree::ensure_parents(const std::string& path) {
     auto slash = path.rfind('/');
     if (slash == std::string::npos) {

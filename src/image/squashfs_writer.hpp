@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ksx::image {
 
@@ -35,6 +36,11 @@ public:
     // Adds a host directory's contents under `path` (regular files, directories, symlinks;
     // modes kept, owners and times not).
     void add_host_tree(const std::string& path, const std::filesystem::path& host_dir);
+
+    // The part of the tree under the directory `dir` ("usr"), re-rooted there (its mode
+    // becomes the root's); `outside` receives the paths of the nodes that are not under it
+    // (the root excepted).
+    Tree subtree(const std::string& dir, std::vector<std::string>& outside) const;
 
     // Sorted by path; the root "" is always present.
     const std::map<std::string, Node>& nodes() const { return nodes_; }

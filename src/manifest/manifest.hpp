@@ -164,11 +164,17 @@ enum class Compression { Zstd, Xz, Gzip };
 // How modules are stored in the image, after they are signed.
 enum class ModuleCompression { None, Xz, Zstd };
 
+// What `build` writes per kernel: a squashfs with dm-verity sidecars when signed, or a signed
+// GPT disk image (DDI) whose usr partition holds the /usr tree.
+enum class ImageFormat { Squashfs, Ddi };
+
 struct ImageSpec {
+    ImageFormat format = ImageFormat::Squashfs;
     Compression compression = Compression::Zstd;
     std::optional<int> level;              // compressor default when unset
     std::optional<std::int64_t> timestamp; // mtime of every inode; SOURCE_DATE_EPOCH wins
-    ModuleCompression module_compression = ModuleCompression::None;
+    // Unset: what the target kernel's configuration uses (CONFIG_MODULE_COMPRESS_*).
+    std::optional<ModuleCompression> module_compression;
 };
 
 // A private key and its certificate, files on the build host; read, never copied.

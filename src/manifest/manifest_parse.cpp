@@ -478,6 +478,18 @@ ImageSpec read_image(const Value& value) {
                                                       "zstd, xz, gzip)");
                              }
                          }},
+                        {"format", Presence::Optional,
+                         [&](const Value& v) {
+                             auto name = v.text();
+                             if (name == "squashfs") {
+                                 image.format = ImageFormat::Squashfs;
+                             } else if (name == "ddi") {
+                                 image.format = ImageFormat::Ddi;
+                             } else {
+                                 v.fail(quote(name) + " is not supported (expected one of: "
+                                                      "squashfs, ddi)");
+                             }
+                         }},
                         {"level", Presence::Optional,
                          [&](const Value& v) {
                              v.integer();

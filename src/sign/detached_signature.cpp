@@ -1,5 +1,8 @@
 #include "sign/detached_signature.hpp"
 
+#include "sign/signer_identity.hpp"
+#include "util/error.hpp"
+
 #include <algorithm>
 #include <array>
 #include <openssl/err.h>
@@ -31,15 +34,6 @@ int plain_algorithm(const X509_ALGOR* algorithm) {
         return 0;
     }
     return OBJ_obj2nid(object);
-}
-
-std::string der_of(const X509_NAME* name) {
-    const unsigned char* bytes = nullptr;
-    size_t size = 0;
-    if (X509_NAME_get0_der(name, &bytes, &size) != 1) {
-        return {};
-    }
-    return std::string(reinterpret_cast<const char*>(bytes), size);
 }
 
 std::optional<std::string> form_problem(PKCS7* p7, std::string_view der) {
@@ -92,20 +86,6 @@ std::optional<std::string> form_problem(PKCS7* p7, std::string_view der) {
     return std::nullopt;
 }
 
-// The trusted certificate the signer info names, byte for byte; nullptr if none.
-X509* named_signer(PKCS7* p7, const std::vector<Certificate>& trusted) {
-    PKCS7_SIGNER_INFO* info = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
-    auto issuer = der_of(info->issuer_and_serial->issuer);
-    for (const auto& certificate : trusted) {
-        if (!issuer.empty() && der_of(X509_get_issuer_name(certificate.get())) == issuer &&
-            ASN1_INTEGER_cmp(X509_get0_serialNumber(certificate.get()),
-                             info->issuer_and_serial->serial) == 0) {
-            return certificate.get();
-        }
-    }
-    return nullptr;
-}
-
 } // namespace
 
 SignatureCheck check_detached_signature(std::string_view der, std::string_view content,
@@ -122,7 +102,13 @@ SignatureCheck check_detached_signature(std::string_view der, std::string_view c
     if (trusted.empty()) {
         return {false, "signature present, signer not checked (no --cert given)", {}};
     }
-    X509* signer = named_signer(p7.get(), trusted);
+    // The trusted certificate the signer info names, byte for byte.
+    X509* signer = nullptr;
+    try {
+        signer = certificate_of(signer_identity(p7.get()), trusted);
+    } catch (const InputError& e) {
+        return {false, e.what(), {}};
+    }
     if (signer == nullptr) {
         return {false, "signer is none of the given certificates", {}};
     }

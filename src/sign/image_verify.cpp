@@ -1,5 +1,6 @@
 #include "sign/image_verify.hpp"
 
+#include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
 #include "sign/module_signature.hpp"
@@ -7,6 +8,7 @@
 #include "sign/verity.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -165,28 +167,12 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
 }
 
 bool is_module_file(const std::string& path) {
-    return path.starts_with(modules_prefix) &&
-           (path.ends_with(".ko") || path.ends_with(".ko.xz") || path.ends_with(".ko.zst"));
+    return path.starts_with(modules_prefix) && has_module_suffix(path);
 }
 
-} // namespace
-
-bool VerifyReport::ok() const {
-    return !checks.empty() &&
-           std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
-}
-
-VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
-                          const std::vector<Certificate>& trusted, unsigned threads) {
-    {
-        // Unreadable input is an input error (exit status 2), not a failed check.
-        int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            throw InputError(errno_message("cannot read " + image.string(), errno));
-        }
-        ::close(fd);
-    }
-    VerifyReport report;
+// The squashfs's sidecars: .verity against the data, .roothash, .roothash.p7s.
+void check_sidecars(VerifyReport& report, const fs::path& image,
+                    const std::vector<Certificate>& trusted, unsigned threads) {
     auto sidecars = sidecar_paths(image);
     report.checks.push_back(check_verity(image, sidecars.verity, threads, report.root_hash));
 
@@ -227,13 +213,72 @@ VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
             result.valid ? result.detail + " (sha256 " + result.fingerprint + ")" : result.detail;
     }
     report.checks.push_back(signature);
+}
 
+// A DDI's partition table, verity partition, root hash and signature partition; extracts the
+// usr partition to `usr`. False when the partitions cannot be read (nothing more to check).
+bool check_ddi(VerifyReport& report, const fs::path& image, const fs::path& usr,
+               const std::vector<Certificate>& trusted, unsigned threads) {
+    Ddi ddi;
+    try {
+        ddi = read_ddi(image);
+    } catch (const InputError& e) {
+        report.checks.push_back({"partitions", false, e.what()});
+        return false;
+    }
+    report.checks.push_back(
+        {"partitions", true,
+         "GPT with usr, usr-verity and usr-verity-sig (" + ddi.architecture + ")"});
+    auto verity = usr.parent_path() / "usr-verity";
+    extract_range(image, ddi.usr.offset(), ddi.usr.size(), usr);
+    extract_range(image, ddi.verity.offset(), ddi.verity.size(), verity);
+    report.checks.push_back(check_verity(usr, verity, threads, report.root_hash));
+
+    Check roothash{"roothash", false, {}};
+    const auto& stated = ddi.root_hash;
+    auto first = format_guid(ddi.usr.uuid);
+    auto last = format_guid(ddi.verity.uuid);
+    std::erase(first, '-');
+    std::erase(last, '-');
+    if (stated.size() != 64 || stated.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        roothash.detail = "rootHash of usr-verity-sig is not 64 lower-case hex digits";
+    } else if (report.root_hash.empty()) {
+        roothash.detail = "no root hash computed to compare " + stated + " with";
+    } else if (stated != report.root_hash) {
+        roothash.detail = "usr-verity-sig says " + stated + ", the data gives " + report.root_hash;
+    } else if (first != stated.substr(0, 32) || last != stated.substr(32)) {
+        roothash.detail = "partition UUIDs " + format_guid(ddi.usr.uuid) + " and " +
+                          format_guid(ddi.verity.uuid) + " are not the root hash's halves";
+    } else {
+        roothash.ok = true;
+        roothash.detail = stated;
+    }
+    report.checks.push_back(roothash);
+
+    auto result = check_root_hash_signature(ddi.signature_der, stated, trusted);
+    Check signature{"signature", result.valid, result.detail};
+    if (result.valid) {
+        signature.detail += " (sha256 " + result.fingerprint + ")";
+        if (!ddi.certificate_fingerprint.empty() &&
+            ddi.certificate_fingerprint != result.fingerprint) {
+            signature.ok = false;
+            signature.detail = "certificateFingerprint " + ddi.certificate_fingerprint +
+                               " is not the signer's (" + result.fingerprint + ")";
+        }
+    }
+    report.checks.push_back(signature);
+    return true;
+}
+
+// extension-release and every module's signature.
+void check_contents(VerifyReport& report, const fs::path& image, const ImageContents& contents,
+                    const std::vector<Certificate>& trusted) {
     std::vector<std::string> files;
     try {
         files = contents.list(image);
     } catch (const std::exception& e) {
         report.checks.push_back({"contents", false, e.what()});
-        return report;
+        return;
     }
     try {
         report.checks.push_back(check_release(image, files, contents));
@@ -260,6 +305,48 @@ VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
     if (modules == 0) {
         report.checks.push_back({"modules", false, "the image holds no kernel module"});
     }
+}
+
+} // namespace
+
+bool VerifyReport::ok() const {
+    return !checks.empty() &&
+           std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
+}
+
+VerifyReport verify_image(const fs::path& image, const ImageContents& contents,
+                          const std::vector<Certificate>& trusted, unsigned threads) {
+    {
+        // Unreadable input is an input error (exit status 2), not a failed check.
+        int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            throw InputError(errno_message("cannot read " + image.string(), errno));
+        }
+        ::close(fd);
+    }
+    VerifyReport report;
+    if (!has_gpt(image)) {
+        check_sidecars(report, image, trusted, threads);
+        check_contents(report, image, contents, trusted);
+        return report;
+    }
+    TempDir work("ksx-verify-");
+    auto usr = work.path() / "usr";
+    if (!check_ddi(report, image, usr, trusted, threads)) {
+        return report;
+    }
+    // The usr partition's root is /usr: its files are shown and checked under "usr/".
+    ImageContents usr_contents{[&](const fs::path&) {
+                                   auto files = contents.list(usr);
+                                   for (auto& file : files) {
+                                       file.insert(0, "usr/");
+                                   }
+                                   return files;
+                               },
+                               [&](const fs::path&, const std::string& path) {
+                                   return contents.read(usr, path.substr(4));
+                               }};
+    check_contents(report, image, usr_contents, trusted);
     return report;
 }
 

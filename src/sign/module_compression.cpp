@@ -21,6 +21,25 @@ const char* to_string(ModuleCompression compression) {
     return "none";
 }
 
+CompressionChoice kernel_module_compression(const KernelConfig& config) {
+    auto in_file = "=y in " + config.file().string();
+    if (config.enabled("CONFIG_MODULE_COMPRESS_XZ")) {
+        return {ModuleCompression::Xz, "CONFIG_MODULE_COMPRESS_XZ" + in_file, {}};
+    }
+    if (config.enabled("CONFIG_MODULE_COMPRESS_ZSTD")) {
+        return {ModuleCompression::Zstd, "CONFIG_MODULE_COMPRESS_ZSTD" + in_file, {}};
+    }
+    if (config.enabled("CONFIG_MODULE_COMPRESS_GZIP")) {
+        return {ModuleCompression::None, "CONFIG_MODULE_COMPRESS_GZIP" + in_file,
+                "the kernel compresses its modules with gzip, but libkmod on Debian 12 cannot "
+                "read .ko.gz: modules are left uncompressed (set image.module_compression to "
+                "choose xz or zstd)"};
+    }
+    return {ModuleCompression::None,
+            "no CONFIG_MODULE_COMPRESS_XZ/ZSTD in " + config.file().string(),
+            {}};
+}
+
 std::string module_suffix(ModuleCompression compression) {
     switch (compression) {
     case ModuleCompression::Xz:
@@ -31,6 +50,10 @@ std::string module_suffix(ModuleCompression compression) {
         break;
     }
     return ".ko";
+}
+
+bool has_module_suffix(std::string_view name) {
+    return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst");
 }
 
 fs::path compress_module(const fs::path& ko, ModuleCompression compression) {

@@ -2,6 +2,8 @@
 // zstd programs with the settings the kernel's own build uses.
 #pragma once
 
+#include "sign/kernel_config.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -13,8 +15,23 @@ enum class ModuleCompression { None, Xz, Zstd };
 // "none", "xz", "zstd".
 const char* to_string(ModuleCompression compression);
 
+// How modules are compressed when the manifest does not say, and why.
+struct CompressionChoice {
+    ModuleCompression compression = ModuleCompression::None;
+    std::string reason; // "CONFIG_MODULE_COMPRESS_XZ=y in .../auto.conf"
+    std::string note;   // something the user should know (a compression we cannot use)
+};
+
+// What the kernel's own modules use: xz for CONFIG_MODULE_COMPRESS_XZ=y, zstd for
+// CONFIG_MODULE_COMPRESS_ZSTD=y, none otherwise. gzip (CONFIG_MODULE_COMPRESS_GZIP=y) gives
+// none with a note: Debian 12's libkmod cannot read .ko.gz.
+CompressionChoice kernel_module_compression(const KernelConfig& config);
+
 // ".ko", ".ko.xz", ".ko.zst".
 std::string module_suffix(ModuleCompression compression);
+
+// True when `name` ends in ".ko", ".ko.xz" or ".ko.zst".
+bool has_module_suffix(std::string_view name);
 
 // Compresses `ko` next to itself (`x.ko` -> `x.ko.xz`), removes the original and returns the
 // new path; the path unchanged for None. xz uses --check=crc32 --lzma2=dict=1MiB, which the

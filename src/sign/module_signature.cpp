@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <openssl/err.h>
-#include <sstream>
 
 namespace ksx::sign {
 
@@ -122,6 +121,14 @@ std::optional<AppendedSignature> split_module_signature(std::string_view module)
     return AppendedSignature{rest.substr(0, rest.size() - size), rest.substr(rest.size() - size)};
 }
 
+std::optional<SignerIdentity> module_signer(std::string_view module) {
+    auto parts = split_module_signature(module);
+    if (!parts) {
+        return std::nullopt;
+    }
+    return signer_identity(parts->cms_der);
+}
+
 ModuleSignatureCheck check_module_signature(std::string_view module,
                                             const std::vector<Certificate>& trusted) {
     std::optional<AppendedSignature> parts;
@@ -137,27 +144,8 @@ ModuleSignatureCheck check_module_signature(std::string_view module,
     return {result.valid, result.detail};
 }
 
-std::optional<std::string> kernel_module_hash(const fs::path& kernel_tree) {
-    for (const auto& name : {"include/config/auto.conf", ".config"}) {
-        auto file = kernel_tree / name;
-        std::error_code ec;
-        if (!fs::is_regular_file(file, ec)) {
-            continue;
-        }
-        std::istringstream lines(read_file(file));
-        std::string line;
-        constexpr std::string_view key = "CONFIG_MODULE_SIG_HASH=";
-        while (std::getline(lines, line)) {
-            if (line.starts_with(key)) {
-                auto value = line.substr(key.size());
-                if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-                    value = value.substr(1, value.size() - 2);
-                }
-                return value;
-            }
-        }
-    }
-    return std::nullopt;
+std::optional<std::string> kernel_module_hash(const KernelConfig& config) {
+    return config.value("CONFIG_MODULE_SIG_HASH");
 }
 
 } // namespace ksx::sign

@@ -3,7 +3,9 @@
 // a 12-byte struct module_signature and the magic "~Module signature appended~\n".
 #pragma once
 
+#include "sign/kernel_config.hpp"
 #include "sign/keys.hpp"
+#include "sign/signer_identity.hpp"
 
 #include <optional>
 #include <string>
@@ -38,6 +40,11 @@ struct AppendedSignature {
 // the block is there but malformed.
 std::optional<AppendedSignature> split_module_signature(std::string_view module);
 
+// The signer of a module's appended signature as modinfo shows it (signer, sig_key,
+// sig_hashalgo), without checking it; nothing when the module is unsigned. Throws InputError
+// when the signature block or the PKCS#7 in it is malformed.
+std::optional<SignerIdentity> module_signer(std::string_view module);
+
 // The result of checking a module's signature against trusted certificates.
 struct ModuleSignatureCheck {
     bool valid = false;
@@ -49,8 +56,7 @@ struct ModuleSignatureCheck {
 ModuleSignatureCheck check_module_signature(std::string_view module,
                                             const std::vector<Certificate>& trusted);
 
-// CONFIG_MODULE_SIG_HASH from a kernel build tree (include/config/auto.conf, else .config);
-// nothing when neither names it.
-std::optional<std::string> kernel_module_hash(const std::filesystem::path& kernel_tree);
+// The kernel's CONFIG_MODULE_SIG_HASH; nothing when its configuration does not set it.
+std::optional<std::string> kernel_module_hash(const KernelConfig& config);
 
 } // namespace ksx::sign

@@ -1,5 +1,6 @@
 #include "sign/verity.hpp"
 
+#include "sign/little_endian.hpp"
 #include "sign/openssl_handles.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -49,20 +50,6 @@ private:
     DigestContext ctx_;
     Digest md_;
 };
-
-void put_le(std::string& out, size_t offset, std::uint64_t value, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i) {
-        out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xff);
-    }
-}
-
-std::uint64_t get_le(std::string_view in, size_t offset, size_t bytes) {
-    std::uint64_t value = 0;
-    for (size_t i = 0; i < bytes; ++i) {
-        value |= std::uint64_t{static_cast<unsigned char>(in[offset + i])} << (8 * i);
-    }
-    return value;
-}
 
 // Hashes data blocks [first, last) of `fd` into `out` (32 bytes per block).
 void hash_leaves(int fd, const fs::path& path, std::uint64_t first, std::uint64_t last,

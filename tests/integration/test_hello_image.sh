@@ -80,8 +80,12 @@ grep -qx "install hello /usr/lib/kmod-sysext/hello/modprobe-hook hello \$CMDLINE
 expect_status 0 "$KSX" inspect "$image"
 expect_output "KMOD_SYSEXT_KERNEL=$kernel"
 expect_output "hello_core (boot) /usr/lib/modules/$kernel/extra/hello/hello_core.ko"
+expect_output "verity: no .verity, .roothash or .roothash.p7s next to the image"
+expect_output "  /usr/lib/modules/$kernel/extra/hello/hello_core.ko: unsigned"
 expect_status 0 "$KSX" inspect --json "$image"
 expect_output "\"compression\": \"zstd\""
+expect_output "\"verity\": null"
+expect_output "\"signed\": false"
 
 # systemd's own reader, under the name the activator links it as (/run/extensions/hello.raw):
 # systemd-sysext only merges an image whose extension-release.NAME matches its file name.

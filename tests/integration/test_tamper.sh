@@ -69,6 +69,28 @@ grep -q '^signer: *kmod-sysext tamper test$' "$WORK/modinfo" ||
     fail "modinfo shows no signer: $(cat "$WORK/modinfo")"
 grep -q '^sig_hashalgo: *sha256$' "$WORK/modinfo" || fail "module hash is not sha256"
 
+# inspect: the root hash and the signer of its signature (issuer and serial number: the
+# signature carries no certificate; --cert names the matching one), and each module's signer as
+# modinfo shows it.
+serial=$(openssl x509 -in "$WORK/keys/cert.pem" -noout -serial | sed 's/^serial=//; s/../&:/g; s/:$//')
+sig_key=$(modinfo -F sig_key "$WORK/tree/usr/lib/modules/$kernel/extra/hello/hello.ko")
+[ "$sig_key" = "$serial" ] || fail "modinfo's sig_key $sig_key is not the certificate's serial $serial"
+expect_status 0 "$KSX" inspect "$image"
+expect_output "  root hash: $(cat "$base.roothash")"
+expect_output "  signature: signer kmod-sysext tamper test, issuer CN=kmod-sysext tamper test, serial $serial, sha256"
+expect_output "  /usr/lib/modules/$kernel/extra/hello/hello.ko: signer kmod-sysext tamper test, sig_key $sig_key, sig_hashalgo sha256"
+grep -q "certificate" "$WORK/last.out" && fail "inspect names a certificate without --cert"
+expect_status 0 "$KSX" inspect "$image" --cert "$WORK/other/cert.pem" --cert "$WORK/keys/cert.der"
+expect_output "  certificate: CN=kmod-sysext tamper test"
+expect_output "/extra/hello/hello_core.ko: signer kmod-sysext tamper test, sig_key $sig_key, sig_hashalgo sha256, certificate CN=kmod-sysext tamper test"
+expect_status 0 "$KSX" inspect --json "$image" --cert "$WORK/keys/cert.pem"
+expect_output "\"root_hash\": \"$(cat "$base.roothash")\""
+expect_output "\"serial\": \"$serial\""
+expect_output "\"sig_key\": \"$sig_key\""
+expect_output "\"sig_hashalgo\": \"sha256\""
+expect_output "\"certificate\": \"CN=kmod-sysext tamper test\""
+expect_status 2 "$KSX" inspect "$image" --cert "$WORK/missing.pem"
+
 # systemd-dissect finds the sidecars next to NAME.raw.
 mkdir "$WORK/ext"
 ln -s "$image" "$WORK/ext/hello.raw"
@@ -108,6 +130,12 @@ xz --list --robot "$WORK/xz-tree/usr/lib/modules/$kernel/extra/hello/hello.ko.xz
     grep -q 'CRC32' || fail "hello.ko.xz is not xz with --check=crc32"
 modinfo "$WORK/xz-tree/usr/lib/modules/$kernel/extra/hello/hello.ko.xz" >"$WORK/modinfo"
 grep -q '^sig_hashalgo: *sha512$' "$WORK/modinfo" || fail "module hash is not sha512"
+# Modules and image by different keys: inspect tells them apart, through the .ko.xz.
+expect_status 0 "$KSX" inspect "$xz_image" --cert "$WORK/other/cert.pem"
+expect_output "  certificate: CN=kmod-sysext signing key"
+expect_output "/extra/hello/hello.ko.xz: signer kmod-sysext tamper test, sig_key $sig_key, sig_hashalgo sha512"
+grep -q "hello.ko.xz: .*, certificate" "$WORK/last.out" &&
+    fail "inspect names the image's certificate as a module signer"
 
 # Tampering, on copies; each case changes one byte and puts it back afterwards.
 mkdir "$WORK/t"

@@ -1,11 +1,12 @@
 // Keys and reference tools for the signing tests: a key pair made by keygen (once per test
-// process), the kernel's sign-file from Debian's linux-kbuild-6.1 package, and a runner for
-// veritysetup and openssl whose output goes to tools.log in the working directory.
+// process), the kernel's sign-file from Debian's linux-kbuild-6.1 package (required), and a runner
+// for veritysetup and openssl whose output goes to tools.log in the working directory.
 #pragma once
 
 #include "sign/keys.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
+#include "util/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -62,19 +63,18 @@ inline const sign::KeygenResult& keygen_pair(sign::KeyAlgorithm algorithm) {
     return *slot;
 }
 
-// The kernel's scripts/sign-file from linux-kbuild-6.1, fetched once with `apt-get download`
-// into the kmod-sysext cache; nothing when it cannot be had.
-inline std::optional<fs::path> kernel_sign_file() {
+// The kernel's scripts/sign-file from linux-kbuild-6.1. The package is fetched once with
+// `apt-get download` (which checks it against the archive's signed index) into the kmod-sysext
+// cache, so later runs need no network; failing to get it fails the calling test.
+inline fs::path kernel_sign_file() {
     static std::optional<fs::path> found;
-    static bool looked = false;
-    if (looked) {
-        return found;
+    if (found) {
+        return *found;
     }
-    looked = true;
     const auto cache = cache_dir();
     fs::create_directories(cache);
-    auto find_deb = [&]() -> std::optional<fs::path> {
-        for (const auto& entry : fs::directory_iterator(cache)) {
+    auto find_deb = [](const fs::path& dir) -> std::optional<fs::path> {
+        for (const auto& entry : fs::directory_iterator(dir)) {
             auto name = entry.path().filename().string();
             if (name.starts_with("linux-kbuild-6.1_") && name.ends_with(".deb")) {
                 return entry.path();
@@ -82,32 +82,36 @@ inline std::optional<fs::path> kernel_sign_file() {
         }
         return std::nullopt;
     };
-    auto deb = find_deb();
+    auto deb = find_deb(cache);
     if (!deb) {
-        // apt-get download writes into the working directory.
-        auto here = fs::current_path();
-        fs::current_path(cache);
-        ProcessOptions quiet;
-        quiet.log_file = here / "tools.log";
-        run_process({"apt-get", "download", "linux-kbuild-6.1"}, quiet);
-        fs::current_path(here);
-        deb = find_deb();
-    }
-    if (!deb) {
-        return std::nullopt;
+        // Downloaded into a directory of its own, then renamed: a concurrent run never sees a
+        // partial file under the final name.
+        TempDir download("linux-kbuild-", cache);
+        std::vector<std::string> argv{"env",     "-C",       download.path().string(),
+                                      "apt-get", "download", "linux-kbuild-6.1"};
+        ProcessOptions options;
+        options.log_file = fs::absolute("tools.log");
+        int status = run_process(argv, options).exit_status;
+        INFO(quote_command(argv) << " (see tools.log): the comparison with the kernel's "
+                                    "sign-file needs Debian's archive once");
+        REQUIRE(status == 0);
+        auto fetched = find_deb(download.path());
+        REQUIRE(fetched);
+        deb = cache / fetched->filename();
+        fs::rename(*fetched, *deb);
     }
     auto root = fs::absolute("sign-kbuild");
     fs::create_directories(root);
-    ProcessOptions quiet;
-    quiet.log_file = fs::absolute("tools.log");
-    if (run_process({"dpkg-deb", "-x", deb->string(), root.string()}, quiet).exit_status != 0) {
-        return std::nullopt;
-    }
+    std::vector<std::string> argv{"dpkg-deb", "-x", deb->string(), root.string()};
+    ProcessOptions options;
+    options.log_file = fs::absolute("tools.log");
+    INFO(quote_command(argv) << " (see tools.log)");
+    REQUIRE(run_process(argv, options).exit_status == 0);
     auto tool = root / "usr/lib/linux-kbuild-6.1/scripts/sign-file";
-    if (fs::exists(tool)) {
-        found = tool;
-    }
-    return found;
+    INFO(tool.string());
+    REQUIRE(fs::is_regular_file(tool));
+    found = tool;
+    return tool;
 }
 
 } // namespace ksx::test

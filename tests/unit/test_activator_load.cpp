@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,8 @@ namespace {
 class RecordedModules final : public KernelModules {
 public:
     std::vector<std::string> calls;
-    std::map<std::string, int> results; // by file name or module name
+    std::map<std::string, int> results;                    // by file name or module name
+    std::map<std::string, ModuleSignatureInfo> signatures; // by file name; unreadable if absent
 
     int insert_path(const fs::path& path, const std::string& options) override {
         calls.push_back("path " + path.string() + (options.empty() ? "" : " [" + options + "]"));
@@ -36,6 +38,11 @@ public:
             return 0;
         }
         return it->second;
+    }
+    ModuleSignatureInfo signature_of(const fs::path& path) override {
+        calls.push_back("signature " + path.filename().string());
+        auto it = signatures.find(path.filename().string());
+        return it == signatures.end() ? ModuleSignatureInfo{} : it->second;
     }
 };
 
@@ -114,15 +121,55 @@ TEST_CASE("a failed module is logged with its path and the kernel's reason, the 
     CHECK(node.logged("loaded zfs from /usr/lib/modules/6.1.0-28-amd64/extra/zfs/zfs.ko"));
 }
 
-TEST_CASE("a module refused for its signature says that the kernel enforces signatures") {
-    Node node("sigenforce");
+namespace {
+
+// What is logged about hello_core when the kernel refuses it with `err` and its file carries
+// `signature` (unreadable when unset); hello, which needs it, is not tried.
+std::string refusal(const std::string& dir, int err,
+                    std::optional<ModuleSignatureInfo> signature = std::nullopt) {
+    Node node(dir);
     node.load_order("hello", kHello);
-    node.modules.results["hello_core.ko"] = -EKEYREJECTED;
+    node.modules.results["hello_core.ko"] = err;
+    if (signature) {
+        node.modules.signatures["hello_core.ko"] = *signature;
+    }
     CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
-    CHECK(node.logged("failed to load hello_core from " + kDir +
-                      "hello_core.ko: Key was rejected by service (the kernel enforces module "
-                      "signatures and refused this module's: it is unsigned or signed by a key "
-                      "the kernel does not trust)"));
+    CHECK(node.logged("not loading hello from " + kDir + "hello.ko: a dependency failed"));
+    const std::string prefix = "kmod-sysext-activate: failed to load hello_core from " + kDir;
+    for (const auto& line : node.lines) {
+        if (line.starts_with(prefix)) {
+            return line.substr(prefix.size());
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("a module refused for its signature says that the kernel enforces signatures") {
+    CHECK(refusal("sigenforce", -EKEYREJECTED) ==
+          "hello_core.ko: Key was rejected by service (the kernel enforces module signatures and "
+          "refused this module: it is unsigned or signed by a key the kernel does not trust)\n");
+}
+
+TEST_CASE("a refused unsigned module is reported as carrying no signature") {
+    CHECK(refusal("sigenforce-unsigned", -EKEYREJECTED,
+                  ModuleSignatureInfo{true, false, "", "", ""}) ==
+          "hello_core.ko: Key was rejected by service (the kernel enforces module signatures and "
+          "refused this module: it carries no signature)\n");
+}
+
+TEST_CASE("a refused signed module names its signer and key") {
+    CHECK(refusal("sigenforce-untrusted", -ENOKEY,
+                  ModuleSignatureInfo{true, true, "build key", "1A:2B", "sha512"}) ==
+          "hello_core.ko: Required key not available (the kernel enforces module signatures and "
+          "refused this module: it is signed by \"build key\" (key 1A:2B, sha512), a key that is "
+          "not in the kernel's keyring)\n");
+    // libkmod without OpenSSL does not name the signer.
+    CHECK(refusal("sigenforce-anonymous", -EKEYREJECTED,
+                  ModuleSignatureInfo{true, true, "", "", ""}) ==
+          "hello_core.ko: Key was rejected by service (the kernel enforces module signatures and "
+          "refused this module: it is signed by a key that is not in the kernel's keyring)\n");
 }
 
 TEST_CASE("a driver that finds no device says so, and its dependents are not loaded") {

@@ -1,4 +1,5 @@
-// The manifest's `signing:` section and `image.module_compression`: values and exact errors.
+// The manifest's `signing:` section, `image.module_compression` and `image.format`: values
+// and exact errors.
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 
@@ -64,15 +65,17 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
     CHECK(m.signing.modules->where.line == 19);
 }
 
-TEST_CASE("without a signing section nothing is signed and modules are not compressed") {
+TEST_CASE("without a signing section nothing is signed; module compression is left to the kernel") {
     auto m = parse_with("");
     CHECK_FALSE(m.signing.modules);
     CHECK_FALSE(m.signing.image);
     CHECK(m.signing.module_hash.empty());
-    CHECK(m.image.module_compression == ModuleCompression::None);
+    CHECK_FALSE(m.image.module_compression);
 }
 
 TEST_CASE("module compression is none, xz or zstd") {
+    CHECK(parse_with("image:\n  module_compression: none\n").image.module_compression ==
+          ModuleCompression::None);
     CHECK(parse_with("image:\n  module_compression: xz\n").image.module_compression ==
           ModuleCompression::Xz);
     CHECK(parse_with("image:\n  module_compression: zstd\n").image.module_compression ==
@@ -103,4 +106,15 @@ TEST_CASE("a bad signing section gives one exact, positioned error") {
           "sg/m.yaml:17:10: error: signing: must name a key for modules, image or both\n"
           "signing: {}\n"
           "         ^");
+}
+
+TEST_CASE("the image format is squashfs unless it says ddi") {
+    CHECK(parse_with("").image.format == ImageFormat::Squashfs);
+    CHECK(parse_with("image:\n  format: squashfs\n").image.format == ImageFormat::Squashfs);
+    CHECK(parse_with("image:\n  format: ddi\n").image.format == ImageFormat::Ddi);
+    CHECK(error_of("image:\n  format: gpt\n") ==
+          "sg/m.yaml:18:11: error: image.format: \"gpt\" is not supported (expected one of: "
+          "squashfs, ddi)\n"
+          "  format: gpt\n"
+          "          ^");
 }

@@ -2,6 +2,7 @@
 // check, what it refuses.
 #include "image/squashfs_reader.hpp"
 #include "image/squashfs_writer.hpp"
+#include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/image_verify.hpp"
 #include "sign/module_compression.hpp"
@@ -51,6 +52,7 @@ std::vector<Certificate> trusted() {
 struct Options {
     bool sign_modules = true;
     std::string release_name = "demo";
+    bool ddi = false; // a DDI of the /usr tree instead of a squashfs and sidecars
 };
 
 // demo_1.0_<kernel>.raw with one plain and one xz-compressed module, and its sidecars.
@@ -76,6 +78,14 @@ fs::path signed_image(const std::string& dir, const Options& options = {}) {
     image::WriteOptions write;
     write.mtime = 1;
     auto path = fs::absolute(dir) / ("demo_1.0_" + kernel + ".raw");
+    if (options.ddi) {
+        std::vector<std::string> outside;
+        auto usr = fs::absolute(dir) / "usr.squashfs";
+        image::write_squashfs(tree.subtree("usr", outside), usr, write);
+        REQUIRE(outside.empty());
+        write_ddi(usr, sha256_file_hex(usr), path, "x86-64", s, 2);
+        return path;
+    }
     image::write_squashfs(tree, path, write);
     sign_image(path, sha256_file_hex(path), s, 2);
     return path;
@@ -91,6 +101,14 @@ std::string failures(const VerifyReport& report) {
     return out;
 }
 
+std::vector<std::string> check_names(const VerifyReport& report) {
+    std::vector<std::string> names;
+    for (const auto& check : report.checks) {
+        names.push_back(check.name);
+    }
+    return names;
+}
+
 } // namespace
 
 TEST_CASE("verify accepts a signed image and names every check") {
@@ -98,13 +116,10 @@ TEST_CASE("verify accepts a signed image and names every check") {
     auto report = verify_image(image, squashfs_contents(), trusted(), 2);
     INFO(failures(report));
     CHECK(report.ok());
-    std::vector<std::string> names;
-    for (const auto& check : report.checks) {
-        names.push_back(check.name);
-    }
     auto modules = "module usr/lib/modules/" + kernel + "/extra/demo/";
-    CHECK(names == std::vector<std::string>{"verity", "roothash", "signature", "extension-release",
-                                            modules + "a.ko", modules + "b.ko.xz"});
+    CHECK(check_names(report) == std::vector<std::string>{"verity", "roothash", "signature",
+                                                          "extension-release", modules + "a.ko",
+                                                          modules + "b.ko.xz"});
     CHECK(report.root_hash + "\n" == read_file(sidecar_paths(image).roothash));
     CHECK(report.checks[3].detail == "demo, kernel " + kernel);
 }
@@ -153,4 +168,32 @@ TEST_CASE("verify without certificates finds the signatures but fails") {
 TEST_CASE("an image that cannot be read is an input error") {
     CHECK_THROWS_AS(verify_image("sign-missing.raw", squashfs_contents(), trusted(), 1),
                     InputError);
+}
+
+TEST_CASE("verify accepts a signed DDI, its files under usr/, and refuses changed partitions") {
+    auto image = signed_image("sign-ddi", {true, "demo", true});
+    auto report = verify_image(image, squashfs_contents(), trusted(), 2);
+    INFO(failures(report));
+    CHECK(report.ok());
+    auto modules = "module usr/lib/modules/" + kernel + "/extra/demo/";
+    CHECK(check_names(report) == std::vector<std::string>{"partitions", "verity", "roothash",
+                                                          "signature", "extension-release",
+                                                          modules + "a.ko", modules + "b.ko.xz"});
+    CHECK(report.checks[0].detail == "GPT with usr, usr-verity and usr-verity-sig (x86-64)");
+
+    auto ddi = read_ddi(image);
+    auto bytes = read_file(image);
+    auto changed_at = [&](std::uint64_t offset) {
+        auto changed = bytes;
+        changed[offset] = static_cast<char>(changed[offset] ^ 0x04);
+        test::write_data(image.parent_path() / "changed.raw", changed);
+        auto result =
+            verify_image(image.parent_path() / "changed.raw", squashfs_contents(), trusted(), 1);
+        CHECK_FALSE(result.ok());
+        return failures(result);
+    };
+    CHECK(changed_at(ddi.usr.offset() + 100).starts_with("verity: hash tree differs"));
+    CHECK(changed_at(ddi.verity.offset() + 4096 + 7).starts_with("verity: hash tree differs"));
+    CHECK(changed_at(600).starts_with("partitions: "));
+    CHECK_FALSE(verify_image(image, squashfs_contents(), {}, 1).ok());
 }
