@@ -1,7 +1,8 @@
 #!/bin/sh
 # Signed hello images, then tampering: one byte flipped at 200 random offsets across the
 # image, its .verity, .roothash and .roothash.p7s, and sidecars swapped in from another valid
-# image. `verify` must accept the untouched image and reject every changed one. Also checks
+# image. `verify` and the activator's `select` (on a node tree trusting the certificate) must
+# accept the untouched image and refuse every changed one. Also checks
 # that systemd-dissect finds the verity sidecars and that modules carry sign-file signatures.
 # KSX_TAMPER_SEED picks other offsets; KSX_TAMPER_CASES another count.
 . "$(dirname "$0")/lib.sh"
@@ -137,14 +138,28 @@ expect_output "/extra/hello/hello.ko.xz: signer kmod-sysext tamper test, sig_key
 grep -q "hello.ko.xz: .*, certificate" "$WORK/last.out" &&
     fail "inspect names the image's certificate as a module signer"
 
-# Tampering, on copies; each case changes one byte and puts it back afterwards.
-mkdir "$WORK/t"
-t="$WORK/t/hello_1.0.0_$kernel"
+# Tampering, on copies in a node's store (the certificate in its /etc/verity.d), so that each
+# case is checked by `verify` and by the activator's `select` as a node runs it; each case
+# changes one byte and puts it back afterwards.
+node="$WORK/node"
+mkdir -p "$node/var/lib/kmod-sysext/hello" "$node/etc/verity.d"
+cp "$WORK/keys/tamper.crt" "$node/etc/verity.d/"
+t="$node/var/lib/kmod-sysext/hello/hello_1.0.0_$kernel"
 cp "$image" "$t.raw"
 for suffix in verity roothash roothash.p7s; do
     cp "$base.$suffix" "$t.$suffix"
 done
 expect_status 0 "$KSX" verify --quiet "$t.raw" --cert "$WORK/keys/cert.pem"
+# select_refuses: the activator's select on the node refuses the image (logs why, links
+# nothing) and still exits 0, as a boot must go on.
+select_refuses() {
+    rm -rf "$node/run"
+    "$ACTIVATE" --root="$node" --kernel="$kernel" select >"$WORK/select.out" 2>&1 || return 1
+    [ ! -e "$node/run/extensions/hello.raw" ] && [ ! -L "$node/run/extensions/hello.raw" ] &&
+        grep -q "refused " "$WORK/select.out"
+}
+select_refuses && fail "the activator refuses the untouched signed image: $(cat "$WORK/select.out")"
+[ -L "$node/run/extensions/hello.raw" ] || fail "the activator did not link the untouched image"
 
 byte_at() {
     od -An -tu1 -j "$2" -N1 "$1" | tr -d ' \n'
@@ -156,6 +171,8 @@ put_byte() {
 
 rejected=0
 accepted=0
+activator_refused=0
+activator_accepted=0
 size_raw=$(stat -c %s "$t.raw")
 size_verity=$(stat -c %s "$t.verity")
 size_roothash=$(stat -c %s "$t.roothash")
@@ -179,6 +196,8 @@ while read -r suffix offset mask; do
     "$KSX" verify --quiet "$t.raw" --cert "$WORK/keys/cert.pem" >"$WORK/last.out" 2>&1
     status=$?
     set -e
+    refused=no
+    select_refuses && refused=yes
     put_byte "$file" "$offset" "$old"
     if [ "$status" = 1 ]; then
         rejected=$((rejected + 1))
@@ -187,6 +206,13 @@ while read -r suffix offset mask; do
         accepted=$((accepted + 1))
         echo "NOT rejected (status $status): $suffix offset $offset xor $mask" >&2
         cat "$WORK/last.out" >&2
+    fi
+    if [ "$refused" = yes ]; then
+        activator_refused=$((activator_refused + 1))
+    else
+        activator_accepted=$((activator_accepted + 1))
+        echo "NOT refused by the activator: $suffix offset $offset xor $mask" >&2
+        cat "$WORK/select.out" >&2
     fi
 done <"$WORK/cases"
 
@@ -200,6 +226,8 @@ for set in "roothash.p7s" "roothash roothash.p7s" "verity roothash roothash.p7s"
     "$KSX" verify --quiet "$t.raw" --cert "$WORK/keys/cert.pem" >"$WORK/last.out" 2>&1
     status=$?
     set -e
+    refused=no
+    select_refuses && refused=yes
     for suffix in $set; do
         cp "$base.$suffix" "$t.$suffix"
     done
@@ -210,6 +238,12 @@ for set in "roothash.p7s" "roothash roothash.p7s" "verity roothash roothash.p7s"
         accepted=$((accepted + 1))
         echo "NOT rejected (status $status): swapped $set" >&2
     fi
+    if [ "$refused" = yes ]; then
+        activator_refused=$((activator_refused + 1))
+    else
+        activator_accepted=$((activator_accepted + 1))
+        echo "NOT refused by the activator: swapped $set" >&2
+    fi
 done
 expect_status 0 "$KSX" verify --quiet "$t.raw" --cert "$WORK/keys/cert.pem"
 
@@ -219,4 +253,8 @@ for suffix in raw verity roothash roothash.p7s; do
 done
 echo "tamper: $swaps swapped sidecar sets rejected"
 echo "tamper: seed $seed: $rejected rejected, $accepted accepted of $((cases + 3)) cases"
-[ "$accepted" = 0 ] || fail "$accepted tampered cases were accepted"
+echo "tamper: activator select: $activator_refused refused, $activator_accepted linked of $((cases + 3)) cases"
+[ "$accepted" = 0 ] || fail "$accepted tampered cases were accepted by verify"
+[ "$activator_accepted" = 0 ] || fail "$activator_accepted tampered cases were linked by the activator"
+select_refuses && fail "the activator refuses the restored image: $(cat "$WORK/select.out")"
+[ -L "$node/run/extensions/hello.raw" ] || fail "the activator did not link the restored image"
