@@ -29,7 +29,9 @@ namespace {
 
 constexpr int max_depth = 256;
 constexpr std::size_t max_entries = 1'000'000;
-constexpr std::uint64_t max_file_size = 64ULL << 20;
+// Large enough for any kernel module (the proprietary NVIDIA 535 module built for
+// 6.12 is about 90 MiB uncompressed), small enough to refuse a crafted size.
+constexpr std::uint64_t max_file_size = 1ULL << 30;
 
 // An opened image: superblock, compressor, id table and directory reader.
 class Image {
@@ -267,7 +269,7 @@ std::string read_image_file(const std::filesystem::path& path, const std::string
     sqfs_u64 size = 0;
     image.check(sqfs_inode_get_file_size(inode.get(), &size), file_path);
     if (size > max_file_size) {
-        throw InputError(path.string() + ": \"" + file_path + "\" is larger than 64 MiB");
+        throw InputError(path.string() + ": \"" + file_path + "\" is larger than 1 GiB");
     }
     SqfsPtr<sqfs_data_reader_t> data(
         sqfs_data_reader_create(image.file(), image.super().block_size, image.compressor(), 0));

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -203,15 +204,39 @@ TEST_CASE("Directories nested deeper than 256 levels are refused") {
     CHECK_THROWS_AS(ksx::image::read_image_file(dir / "deep.raw", path + "/f"), ksx::InputError);
 }
 
-TEST_CASE("read_image_file refuses files larger than 64 MiB") {
+TEST_CASE("read_image_file reads files larger than 64 MiB") {
+    // Uncompressed NVIDIA modules for newer kernels pass 64 MiB.
+    auto dir = fresh_dir("module-size-file");
+    std::string pattern;
+    for (int i = 0; i < 4096; ++i) {
+        pattern += static_cast<char>((i * 131 + 7) % 251);
+    }
+    {
+        std::ofstream out(dir / "big.ko", std::ios::binary);
+        for (int i = 0; i < (65 << 20) / 4096 + 3; ++i) {
+            pattern[0] = static_cast<char>(i);
+            out << pattern;
+        }
+    }
+    Tree tree;
+    tree.add_file("big.ko", dir / "big.ko");
+    ksx::image::write_squashfs(tree, dir / "image.raw", options());
+    auto content = ksx::image::read_image_file(dir / "image.raw", "big.ko");
+    std::ifstream in(dir / "big.ko", std::ios::binary);
+    std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(content.size() == expected.size());
+    CHECK(content == expected);
+}
+
+TEST_CASE("read_image_file refuses files larger than 1 GiB") {
     auto dir = fresh_dir("large-file");
     { std::ofstream out(dir / "zeros", std::ios::binary); }
-    fs::resize_file(dir / "zeros", (64U << 20) + 1);
+    fs::resize_file(dir / "zeros", (1ULL << 30) + 1);
     Tree tree;
     tree.add_file("zeros", dir / "zeros");
     ksx::image::write_squashfs(tree, dir / "image.raw", options());
     CHECK_THROWS_WITH_AS(
         ksx::image::read_image_file(dir / "image.raw", "zeros"),
-        ((dir / "image.raw").string() + ": \"zeros\" is larger than 64 MiB").c_str(),
+        ((dir / "image.raw").string() + ": \"zeros\" is larger than 1 GiB").c_str(),
         ksx::InputError);
 }
