@@ -248,7 +248,9 @@ check_boot() {
     case "$group" in *" nvidia"*)
         # Without a GPU the driver's init ends with ENODEV after its own message: proof that
         # the kernel accepted the module (symbols resolved, vermagic right).
-        grep -qE "kmod-sysext-activate: failed to load nvidia from /usr/lib/modules/$k/extra/nvidia(-open)?/nvidia.ko: No such device" "$LOG" ||
+        # (fixed strings: a kernel release such as 6.12.118+deb12-amd64 is no regex)
+        grep -qF -e "kmod-sysext-activate: failed to load nvidia from /usr/lib/modules/$k/extra/nvidia/nvidia.ko: No such device" \
+            -e "kmod-sysext-activate: failed to load nvidia from /usr/lib/modules/$k/extra/nvidia-open/nvidia.ko: No such device" "$LOG" ||
             fail "$k: the activator did not report nvidia.ko's ENODEV: $(grep -F 'nvidia.ko' "$LOG" | head -n 3)"
         has "No NVIDIA GPU found"
         has "a dependency failed"
