@@ -197,9 +197,11 @@ Command build_command() {
                              "Rebuild the cached default developer container");
                 app.add_flag("--keep-work", args->keep_work,
                              "Keep the work directory (sources, objects, logs)");
-                auto* key = app.add_option("--sign-key", args->sign_key,
-                                           "Private key (PEM) signing modules and images; "
-                                           "overrides the manifest's signing keys");
+                auto* key =
+                    app.add_option("--sign-key", args->sign_key,
+                                   "Private key (PEM file, or a pkcs11: URI of a key in a token) "
+                                   "signing modules and images; "
+                                   "overrides the manifest's signing keys");
                 auto* cert = app.add_option("--sign-cert", args->sign_cert,
                                             "Certificate of --sign-key (PEM or DER)");
                 key->needs(cert);

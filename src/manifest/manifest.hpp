@@ -179,7 +179,7 @@ struct ImageSpec {
 
 // A private key and its certificate, files on the build host; read, never copied.
 struct KeyPair {
-    std::filesystem::path key;  // absolute
+    std::filesystem::path key;  // absolute, or a "pkcs11:" URI (RFC 7512) as written
     std::filesystem::path cert; // absolute
     Location where;
 };

@@ -572,8 +572,18 @@ KeyPair read_key_pair(const Value& value, const fs::path& base, std::string* has
     KeyPair pair;
     pair.where = value.location();
     std::vector<FieldRule> rules{
-        {"key", Presence::Required, [&](const Value& v) { pair.key = key_path(v, base); }},
-        {"cert", Presence::Required, [&](const Value& v) { pair.cert = key_path(v, base); }},
+        {"key", Presence::Required,
+         [&](const Value& v) {
+             // A key held in a PKCS#11 token is named by its URI, kept as written.
+             pair.key = v.text().starts_with("pkcs11:") ? fs::path(v.text()) : key_path(v, base);
+         }},
+        {"cert", Presence::Required,
+         [&](const Value& v) {
+             if (v.text().starts_with("pkcs11:")) {
+                 v.fail("must be a certificate file (PEM or DER); PKCS#11 URIs name keys only");
+             }
+             pair.cert = key_path(v, base);
+         }},
     };
     if (hash != nullptr) {
         rules.push_back({"hash", Presence::Optional, [&](const Value& v) {

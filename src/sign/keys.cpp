@@ -1,5 +1,6 @@
 #include "sign/keys.hpp"
 
+#include "sign/pkcs11_key.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -49,6 +50,10 @@ void add_extension(X509* certificate, int nid, const char* value) {
 
 } // namespace
 
+std::string key_name(const fs::path& key) {
+    return is_pkcs11_uri(key.native()) ? redacted_pkcs11_uri(key.native()) : key.string();
+}
+
 Pkey load_private_key(const fs::path& file) {
     auto text = read_input(file);
     auto bio = memory_bio(text);
@@ -76,16 +81,27 @@ Certificate load_certificate(const fs::path& file) {
 }
 
 Signer load_signer(const fs::path& key_file, const fs::path& cert_file) {
-    Signer signer{load_private_key(key_file), load_certificate(cert_file)};
+    Signer signer;
+    if (is_pkcs11_uri(key_file.native())) {
+        auto token_key = load_pkcs11_private_key(key_file.native());
+        signer.token = std::move(token_key.engine);
+        signer.key = std::move(token_key.key);
+    } else {
+        signer.key = load_private_key(key_file);
+    }
+    signer.certificate = load_certificate(cert_file);
     if (X509_check_private_key(signer.certificate.get(), signer.key.get()) != 1) {
         ERR_clear_error();
-        throw InputError("signing key " + key_file.string() + " does not match certificate " +
+        throw InputError("signing key " + key_name(key_file) + " does not match certificate " +
                          cert_file.string());
     }
     return signer;
 }
 
 std::optional<std::string> key_permission_warning(const fs::path& key_file) {
+    if (is_pkcs11_uri(key_file.native())) {
+        return std::nullopt; // the token guards it
+    }
     struct stat st {};
     if (::stat(key_file.c_str(), &st) != 0) {
         throw InputError(errno_message("cannot read signing key " + key_file.string(), errno));

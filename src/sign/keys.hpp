@@ -4,6 +4,7 @@
 #include "sign/openssl_handles.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@ namespace ksx::sign {
 
 // A private key and the certificate that goes with it, as used for signing.
 struct Signer {
+    std::shared_ptr<void> token; // the PKCS#11 engine a token-held key needs, else empty
     Pkey key;
     Certificate certificate;
 };
@@ -19,13 +21,18 @@ struct Signer {
 // Reads a PEM private key; throws InputError naming the file when it is unreadable or not a key.
 Pkey load_private_key(const std::filesystem::path& file);
 
+// How to name a key in messages: the file, or the URI with its PIN hidden.
+std::string key_name(const std::filesystem::path& key);
+
 // Reads an X.509 certificate in PEM or DER; throws InputError naming the file.
 Certificate load_certificate(const std::filesystem::path& file);
 
-// Loads a key and its certificate and checks that they belong together (InputError if not).
+// Loads a key (a PEM file, or a key held in a PKCS#11 token when `key_file` is a "pkcs11:"
+// URI) and its certificate and checks that they belong together (InputError if not).
 Signer load_signer(const std::filesystem::path& key_file, const std::filesystem::path& cert_file);
 
-// A warning when `key_file` can be read by its group or by others, else nothing.
+// A warning when `key_file` can be read by its group or by others, else nothing (also for a
+// PKCS#11 URI).
 std::optional<std::string> key_permission_warning(const std::filesystem::path& key_file);
 
 // SHA-256 of the certificate's DER encoding, lower-case hex.

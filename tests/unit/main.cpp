@@ -55,7 +55,18 @@ int main(int argc, char** argv) {
     int result = context.run();
     std::filesystem::current_path("/");
     if (result == 0) {
-        std::filesystem::remove_all(run_dir);
+        // A helper daemon (gpg-agent) may still be removing its socket: try again briefly.
+        std::error_code error;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            std::filesystem::remove_all(run_dir, error);
+            if (!error) {
+                break;
+            }
+            ::usleep(200'000);
+        }
+        if (error) {
+            std::cerr << "cannot remove " << run_dir.string() << ": " << error.message() << "\n";
+        }
     } else {
         std::cerr << "test files kept in " << run_dir.string() << "\n";
     }

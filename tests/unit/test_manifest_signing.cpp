@@ -65,6 +65,21 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
     CHECK(m.signing.modules->where.line == 19);
 }
 
+TEST_CASE("a key held in a PKCS#11 token is kept as its URI; certificates stay files") {
+    auto m = parse_with("signing:\n"
+                        "  image:\n"
+                        "    key: \"pkcs11:token=release;object=image;type=private\"\n"
+                        "    cert: keys/image.crt\n");
+    REQUIRE(m.signing.image);
+    CHECK(m.signing.image->key.native() == "pkcs11:token=release;object=image;type=private");
+    CHECK(m.signing.image->cert == fs::absolute("sg") / "keys/image.crt");
+    CHECK(error_of("signing:\n  image:\n    key: k.pem\n    cert: \"pkcs11:object=c\"\n") ==
+          "sg/m.yaml:20:11: error: signing.image.cert: must be a certificate file (PEM or DER); "
+          "PKCS#11 URIs name keys only\n"
+          "    cert: \"pkcs11:object=c\"\n"
+          "          ^");
+}
+
 TEST_CASE("without a signing section nothing is signed; module compression is left to the kernel") {
     auto m = parse_with("");
     CHECK_FALSE(m.signing.modules);

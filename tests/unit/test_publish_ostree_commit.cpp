@@ -141,6 +141,20 @@ TEST_CASE("publishing again with a key signs the commits made without one, once"
     auto a = shard("sign-a", "6.1.0-56-amd64", "module 6.1");
     auto home = fs::absolute("gnupg-ostree");
     auto fingerprint = make_gpg_key(home);
+    // gpg leaves an agent running in the home; stop it before the directory goes.
+    struct AgentStop {
+        fs::path home;
+        ~AgentStop() {
+            ksx::ProcessOptions quiet;
+            quiet.log_file = home.string() + ".kill.log";
+            try {
+                ksx::run_process({"gpgconf", "--homedir", home.string(), "--kill", "gpg-agent"},
+                                 quiet);
+            } catch (const std::exception&) {
+                // a destructor must not throw; the agent then exits on its own
+            }
+        }
+    } agent_stop{home};
     fs::remove_all("repo-sign");
     OstreeOptions options;
     options.repo = fs::absolute("repo-sign");

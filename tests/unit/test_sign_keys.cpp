@@ -1,5 +1,6 @@
 // keygen's keys and certificates, loading them, and the warning about readable key files.
 #include "sign/keys.hpp"
+#include "sign/pkcs11_key.hpp"
 #include "sign_fixture.hpp"
 #include "util/error.hpp"
 
@@ -83,4 +84,16 @@ TEST_CASE("a key file readable by group or others gets a warning") {
     ::chmod("sign-loose.pem", 0644);
     CHECK(key_permission_warning("sign-loose.pem") ==
           "signing key sign-loose.pem is readable by others (mode 0644); chmod 600 it");
+}
+
+TEST_CASE("a PKCS#11 URI is told from a file, and its PIN never shows in messages") {
+    CHECK(is_pkcs11_uri("pkcs11:token=t;object=k"));
+    CHECK_FALSE(is_pkcs11_uri("keys/pkcs11:k.pem"));
+    CHECK(redacted_pkcs11_uri("pkcs11:token=t;object=k;pin-value=1234") ==
+          "pkcs11:token=t;object=k;pin-value=(hidden)");
+    CHECK(redacted_pkcs11_uri("pkcs11:token=t?pin-value=1234&module-path=/x.so") ==
+          "pkcs11:token=t?pin-value=(hidden)&module-path=/x.so");
+    CHECK(redacted_pkcs11_uri("pkcs11:object=k") == "pkcs11:object=k");
+    CHECK(key_name("pkcs11:object=k;pin-value=9") == "pkcs11:object=k;pin-value=(hidden)");
+    CHECK_FALSE(key_permission_warning("pkcs11:object=k"));
 }
