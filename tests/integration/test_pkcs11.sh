@@ -14,7 +14,9 @@ expect_status 0 "$KSX" keygen --quiet --out "$WORK/keys" --cn "kmod-sysext pkcs1
 expect_status 0 softhsm2-util --import "$WORK/keys/key.pem" --token ksx-test --label module-key \
     --id 01 --pin 4711
 
-hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-amd64}"
+# Two kernels: one image is signed while the next kernel's modules are, from two threads.
+hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-amd64}" \
+    "{package: linux-headers-6.12-amd64}"
 expect_status 0 "$KSX" build --quiet "$WORK/hello.yaml" --output "$WORK/file" \
     --sign-key "$WORK/keys/key.pem" --sign-cert "$WORK/keys/cert.pem"
 
@@ -33,10 +35,11 @@ for f in "$WORK"/file/*; do
     cmp -s "$f" "$WORK/token-env/$name" || fail "$name differs with the PIN from the environment"
     count=$((count + 1))
 done
-[ "$count" -ge 4 ] || fail "expected an image and its three sidecars, found $count files"
-image=$(ls "$WORK"/token/hello_*.raw | head -n 1)
-expect_status 0 "$KSX" verify "$image" --cert "$WORK/keys/cert.pem"
-expect_output "signed by CN=kmod-sysext pkcs11 test"
+[ "$count" -ge 8 ] || fail "expected two images and their three sidecars each, found $count files"
+for image in "$WORK"/token/hello_*.raw; do
+    expect_status 0 "$KSX" verify "$image" --cert "$WORK/keys/cert.pem"
+    expect_output "signed by CN=kmod-sysext pkcs11 test"
+done
 
 # The manifest's signing section takes the URI as written (not as a path).
 sed -e '/^signing:/,$d' "$WORK/hello.yaml" >"$WORK/manifest-signing.yaml"
@@ -46,7 +49,9 @@ signing:
   image: {key: "$uri;pin-value=4711", cert: $WORK/keys/cert.pem}
 YAML
 expect_status 0 "$KSX" build --quiet "$WORK/manifest-signing.yaml" --output "$WORK/manifest"
-cmp -s "$image" "$WORK/manifest/$(basename "$image")" || fail "the manifest's URI signed differently"
+for image in "$WORK"/token/hello_*.raw; do
+    cmp -s "$image" "$WORK/manifest/$(basename "$image")" || fail "the manifest's URI signed differently"
+done
 
 # Bad input: wrong PIN, missing object, a URI for the certificate.
 expect_status 2 "$KSX" build "$WORK/hello.yaml" --output "$WORK/bad" \
