@@ -12,7 +12,7 @@
 #           resolve by name from the loader's default path.
 # Build and boot times are printed. Environment: KSX, ACTIVATE, SRC (as for every integration
 # test); KSX_REALWORLD="zfs nvidia-open nvidia", KSX_REALWORLD_KERNELS="6.1 6.12" narrow the
-# run; with --full it runs only when KSX_REALWORLD_FULL=1 (about an hour on two cores).
+# run; with --full it runs only when KSX_REALWORLD_FULL=1 (about 40 minutes on two cores).
 # KSX_REALWORLD_REUSE=DIR checks and boots the images (DIR/images) and key (DIR/key) of an
 # earlier run's kept work directory instead of building them.
 set -euo pipefail
