@@ -5,6 +5,7 @@
 #include "manifest/manifest.hpp"
 #include "util/progress.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -34,9 +35,10 @@ struct KernelBuild {
 };
 
 struct BuildOptions {
-    std::filesystem::path work_root; // one sub directory per kernel
-    unsigned jobs = 1;               // kernels built at the same time
-    unsigned make_jobs = 1;          // JOBS passed to each build
+    std::filesystem::path work_root;     // one sub directory per kernel
+    unsigned jobs = 1;                   // kernels built at the same time
+    unsigned make_jobs = 1;              // JOBS passed to each build
+    std::uint32_t source_date_epoch = 0; // SOURCE_DATE_EPOCH and KBUILD_BUILD_TIMESTAMP inside
     Progress* progress = nullptr;
     std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
     // Called with each kernel's result (built, skipped or failed) as soon as it is done, from

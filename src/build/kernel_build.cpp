@@ -1,6 +1,7 @@
 #include "build/build.hpp"
 #include "build/dkms_build.hpp"
 #include "build/module_collect.hpp"
+#include "build/reproducible_env.hpp"
 #include "build/source_cache.hpp"
 #include "build/source_select.hpp"
 #include "manifest/manifest_rules.hpp"
@@ -125,7 +126,11 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     const auto install = result.work_dir / "install";
     const auto modules = result.work_dir / "modules";
     const auto patches = result.work_dir / "patches";
+    const auto tools = result.work_dir / "tools";
     fs::remove_all(result.work_dir);
+    if (write_reproducible_tools(rootfs, tools)) {
+        append_log(result.log, "# pahole runs without -j (reproducible BTF)");
+    }
     fs::create_directories(install);
     fs::create_directories(modules);
     fs::create_directories(patches);
@@ -139,11 +144,13 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     run.binds = {{source, kSourceInside, true},
                  {install, kInstallInside, true},
                  {modules, kModulesInside, true},
-                 {patches, kPatchesInside, false}};
-    run.env = {"KERNEL_RELEASE=" + release, "KERNEL_SOURCE=" + kernel_source,
-               "JOBS=" + std::to_string(std::max(1u, options.make_jobs)),
-               std::string("SOURCE_DIR=") + kSourceInside,
-               std::string("INSTALL_DIR=") + kInstallInside};
+                 {patches, kPatchesInside, false},
+                 {tools, kToolsInside, false}};
+    run.env = reproducible_environment(options.source_date_epoch);
+    run.env.insert(run.env.end(), {"KERNEL_RELEASE=" + release, "KERNEL_SOURCE=" + kernel_source,
+                                   "JOBS=" + std::to_string(std::max(1u, options.make_jobs)),
+                                   std::string("SOURCE_DIR=") + kSourceInside,
+                                   std::string("INSTALL_DIR=") + kInstallInside});
     run.cwd = kSourceInside;
     run.log_file = result.log;
 

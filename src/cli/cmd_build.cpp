@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/image_packer.hpp"
 #include "container/container.hpp"
+#include "image/sysext_layout.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
 #include "util/error.hpp"
@@ -107,6 +108,8 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     build_options.make_jobs = std::max(1u, cores / build_options.jobs);
     build_options.progress = &progress;
+    // The builds see the images' time stamp, so that same inputs give the same modules.
+    build_options.source_date_epoch = image::write_options(manifest, 1).mtime;
     // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
     // while the next one compiles.
     PackContext pack_context{manifest, rootfs, signers, output, cores, progress};

@@ -100,3 +100,16 @@ ls "$WORK/out" | grep -q '_6\.1\.' || fail "the 6.1 image was not written althou
     fail "the failing kernel's earlier image changed"
 unsquashfs -l "$WORK/out"/*_6.1.*.raw >/dev/null || fail "the 6.1 image does not read back"
 echo "one failing kernel: other image written, failure named"
+
+# Reproducible: building the same manifest again (one kernel at a time now) gives the same
+# bytes for both images, module BTF included (pahole without -j, KBUILD_BUILD_TIMESTAMP set),
+# and the build log says why.
+for round in 1 2 3; do
+    expect_status 0 "$KSX" build --jobs 1 "$WORK/hello.yaml" --output "$WORK/again-$round"
+    for image in "$WORK"/again-1/*.raw; do
+        cmp -s "$image" "$WORK/again-$round/$(basename "$image")" ||
+            fail "round $round: $(basename "$image") differs from round 1"
+    done
+done
+[ "$(ls "$WORK"/again-1/*.raw | wc -l)" = 2 ] || fail "expected two images: $(ls "$WORK/again-1")"
+echo "three rebuilds of both kernels gave the same bytes"
