@@ -25,7 +25,10 @@ bool write_reproducible_tools(const container::Rootfs& rootfs, const fs::path& t
                       "# reproducible before pahole 1.27.\n"
                       "for arg do\n"
                       "    shift\n"
-                      "    [ \"$arg\" = -j ] || set -- \"$@\" \"$arg\"\n"
+                      "    case $arg in\n"
+                      "    -j | -j[0-9]* | --jobs | --jobs=*) ;;\n"
+                      "    *) set -- \"$@\" \"$arg\" ;;\n"
+                      "    esac\n"
                       "done\n"
                       "exec /usr/bin/pahole \"$@\"\n",
                       0755);

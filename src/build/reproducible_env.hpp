@@ -19,9 +19,9 @@ inline constexpr const char* kToolsInside = "/build/tools";
 std::vector<std::string> reproducible_environment(std::uint32_t epoch);
 
 // Writes into `tools` what goes first on PATH: when the container has /usr/bin/pahole, a
-// `pahole` that drops -j. Kernels up to 6.11 pass -j to pahole (1.22 and later) for module
-// BTF, and its parallel encoder orders types differently from run to run before pahole 1.27.
-// Returns whether the wrapper was written.
+// `pahole` that drops its jobs option (-j, -jN, --jobs[=N]). Kernels up to 6.11 pass -j to pahole
+// (1.22 and later) for module BTF, and its parallel encoder orders types differently from run to
+// run before pahole 1.27. Returns whether the wrapper was written.
 bool write_reproducible_tools(const container::Rootfs& rootfs, const std::filesystem::path& tools);
 
 } // namespace ksx::build
