@@ -10,7 +10,7 @@ std::vector<std::string> reproducible_environment(std::uint32_t epoch) {
     auto seconds = std::to_string(epoch);
     return {"SOURCE_DATE_EPOCH=" + seconds, "KBUILD_BUILD_TIMESTAMP=@" + seconds,
             "KBUILD_BUILD_USER=kmod-sysext", "KBUILD_BUILD_HOST=kmod-sysext",
-            std::string("PATH=") + kToolsInside + ":/usr/sbin:/usr/bin:/sbin:/bin"};
+            std::string("PATH=") + kToolsInside + ":" + container::kContainerPath};
 }
 
 bool write_reproducible_tools(const container::Rootfs& rootfs, const fs::path& tools) {

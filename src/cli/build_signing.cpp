@@ -43,14 +43,18 @@ BuildSigners load_build_signers(const manifest::Manifest& manifest, const std::s
     signers.module_hash = manifest.signing.module_hash;
     if (!key.empty()) {
         signers.modules = load_checked(key, cert, progress);
-        signers.image = load_checked(key, cert, progress);
+        signers.image = sign::shared_signer(*signers.modules);
         return signers;
     }
     if (const auto& pair = manifest.signing.modules) {
         signers.modules = load_checked(pair->key, pair->cert, progress);
     }
     if (const auto& pair = manifest.signing.image) {
-        signers.image = load_checked(pair->key, pair->cert, progress);
+        const auto& modules = manifest.signing.modules;
+        // The same pair for both is loaded once (one PIN prompt, one token login).
+        signers.image = modules && modules->key == pair->key && modules->cert == pair->cert
+                            ? sign::shared_signer(*signers.modules)
+                            : load_checked(pair->key, pair->cert, progress);
     }
     return signers;
 }

@@ -42,6 +42,9 @@ struct Bind {
     bool writable = false;
 };
 
+// PATH inside the container unless a RunSpec's env sets another.
+inline constexpr const char* kContainerPath = "/usr/sbin:/usr/bin:/sbin:/bin";
+
 struct RunSpec {
     std::vector<std::string> argv;
     std::vector<Bind> binds;

@@ -79,9 +79,8 @@ std::vector<std::string> bwrap_argv(const Rootfs& rootfs, const RunSpec& spec, P
     if (privilege == Privilege::Root && !spec.writable_root) {
         add({"--cap-drop", "ALL"}); // a build never needs to mount or load modules
     }
-    add({"--die-with-parent", "--new-session", "--clearenv", "--setenv", "PATH",
-         "/usr/sbin:/usr/bin:/sbin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG",
-         "C.UTF-8"});
+    add({"--die-with-parent", "--new-session", "--clearenv", "--setenv", "PATH", kContainerPath,
+         "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"});
     for (const auto& entry : spec.env) {
         auto eq = entry.find('=');
         if (eq == std::string::npos || eq == 0) {

@@ -98,6 +98,20 @@ Signer load_signer(const fs::path& key_file, const fs::path& cert_file) {
     return signer;
 }
 
+Signer shared_signer(const Signer& signer) {
+    Signer shared;
+    shared.token = signer.token;
+    if (EVP_PKEY_up_ref(signer.key.get()) != 1) {
+        throw_openssl("failed to share a signing key");
+    }
+    shared.key.reset(signer.key.get());
+    if (X509_up_ref(signer.certificate.get()) != 1) {
+        throw_openssl("failed to share a signing certificate");
+    }
+    shared.certificate.reset(signer.certificate.get());
+    return shared;
+}
+
 std::optional<std::string> key_permission_warning(const fs::path& key_file) {
     if (is_pkcs11_uri(key_file.native())) {
         return std::nullopt; // the token guards it

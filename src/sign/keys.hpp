@@ -31,8 +31,11 @@ Certificate load_certificate(const std::filesystem::path& file);
 // URI) and its certificate and checks that they belong together (InputError if not).
 Signer load_signer(const std::filesystem::path& key_file, const std::filesystem::path& cert_file);
 
-// A warning when `key_file` can be read by its group or by others, else nothing (also for a
-// PKCS#11 URI).
+// Another handle on the same key and certificate (reference counted, nothing read again).
+Signer shared_signer(const Signer& signer);
+
+// A warning when `key_file` can be read by its group or by others, else nothing (always
+// nothing for a PKCS#11 URI: the token guards the key).
 std::optional<std::string> key_permission_warning(const std::filesystem::path& key_file);
 
 // SHA-256 of the certificate's DER encoding, lower-case hex.

@@ -97,3 +97,13 @@ TEST_CASE("a PKCS#11 URI is told from a file, and its PIN never shows in message
     CHECK(key_name("pkcs11:object=k;pin-value=9") == "pkcs11:object=k;pin-value=(hidden)");
     CHECK_FALSE(key_permission_warning("pkcs11:object=k"));
 }
+
+TEST_CASE("a shared signer holds the same key and certificate") {
+    const auto& keys = keygen_pair(KeyAlgorithm::EcdsaP256);
+    auto signer = load_signer(keys.key, keys.cert_pem);
+    auto shared = shared_signer(signer);
+    CHECK(shared.key.get() == signer.key.get());
+    CHECK(shared.certificate.get() == signer.certificate.get());
+    signer = Signer{}; // the shared handles outlive the original
+    CHECK(X509_check_private_key(shared.certificate.get(), shared.key.get()) == 1);
+}
