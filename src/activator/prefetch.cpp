@@ -1,6 +1,8 @@
 #include "activator/prefetch.hpp"
 
+#include "activator/host_identity.hpp"
 #include "activator/image_name.hpp"
+#include "activator/release_index.hpp"
 #include "activator/version_compare.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -10,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace ksx::activator {
@@ -79,6 +82,53 @@ void fetch_image(const Context& context, const std::string& from,
     }
 }
 
+// What prefetch compares images with: the node's identity and each image's from index.json.
+struct Identities {
+    std::optional<OsIdentity> host;           // nullopt: no os-release (nothing is compared)
+    std::map<std::string, OsIdentity> images; // file -> identity
+};
+
+// The node's identity and the release's index.json, when both are there. A release without
+// index.json is fetched from unfiltered (one warning); select still passes over images that are
+// not for the node.
+Identities release_identities(const Context& context, const std::string& from, Log& log) {
+    Identities out;
+    out.host = read_host_identity(context);
+    if (!out.host) {
+        return out;
+    }
+    auto index_path = context.on_disk(context.store) / ".index.json.prefetch";
+    try {
+        fetch(from, "index.json", index_path);
+        out.images = parse_release_index(read_file(index_path));
+        fs::remove(index_path);
+    } catch (const std::exception& e) {
+        std::error_code ignored;
+        fs::remove(index_path, ignored);
+        log.warning(std::string("cannot read index.json of ") + from + " (" + e.what() +
+                    "): images are fetched without checking their OS release");
+        out.host.reset();
+    }
+    return out;
+}
+
+// Whether the index says `file` is for this node's OS (as systemd-sysext would match it).
+bool for_this_node(const Identities& identities, const std::string& file, Log& log) {
+    if (!identities.host) {
+        return true;
+    }
+    auto found = identities.images.find(file);
+    if (found == identities.images.end()) {
+        log.info("not fetching " + file + ": index.json does not list it");
+        return false;
+    }
+    auto why = extension_mismatch(*identities.host, found->second);
+    if (!why.empty()) {
+        log.info("not fetching " + file + ": " + why);
+    }
+    return why.empty();
+}
+
 } // namespace
 
 std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text) {
@@ -120,12 +170,13 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
     for (const auto& [hash, file] : sums) {
         hashes[file] = hash;
     }
+    auto identities = release_identities(context, from, log);
     for (const auto& kernel : kernels) {
-        // The newest image per extension for this kernel.
+        // The newest image per extension for this kernel, among those for this node's OS.
         std::map<std::string, ImageName> newest;
         for (const auto& [hash, file] : sums) {
             auto name = parse_image_name(file);
-            if (!name || name->kernel != kernel) {
+            if (!name || name->kernel != kernel || !for_this_node(identities, file, log)) {
                 continue;
             }
             auto [it, inserted] = newest.try_emplace(name->extension, *name);

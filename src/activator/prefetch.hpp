@@ -17,7 +17,9 @@ std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::str
 
 // Reads <from>/SHA256SUMS (a release published by `kmod-sysext publish`; `from` is an http(s)
 // or file URL, or a directory) and fetches, for each of `kernels`, the newest version of each
-// extension's image built for it, sidecars first, into <store>/<name>/. Each file is checked
+// extension's image built for it and for the node's OS release (the identity <from>/index.json
+// gives each image, matched against <root>/etc/os-release as systemd-sysext matches; one line
+// per image passed over), sidecars first, into <store>/<name>/. Each file is checked
 // against its SHA-256 before it takes its final name; files already there with that hash are
 // kept. No image for a kernel: a warning line, and the other kernels go on. Returns 1 when a
 // fetch or check failed, else 0.

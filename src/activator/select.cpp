@@ -1,5 +1,6 @@
 #include "activator/select.hpp"
 
+#include "activator/host_identity.hpp"
 #include "activator/image_check.hpp"
 #include "activator/pin_config.hpp"
 #include "activator/selection_marker.hpp"
@@ -35,9 +36,29 @@ std::string join(const std::set<std::string>& items) {
     return out.empty() ? "none" : out;
 }
 
+// Whether systemd-sysext would merge `image` on this node; when not, one line says why. An
+// image that is not for the node's OS release is passed over for an older one that is, as
+// systemd-sysext would ignore it.
+bool for_this_node(const std::optional<OsIdentity>& host, const std::filesystem::path& image,
+                   const std::string& name, Log& log) {
+    if (!host) {
+        return true; // no os-release to compare with (a test tree)
+    }
+    std::string why;
+    try {
+        why = extension_mismatch(*host, read_image_identity(image, name));
+    } catch (const std::exception& e) {
+        why = std::string("cannot read its extension-release: ") + e.what();
+    }
+    if (!why.empty()) {
+        log.info("ignoring " + image.filename().string() + ": " + why);
+    }
+    return why.empty();
+}
+
 // The links for one extension's chosen image, or nothing (with the reason logged).
 std::vector<SelectedLink> choose(const Context& context, const StoredExtension& extension,
-                                 const TrustPolicy& policy,
+                                 const TrustPolicy& policy, const std::optional<OsIdentity>& host,
                                  std::vector<VerificationRecord>& records, Log& log) {
     ExtensionConfig config;
     try {
@@ -80,6 +101,9 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         }
         if (!S_ISREG(st.st_mode)) {
             log.error("cannot use " + on_disk.string() + ": not a regular file");
+            continue;
+        }
+        if (!for_this_node(host, on_disk, extension.name, log)) {
             continue;
         }
         std::vector<SelectedLink> links{
@@ -258,8 +282,9 @@ int select_images(const Context& context, Log& log) {
     std::vector<VerificationRecord> records;
     if (!extensions.empty()) {
         auto policy = read_trust_policy(context, log);
+        auto host = read_host_identity(context);
         for (const auto& extension : extensions) {
-            auto links = choose(context, extension, policy, records, log);
+            auto links = choose(context, extension, policy, host, records, log);
             wanted.insert(wanted.end(), links.begin(), links.end());
         }
     }

@@ -116,9 +116,12 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     result.work_dir = options.work_root / release;
     result.log = result.work_dir / "build.log";
     const auto choice = choose(manifest, release);
+    // A manifest with `targets:` names the target too: one release may be in several.
+    const auto kernel_label =
+        "kernel " + release +
+        (manifest.target_list ? " (target " + manifest.target_name + ")" : std::string());
     if (choice.source == nullptr) {
-        result.skipped = "kernel " + release + ": skipped: " + choice.skip_reason;
-        note(options, result.skipped);
+        result.skipped = kernel_label + ": skipped: " + choice.skip_reason; // the caller says it
         return result;
     }
     const auto& source_spec = *choice.source;
@@ -192,8 +195,8 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         job.field = source_spec.field;
         dkms = build_with_dkms(job);
         if (!dkms->excluded.empty()) {
-            result.skipped = "kernel " + release + ": skipped: " + source_spec.field + " " +
-                             job.conf + ": " + dkms->excluded;
+            result.skipped = kernel_label + ": skipped: " + source_spec.field + " " + job.conf +
+                             ": " + dkms->excluded;
             note(options, result.skipped);
             return result;
         }

@@ -12,10 +12,13 @@ struct KernelChoice {
     const manifest::SourceSpec* source = nullptr;       // null: the kernel is skipped
     std::vector<const manifest::PatchSpec*> patches;    // the source's, then the manifest's
     std::vector<const manifest::PackageSpec*> packages; // userspace packages, in order
-    std::string skip_reason;                            // set when source is null
+    // Set when source is null: no entry selects the kernel, or the `unsupported:` reason of the
+    // first entry that does.
+    std::string skip_reason;
 };
 
-// The first source whose `kernels:` selects `release`, the patches and packages that select it.
+// The first source whose `kernels:` and `targets:` select `release` on the manifest's current
+// target, the patches and packages that select it.
 KernelChoice choose(const manifest::Manifest& manifest, const std::string& release);
 
 } // namespace ksx::build

@@ -5,6 +5,7 @@
 #include "cli/image_packer.hpp"
 #include "container/container.hpp"
 #include "image/sysext_layout.hpp"
+#include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
 #include "util/error.hpp"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fmt/core.h>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -31,7 +33,8 @@ struct BuildArgs {
     std::string output = "out";
     unsigned jobs = 1;
     std::vector<std::string> kernels;
-    std::string only; // a plan entry id
+    std::vector<std::string> targets; // target names; empty: every target
+    std::string only;                 // a plan entry id
     bool refresh = false;
     bool keep_work = false;
     std::string sign_key; // overrides the manifest's signing keys, with sign_cert
@@ -58,23 +61,92 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-int run_build(const BuildArgs& args, const GlobalOptions& global) {
-    auto started = std::chrono::steady_clock::now();
-    auto manifest = manifest::load(args.manifest);
-    if (!args.only.empty()) {
-        // One shard of `plan`: its kernel spec, resolved in the container like any other.
-        auto entry = publish::find_entry(publish::plan(manifest, {}), args.only);
-        std::erase_if(manifest.kernels, [&](const manifest::KernelSpec& k) {
-            return publish::kernel_argument(k) != entry.kernel;
-        });
-        manifest.kernels.resize(1);
-    }
-    if (!args.kernels.empty()) {
-        manifest.kernels.clear();
-        for (const auto& k : args.kernels) {
-            manifest.kernels.push_back(kernel_from_argument(k));
+// One target's part of a run: its narrowed manifest, container and kernel releases.
+struct TargetJob {
+    manifest::Manifest manifest; // with_target(): its identity, kernels and container
+    container::Rootfs rootfs;
+    std::vector<std::string> releases;
+};
+
+// The targets a run builds, each narrowed to the kernels `--only` or `--kernel` name.
+std::vector<manifest::Manifest> targets_to_build(const manifest::Manifest& manifest,
+                                                 const BuildArgs& args) {
+    std::vector<size_t> chosen;
+    for (const auto& name : args.targets) {
+        auto index = manifest::find_target(manifest, name, "--target");
+        if (std::find(chosen.begin(), chosen.end(), index) == chosen.end()) {
+            chosen.push_back(index);
         }
     }
+    std::string only_kernel;
+    if (!args.only.empty()) {
+        // One shard of `plan`: its target and kernel spec, resolved in the container like any
+        // other.
+        auto entry = publish::find_entry(publish::plan(manifest, {}), args.only);
+        chosen = {entry.target.empty() ? 0
+                                       : manifest::find_target(manifest, entry.target, "--only")};
+        only_kernel = entry.kernel;
+    }
+    if (chosen.empty()) {
+        for (size_t i = 0; i < manifest.targets.size(); ++i) {
+            chosen.push_back(i);
+        }
+    }
+    if (!args.kernels.empty() && chosen.size() != 1) {
+        throw InputError("--kernel: " + manifest.file.filename().string() + " has " +
+                         std::to_string(chosen.size()) +
+                         " targets: name the one to build for with --target");
+    }
+    std::vector<manifest::Manifest> narrowed;
+    for (auto index : chosen) {
+        auto target = manifest::with_target(manifest, index);
+        if (!only_kernel.empty()) {
+            std::erase_if(target.kernels, [&](const manifest::KernelSpec& k) {
+                return publish::kernel_argument(k) != only_kernel;
+            });
+            target.kernels.resize(1);
+        }
+        if (!args.kernels.empty()) {
+            target.kernels.clear();
+            for (const auto& k : args.kernels) {
+                target.kernels.push_back(kernel_from_argument(k));
+            }
+        }
+        narrowed.push_back(std::move(target));
+    }
+    return narrowed;
+}
+
+// "kernel K", and " (target T)" for a manifest with `targets:`.
+std::string kernel_label(const manifest::Manifest& target, const std::string& release) {
+    return "kernel " + release +
+           (target.target_list ? " (target " + target.target_name + ")" : std::string());
+}
+
+// Two targets' kernels whose images would get the same file name: refused before building.
+void check_image_names(const std::vector<TargetJob>& jobs) {
+    std::map<std::string, std::string> made_by; // image file name -> kernel label
+    for (const auto& job : jobs) {
+        for (const auto& release : job.releases) {
+            const auto* source = manifest::source_for(job.manifest, release);
+            if (source != nullptr && source->kind == manifest::SourceSpec::Kind::Unsupported) {
+                continue; // no image
+            }
+            auto file = image::image_file_name(job.manifest, release);
+            auto label = kernel_label(job.manifest, release);
+            auto [it, inserted] = made_by.emplace(file, label);
+            if (!inserted) {
+                throw InputError(job.manifest.file.filename().string() + ": " + it->second +
+                                 " and " + label + " would both make the image " + file);
+            }
+        }
+    }
+}
+
+int run_build(const BuildArgs& args, const GlobalOptions& global) {
+    auto started = std::chrono::steady_clock::now();
+    const auto manifest = manifest::load(args.manifest);
+    auto targets = targets_to_build(manifest, args);
     Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
 
     // Keys first: a wrong key should not cost a container and a build.
@@ -86,73 +158,94 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     const auto cache = cache_dir();
     fs::create_directories(cache);
 
+    // Each target's own container, holding only its kernels' headers.
     container::PrepareOptions prepare_options{cache, args.refresh, &progress};
-    progress.step("container: preparing");
-    auto rootfs = container::prepare(manifest.container, manifest.kernels, prepare_options);
-
-    std::vector<std::string> releases;
-    for (const auto& kernel : manifest.kernels) {
-        auto release = container::resolve_kernel(rootfs, kernel);
-        if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
-            releases.push_back(release);
+    std::vector<TargetJob> jobs;
+    for (auto& target : targets) {
+        progress.step(manifest.target_list ? "container for " + target.target_name + ": preparing"
+                                           : std::string("container: preparing"));
+        auto rootfs = container::prepare(target.container, target.kernels, prepare_options);
+        std::vector<std::string> releases;
+        for (const auto& kernel : target.kernels) {
+            auto release = container::resolve_kernel(rootfs, kernel);
+            if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
+                releases.push_back(release);
+            }
         }
+        jobs.push_back({std::move(target), std::move(rootfs), std::move(releases)});
     }
-    progress.line("building " + manifest.name + " " + manifest.version + " for " +
-                  std::to_string(releases.size()) + " kernel(s) in " + rootfs.description);
+    check_image_names(jobs);
 
     fs::create_directories(cache / "work");
     TempDir work(manifest.name + "-", cache / "work");
-    build::BuildOptions build_options;
-    build_options.work_root = work.path();
-    build_options.jobs = std::max(1u, args.jobs);
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    build_options.make_jobs = std::max(1u, cores / build_options.jobs);
-    build_options.progress = &progress;
-    // The builds see the images' time stamp, so that same inputs give the same modules.
-    build_options.source_date_epoch = image::write_options(manifest, 1).mtime;
-    // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
-    // while the next one compiles.
-    PackContext pack_context{manifest, rootfs, signers, output, cores, progress};
-    ImagePacker packer(pack_context);
-    build_options.on_kernel_done = [&](const build::KernelBuild& kernel_build) {
-        if (kernel_build.failed.empty() && kernel_build.skipped.empty()) {
-            packer.add(kernel_build);
-        }
-    };
-    std::vector<build::KernelBuild> builds;
-    try {
-        builds = build::build_kernels(manifest, rootfs, releases, build_options);
-    } catch (const Error&) {
-        work.keep(); // the logs named in the message live there
-        throw;
-    }
-    auto packed = packer.finish();
-    // A failed kernel fails the run, but only after the kernels that built have their images.
     std::string failures;
     bool failures_are_input = true;
-    for (const auto& kernel_build : builds) {
-        if (!kernel_build.failed.empty()) {
-            failures += (failures.empty() ? "" : "\n") + kernel_build.failed;
-            failures_are_input = failures_are_input && kernel_build.failed_on_input;
-        } else if (!kernel_build.skipped.empty()) {
-            progress.line(kernel_build.skipped); // not supported by the sources: no image
-        }
-    }
-    if (!packed.failures.empty()) {
-        failures += (failures.empty() ? "" : "\n") + packed.failures;
-        failures_are_input = failures_are_input && packed.failures_are_input;
-    }
-    if (packed.reused_bytes >= 1024 * 1024) {
-        progress.line(fmt::format(
-            "reused {} compressed block(s) ({:.1f} MiB of data) between images",
-            packed.reused_blocks, static_cast<double>(packed.reused_bytes) / 1048576.0));
-    }
-    // In the order of the kernels, whatever order they finished in.
+    auto add_failure = [&](const std::string& text, bool input) {
+        failures += (failures.empty() ? "" : "\n") + text;
+        failures_are_input = failures_are_input && input;
+    };
     nlohmann::json images = nlohmann::json::array();
-    for (const auto& release : releases) {
-        for (const auto& image : packed.images) {
-            if (image["kernel"] == release) {
-                images.push_back(image);
+    size_t image_count = 0;
+    for (const auto& job : jobs) {
+        const auto& target = job.manifest;
+        progress.line("building " + target.name + " " + target.version + " for " +
+                      std::to_string(job.releases.size()) + " kernel(s)" +
+                      (target.target_list ? " of target " + target.target_name : "") + " in " +
+                      job.rootfs.description);
+        build::BuildOptions build_options;
+        build_options.work_root =
+            target.target_list ? work.path() / target.target_name : work.path();
+        build_options.jobs = std::max(1u, args.jobs);
+        build_options.make_jobs = std::max(1u, cores / build_options.jobs);
+        build_options.progress = &progress;
+        // The builds see the images' time stamp, so that same inputs give the same modules.
+        build_options.source_date_epoch = image::write_options(target, 1).mtime;
+        // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
+        // while the next one compiles.
+        PackContext pack_context{target, job.rootfs, signers, output, cores, progress};
+        ImagePacker packer(pack_context);
+        build_options.on_kernel_done = [&](const build::KernelBuild& kernel_build) {
+            if (kernel_build.failed.empty() && kernel_build.skipped.empty()) {
+                packer.add(kernel_build);
+            }
+        };
+        std::vector<build::KernelBuild> builds;
+        try {
+            builds = build::build_kernels(target, job.rootfs, job.releases, build_options);
+        } catch (const Error&) {
+            work.keep(); // the logs named in the message live there
+            throw;
+        }
+        auto packed = packer.finish();
+        // A failed kernel fails the run, but only after the kernels that built have their
+        // images.
+        for (const auto& kernel_build : builds) {
+            if (!kernel_build.failed.empty()) {
+                add_failure(kernel_build.failed, kernel_build.failed_on_input);
+            } else if (!kernel_build.skipped.empty()) {
+                progress.line(kernel_build.skipped); // not supported by the sources: no image
+            }
+        }
+        if (!packed.failures.empty()) {
+            add_failure(packed.failures, packed.failures_are_input);
+        }
+        if (packed.reused_bytes >= 1024 * 1024) {
+            progress.line(fmt::format(
+                "reused {} compressed block(s) ({:.1f} MiB of data) between images",
+                packed.reused_blocks, static_cast<double>(packed.reused_bytes) / 1048576.0));
+        }
+        // In the order of the kernels, whatever order they finished in.
+        for (const auto& release : job.releases) {
+            for (const auto& image : packed.images) {
+                if (image["kernel"] == release) {
+                    auto entry = image;
+                    if (target.target_list) {
+                        entry["target"] = target.target_name;
+                    }
+                    images.push_back(entry);
+                    ++image_count;
+                }
             }
         }
     }
@@ -175,7 +268,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                               {"seconds", seconds_since(started)}};
         fmt::print("{}\n", result.dump(2));
     } else if (!global.quiet) {
-        fmt::print("built {} image(s) in {:.1f} s\n", images.size(), seconds_since(started));
+        fmt::print("built {} image(s) in {:.1f} s\n", image_count, seconds_since(started));
     }
     return 0;
 }
@@ -194,8 +287,12 @@ Command build_command() {
                     ->check(CLI::Range(1u, 64u));
                 app.add_option("-k,--kernel", args->kernels,
                                "Build only for this kernel release (or package:NAME); repeatable");
+                auto* target = app.add_option(
+                    "-t,--target", args->targets,
+                    "Build only this target of the manifest's `targets:` (repeatable)");
                 app.add_option("--only", args->only, "Build only this entry of `kmod-sysext plan`")
-                    ->excludes("--kernel");
+                    ->excludes("--kernel")
+                    ->excludes(target);
                 app.add_flag("--refresh-container", args->refresh,
                              "Rebuild the cached default developer container");
                 app.add_flag("--keep-work", args->keep_work,

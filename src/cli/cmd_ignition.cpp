@@ -23,6 +23,7 @@ struct IgnitionArgs {
     std::string bin_dir = "/opt/bin";
     std::string os_id;
     std::string os_version;
+    std::string architecture;
     std::string output;
     bool no_activator = false;
     bool prefetch_timer = false;
@@ -38,6 +39,7 @@ int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
     options.bin_dir = args.bin_dir;
     options.os_id = args.os_id;
     options.os_version = args.os_version;
+    options.architecture = args.architecture;
     options.with_activator = !args.no_activator;
     options.prefetch_timer = args.prefetch_timer;
     if (!args.cert.empty()) {
@@ -97,6 +99,8 @@ Command ignition_command() {
                            "Only images for this OS (os-release ID of the node)");
             app.add_option("--os-version", args->os_version,
                            "Only images for this VERSION_ID or SYSEXT_LEVEL");
+            app.add_option("--architecture", args->architecture,
+                           "Only images for this systemd architecture (x86-64, arm64, ...)");
             app.add_flag("--no-activator", args->no_activator,
                          "The node's OS image has the activator in --bin-dir: do not fetch it");
             app.add_flag("--prefetch-timer", args->prefetch_timer,

@@ -23,23 +23,28 @@ struct PlanArgs {
     std::vector<std::string> sign_certs;
 };
 
-// Each `package:` kernel's release in the developer container (prepared, or taken from the
-// cache, as `build` does), so the cache keys follow Debian's ABI bumps.
+// Each `package:` kernel's release in its target's developer container (prepared, or taken
+// from the cache, as `build` does), so the cache keys follow Debian's ABI bumps.
 std::map<std::string, std::string> resolve_packages(const manifest::Manifest& manifest,
                                                     bool refresh, const GlobalOptions& global) {
     Progress progress(global.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto);
     const auto cache = cache_dir();
     std::filesystem::create_directories(cache);
     container::PrepareOptions options{cache, refresh, &progress};
-    progress.step("container: preparing");
-    auto rootfs = container::prepare(manifest.container, manifest.kernels, options);
     std::map<std::string, std::string> releases;
-    for (const auto& kernel : manifest.kernels) {
-        if (kernel.kind == manifest::KernelSpec::Kind::DebianPackage) {
-            auto release = container::resolve_kernel(rootfs, kernel);
-            progress.line("package:" + kernel.value + " is " + release + " in " +
-                          rootfs.description);
-            releases[publish::kernel_argument(kernel)] = release;
+    for (size_t t = 0; t < manifest.targets.size(); ++t) {
+        const auto target = manifest::with_target(manifest, t);
+        progress.step(manifest.target_list ? "container for " + target.target_name + ": preparing"
+                                           : std::string("container: preparing"));
+        auto rootfs = container::prepare(target.container, target.kernels, options);
+        for (const auto& kernel : target.kernels) {
+            if (kernel.kind == manifest::KernelSpec::Kind::DebianPackage) {
+                auto release = container::resolve_kernel(rootfs, kernel);
+                progress.line("package:" + kernel.value + " is " + release + " in " +
+                              rootfs.description);
+                releases[publish::release_key(target.target_name,
+                                              publish::kernel_argument(kernel))] = release;
+            }
         }
     }
     progress.finish();
@@ -57,6 +62,12 @@ int run_plan(const PlanArgs& args, const GlobalOptions& global) {
         inputs.releases = resolve_packages(manifest, args.refresh, global);
     }
     auto entries = publish::plan(manifest, inputs);
+    // Kernels the build would skip are left out of the matrix; say so where CI logs show it.
+    for (const auto& line : publish::skipped_lines(entries)) {
+        if (!global.quiet) {
+            fmt::print(stderr, "{}\n", line);
+        }
+    }
     if (args.format == "github") {
         fmt::print("{}", publish::plan_github(entries));
     } else if (args.format == "gitlab") {
@@ -70,7 +81,7 @@ int run_plan(const PlanArgs& args, const GlobalOptions& global) {
 } // namespace
 
 Command plan_command() {
-    return {"plan", "Print the build matrix of a manifest (one entry per kernel) for CI",
+    return {"plan", "Print the build matrix of a manifest (one entry per target and kernel) for CI",
             [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
                 auto args = std::make_shared<PlanArgs>();
                 app.add_option("manifest", args->manifest, "The manifest (YAML)")->required();

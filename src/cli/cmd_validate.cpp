@@ -10,27 +10,56 @@ namespace ksx::cli {
 
 namespace {
 
-nlohmann::json describe(const manifest::Manifest& m) {
+nlohmann::json describe_kernels(const std::vector<manifest::KernelSpec>& specs) {
     nlohmann::json kernels = nlohmann::json::array();
-    for (const auto& k : m.kernels) {
+    for (const auto& k : specs) {
         kernels.push_back(
             {{k.kind == manifest::KernelSpec::Kind::Release ? "release" : "package", k.value}});
     }
+    return kernels;
+}
+
+nlohmann::json describe_os(const manifest::TargetOs& os) {
+    nlohmann::json target{{"id", os.id}, {"architecture", os.architecture}};
+    if (!os.version_id.empty()) {
+        target["version_id"] = os.version_id;
+    } else {
+        target["sysext_level"] = os.sysext_level;
+    }
+    return target;
+}
+
+nlohmann::json describe(const manifest::Manifest& m) {
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& mod : m.modules) {
         modules.push_back({{"name", mod.name}, {"options", mod.options}, {"load", mod.load}});
     }
-    nlohmann::json target{{"id", m.target.id}, {"architecture", m.target.architecture}};
-    if (!m.target.version_id.empty()) {
-        target["version_id"] = m.target.version_id;
-    } else {
-        target["sysext_level"] = m.target.sysext_level;
-    }
-    return {
+    nlohmann::json out = {
         {"manifest", m.file.string()}, {"name", m.name},
-        {"version", m.version},        {"target", target},
-        {"kernels", kernels},          {"modules", modules},
+        {"version", m.version},        {"modules", modules},
         {"files", m.files.size()},     {"compression", manifest::to_string(m.image.compression)}};
+    if (m.target_list) {
+        nlohmann::json targets = nlohmann::json::array();
+        for (const auto& t : m.targets) {
+            auto entry = describe_os(t.os);
+            entry["name"] = t.name;
+            entry["kernels"] = describe_kernels(t.kernels);
+            targets.push_back(entry);
+        }
+        out["targets"] = targets;
+    } else {
+        out["target"] = describe_os(m.target);
+        out["kernels"] = describe_kernels(m.kernels);
+    }
+    return out;
+}
+
+size_t kernel_count(const manifest::Manifest& m) {
+    size_t count = 0;
+    for (const auto& t : m.targets) {
+        count += t.kernels.size();
+    }
+    return count;
 }
 
 } // namespace
@@ -45,9 +74,12 @@ Command validate_command() {
                     if (global.json) {
                         fmt::print("{}\n", describe(m).dump(2));
                     } else if (!global.quiet) {
-                        fmt::print("{}: ok: {} {}, {} kernel(s), {} module(s), {} extra file(s)\n",
-                                   *file, m.name, m.version, m.kernels.size(), m.modules.size(),
-                                   m.files.size());
+                        fmt::print("{}: ok: {} {}, {}{} kernel(s), {} module(s), {} extra "
+                                   "file(s)\n",
+                                   *file, m.name, m.version,
+                                   m.target_list ? std::to_string(m.targets.size()) + " target(s), "
+                                                 : std::string(),
+                                   kernel_count(m), m.modules.size(), m.files.size());
                     }
                     return 0;
                 };

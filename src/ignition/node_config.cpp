@@ -66,20 +66,56 @@ std::string required_string(const nlohmann::json& j, const char* key, const fs::
     return j[key].get<std::string>();
 }
 
-// Whether an index entry is for the OS the options name (an "_any" image is for every OS).
-bool for_os(const nlohmann::json& image, const NodeOptions& options) {
-    auto field = [&](const char* key) {
-        const auto& os = image.contains("os") ? image["os"] : nlohmann::json();
-        return os.is_object() && os.contains(key) && os[key].is_string()
-                   ? os[key].get<std::string>()
-                   : std::string();
+// An OS identity as the index and the manifest give it.
+manifest::TargetOs os_of(const nlohmann::json& image) {
+    auto field = [](const nlohmann::json& j, const char* key) {
+        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                      : std::string();
     };
-    auto id = field("id");
-    if (!options.os_id.empty() && id != options.os_id && id != "_any") {
+    const auto& os = image.contains("os") ? image["os"] : nlohmann::json();
+    return {field(os, "id"), field(os, "version_id"), field(os, "sysext_level"),
+            field(image, "architecture")};
+}
+
+// Whether an image for `os` is for the OS the options name (an "_any" image is for every OS).
+bool for_os(const manifest::TargetOs& os, const NodeOptions& options) {
+    if (!options.os_id.empty() && os.id != options.os_id && os.id != "_any") {
         return false;
     }
-    return options.os_version.empty() || field("version_id") == options.os_version ||
-           field("sysext_level") == options.os_version;
+    if (!options.architecture.empty() && os.architecture != options.architecture) {
+        return false;
+    }
+    return options.os_version.empty() || os.version_id == options.os_version ||
+           os.sysext_level == options.os_version;
+}
+
+// "debian 12 x86-64", "flatcar level 1.0 arm64" (what is not set left out).
+std::string describe_os(const manifest::TargetOs& os) {
+    std::string out = os.id;
+    auto add = [&out](const std::string& part) {
+        if (!part.empty()) {
+            out += " " + part;
+        }
+    };
+    add(os.sysext_level.empty() ? os.version_id : "level " + os.sysext_level);
+    add(os.architecture);
+    return out;
+}
+
+// The OS releases `found` spans ("debian 12 x86-64, debian 13 x86-64") when more than one;
+// `_any` images go with any OS.
+std::string several_os(const std::vector<manifest::TargetOs>& found) {
+    std::set<std::string> releases;
+    for (const auto& os : found) {
+        if (os.id != "_any") {
+            releases.insert(describe_os(os));
+        }
+    }
+    std::string list;
+    for (const auto& r : releases) {
+        list += (list.empty() ? "" : ", ") + r;
+    }
+    return releases.size() > 1 ? list : std::string();
 }
 
 // Whether an index entry says its image is signed: a root hash, a signer or a signature file.
@@ -146,21 +182,32 @@ NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& 
         throw InputError(index_path.string() + ": not a kmod-sysext index (format 1)");
     }
     std::vector<nlohmann::json> images;
+    std::vector<manifest::TargetOs> found;
     for (const auto& image : index["images"]) {
-        if (for_os(image, options)) {
+        if (for_os(os_of(image), options)) {
             images.push_back(image);
+            found.push_back(os_of(image));
         }
     }
     if (images.empty()) {
         throw InputError(index_path.string() + ": no image for " +
                          (options.os_id.empty() ? "any OS" : options.os_id) +
-                         (options.os_version.empty() ? "" : " " + options.os_version));
+                         (options.os_version.empty() ? "" : " " + options.os_version) +
+                         (options.architecture.empty() ? "" : " " + options.architecture));
     }
     std::set<std::string> names;
     for (const auto& image : images) {
         names.insert(required_string(image, "name", index_path));
     }
     auto config = base_config(names, activator_sha256(index, index_path, options), options);
+    if (auto list = several_os(found); !list.empty()) {
+        // The node's activator passes over the others, but they need not be fetched at all.
+        warnings.push_back("the images of " + release.string() + " are for several OS releases (" +
+                           list +
+                           "): the node gets all of them and uses those of its own; "
+                           "pass --os-id and --os-version (and --architecture) of the node to "
+                           "give it only those");
+    }
     if (!options.certificate_pem && std::any_of(images.begin(), images.end(), is_signed)) {
         // The activator's default policy (SIGNATURES=auto) requires signatures only once a
         // certificate is installed: without one the node takes unsigned images as well.
@@ -191,16 +238,31 @@ NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& 
 
 NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const NodeOptions& options,
                                      std::vector<std::string>& skipped) {
-    auto config = base_config({manifest.name}, "", options);
-    for (const auto& kernel : manifest.kernels) {
-        if (kernel.kind != manifest::KernelSpec::Kind::Release) {
-            skipped.push_back("package:" + kernel.value);
-            continue;
+    std::vector<size_t> targets;
+    for (size_t t = 0; t < manifest.targets.size(); ++t) {
+        if (for_os(manifest.targets[t].os, options)) {
+            targets.push_back(t);
         }
-        auto file = manifest.name + "_" + manifest::image_version(manifest, kernel.value) + "_" +
-                    kernel.value + ".raw";
-        config.files.push_back(
-            {store + manifest.name + "/" + file, 0644, options.base_url + "/" + file, "", ""});
+    }
+    if (targets.empty()) {
+        throw InputError(manifest.file.string() + ": no target for " +
+                         (options.os_id.empty() ? "any OS" : options.os_id) +
+                         (options.os_version.empty() ? "" : " " + options.os_version) +
+                         (options.architecture.empty() ? "" : " " + options.architecture));
+    }
+    auto config = base_config({manifest.name}, "", options);
+    for (auto t : targets) {
+        const auto target = manifest::with_target(manifest, t);
+        for (const auto& kernel : target.kernels) {
+            if (kernel.kind != manifest::KernelSpec::Kind::Release) {
+                skipped.push_back("package:" + kernel.value);
+                continue;
+            }
+            auto file = manifest.name + "_" + manifest::image_version(target, kernel.value) + "_" +
+                        kernel.value + ".raw";
+            config.files.push_back(
+                {store + manifest.name + "/" + file, 0644, options.base_url + "/" + file, "", ""});
+        }
     }
     return config;
 }

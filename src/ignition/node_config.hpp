@@ -42,9 +42,11 @@ struct NodeOptions {
     // Also the prefetch timer: images for every kernel installed on the node are fetched from
     // base_url ahead of the reboot into that kernel.
     bool prefetch_timer = false;
-    // Only images for this OS (os-release ID, and VERSION_ID or SYSEXT_LEVEL); "" takes any.
+    // Only images for this OS (os-release ID, VERSION_ID or SYSEXT_LEVEL, and the systemd
+    // architecture name); "" takes any.
     std::string os_id;
     std::string os_version;
+    std::string architecture;
 };
 
 // The activator's units with ExecStart= in `bin_dir`.
@@ -56,16 +58,17 @@ std::vector<NodeUnit> prefetch_units(const std::string& bin_dir);
 inline constexpr const char* prefetch_config_path = "/etc/kmod-sysext/prefetch.conf";
 
 // From a release directory made by `publish`: every image of its index.json for the node's OS
-// (options.os_id / os_version) and the sidecars, each with its sha256, and the activator with
-// its sha256. InputError when no image is for that OS, or when the release carries no
-// activator and options.with_activator is set. `warnings` gets what the operator should know:
-// signed images without a certificate for the node.
+// (options.os_id / os_version / architecture) and the sidecars, each with its sha256, and the
+// activator with its sha256. InputError when no image is for that OS, or when the release
+// carries no activator and options.with_activator is set. `warnings` gets what the operator should
+// know: signed images without a certificate for the node.
 NodeConfig node_config_from_release(const std::filesystem::path& release,
                                     const NodeOptions& options, std::vector<std::string>& warnings);
 
-// From a manifest: the images of its literal kernel releases, fetched unverified (hashes are
-// known only once built: prefer a release directory). `package:` kernels are left out and
-// named in `skipped`.
+// From a manifest: the images of its literal kernel releases of the targets for the options'
+// OS (InputError when none is), fetched unverified (hashes are known only
+// once built: prefer a release directory). `package:` kernels are left out and named in
+// `skipped`.
 NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const NodeOptions& options,
                                      std::vector<std::string>& skipped);
 

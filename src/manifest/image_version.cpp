@@ -4,13 +4,19 @@
 
 namespace ksx::manifest {
 
-std::string image_version(const Manifest& manifest, const std::string& release) {
+const SourceSpec* source_for(const Manifest& manifest, const std::string& release) {
     for (const auto& source : manifest.sources) {
-        if (selects(source.kernels, release)) {
-            return source.image_version.empty() ? manifest.version : source.image_version;
+        if (selects(source.kernels, source.targets, manifest.target_name, release)) {
+            return &source;
         }
     }
-    return manifest.version;
+    return nullptr;
+}
+
+std::string image_version(const Manifest& manifest, const std::string& release) {
+    const auto* source = source_for(manifest, release);
+    return source == nullptr || source->image_version.empty() ? manifest.version
+                                                              : source->image_version;
 }
 
 } // namespace ksx::manifest

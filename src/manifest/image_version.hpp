@@ -7,6 +7,10 @@
 
 namespace ksx::manifest {
 
+// The first entry of `sources` whose `kernels:` and `targets:` select `release` on the manifest's
+// current target (manifest.target_name), or null. It may be an `unsupported:` entry.
+const SourceSpec* source_for(const Manifest& manifest, const std::string& release);
+
 // The `image_version` of the first source that selects `release` (as the build chooses it), or
 // the manifest's `version` when that source sets none or no source selects the kernel.
 std::string image_version(const Manifest& manifest, const std::string& release);

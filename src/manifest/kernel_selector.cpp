@@ -1,5 +1,6 @@
 #include "manifest/kernel_selector.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fnmatch.h>
 #include <string>
@@ -76,6 +77,25 @@ bool selects(const KernelSelector& selector, std::string_view release) {
         }
     }
     return true;
+}
+
+bool selects(const KernelSelector& selector, const std::vector<std::string>& targets,
+             std::string_view target, std::string_view release) {
+    if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
+        return false;
+    }
+    return selects(selector, release);
+}
+
+std::string describe(const KernelSelector& selector, const std::vector<std::string>& targets) {
+    auto out = describe(selector);
+    if (!targets.empty()) {
+        out += ", targets ";
+        for (size_t i = 0; i < targets.size(); ++i) {
+            out += (i == 0 ? "" : ", ") + targets[i];
+        }
+    }
+    return out;
 }
 
 std::string describe(const KernelSelector& selector) {

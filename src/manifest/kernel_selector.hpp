@@ -3,7 +3,9 @@
 
 #include "manifest/manifest.hpp"
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ksx::manifest {
 
@@ -18,7 +20,15 @@ std::string_view release_version(std::string_view release);
 // most `max` (compared at max's precision: max "6.2" takes 6.2.9). An empty selector matches.
 bool selects(const KernelSelector& selector, std::string_view release);
 
+// For an entry with `kernels:` and `targets:`: true when `selector` selects `release` and
+// `targets` is empty or names `target`.
+bool selects(const KernelSelector& selector, const std::vector<std::string>& targets,
+             std::string_view target, std::string_view release);
+
 // "match \"6.1.*\", min 6.12", for messages.
 std::string describe(const KernelSelector& selector);
+
+// describe(selector), then ", targets a, b" when `targets` names any.
+std::string describe(const KernelSelector& selector, const std::vector<std::string>& targets);
 
 } // namespace ksx::manifest

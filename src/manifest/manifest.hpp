@@ -87,7 +87,8 @@ struct KernelSelector {
 struct PatchSpec {
     std::filesystem::path file; // absolute, on the host
     KernelSelector kernels;
-    std::string field; // "patches[0]", for messages
+    std::vector<std::string> targets; // `targets:`: names of targets; empty: every target
+    std::string field;                // "patches[0]", for messages
     Location where;
 };
 
@@ -100,7 +101,12 @@ enum class DkmsMode {
 
 // One module source: a local directory, a Debian package, or a verified download.
 struct SourceSpec {
-    enum class Kind { Path, Apt, Url };
+    enum class Kind {
+        Path,
+        Apt,
+        Url,
+        Unsupported, // `unsupported: REASON`: the kernels it selects are skipped with the reason
+    };
     Kind kind = Kind::Path;
     std::filesystem::path path; // Path: the directory, absolute
     std::string package;        // Apt: package name
@@ -115,6 +121,8 @@ struct SourceSpec {
     std::string dkms_conf; // relative to the tree; empty: "dkms.conf"
     std::vector<PatchSpec> patches;
     KernelSelector kernels;
+    std::vector<std::string> targets; // `targets:`: names of targets; empty: every target
+    std::string unsupported;          // Unsupported: why these kernels get no image
     // The version of the images this source builds (their file names and extension-release);
     // empty: the manifest's `version`.
     std::string image_version;
@@ -132,7 +140,8 @@ struct PackageSpec {
     std::string url;     // Url
     std::string sha256;  // Url
     KernelSelector kernels;
-    std::string field; // "packages[2]"
+    std::vector<std::string> targets; // `targets:`: names of targets; empty: every target
+    std::string field;                // "packages[2]"
     Location where;
 };
 
@@ -190,10 +199,26 @@ struct SigningSpec {
     std::string module_hash;        // empty: the kernel's CONFIG_MODULE_SIG_HASH, else sha256
 };
 
+// One OS release a manifest builds for: its identity, kernels and developer container.
+struct Target {
+    std::string name; // unique; "<id>-<version_id or sysext_level>" unless the manifest names it
+    TargetOs os;
+    std::vector<KernelSpec> kernels;
+    ContainerSpec container;
+    std::string field; // "targets[1]", or "target" for the single-target form
+    Location where;
+};
+
 struct Manifest {
     std::filesystem::path file; // the manifest itself, absolute
     std::string name;           // [a-z0-9][a-z0-9-]*
     std::string version;        // extension version; part of the image file name
+    // Every target: the entries of `targets:`, or the one of `target:`, `kernels:`, `container:`.
+    std::vector<Target> targets;
+    bool target_list = false; // `targets:`: plan entries and build messages name the target
+    // The target being built, copied from `targets` (the first until with_target() picks one):
+    // the stages that work on one target read these.
+    std::string target_name;
     TargetOs target;
     std::vector<KernelSpec> kernels;
     ContainerSpec container;
@@ -215,6 +240,14 @@ Manifest load(const std::filesystem::path& file);
 
 // Same, from text; `file` is used for messages and to resolve relative paths.
 Manifest parse(const std::string& text, const std::filesystem::path& file);
+
+// `manifest` working on targets[index]: `target_name`, `target`, `kernels` and `container` are
+// that target's.
+Manifest with_target(const Manifest& manifest, size_t index);
+
+// The index of the target called `name`; InputError naming the targets there are otherwise
+// (`option` is the command-line option that named it, for the message).
+size_t find_target(const Manifest& manifest, const std::string& name, const std::string& option);
 
 // Lower-case name used in the manifest for a compression ("zstd").
 const char* to_string(Compression compression);

@@ -1,6 +1,7 @@
 // `parse()`: YAML text to a validated Manifest. Each map is read with a table of its keys;
 // values are checked in document order and the first problem is thrown.
 #include "manifest/container_parse.hpp"
+#include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
 #include "manifest/manifest_error.hpp"
 #include "manifest/manifest_rules.hpp"
@@ -100,37 +101,40 @@ std::string read_os_release_value(const Value& value, const char* field) {
     return text;
 }
 
+// The keys of an OS identity (`target:`, and in each item of `targets:`), read into `target`.
+std::vector<FieldRule> identity_rules(TargetOs& os) {
+    auto* target = &os; // the rules outlive this call
+    return {
+        {"id", Presence::Required,
+         [target](const Value& v) {
+             target->id = v.text();
+             if (!is_os_release_id(target->id)) {
+                 v.fail(quote(target->id) + " is not a valid os-release ID (lower-case letters, "
+                                            "digits and \"._-\", or \"_any\")");
+             }
+         }},
+        {"version_id", Presence::Optional,
+         [target](const Value& v) { target->version_id = read_os_release_value(v, "VERSION_ID"); }},
+        {"sysext_level", Presence::Optional,
+         [target](const Value& v) {
+             target->sysext_level = read_os_release_value(v, "SYSEXT_LEVEL");
+         }},
+        {"architecture", Presence::Required,
+         [target](const Value& v) {
+             target->architecture = v.text();
+             if (std::find(architectures.begin(), architectures.end(), target->architecture) ==
+                 architectures.end()) {
+                 v.fail(quote(target->architecture) +
+                        " is not a systemd architecture (expected one of: " + join(architectures) +
+                        ")");
+             }
+         }},
+    };
+}
+
 TargetOs read_target(const Value& value) {
     TargetOs target;
-    read_map(
-        value,
-        {
-            {"id", Presence::Required,
-             [&](const Value& v) {
-                 target.id = v.text();
-                 if (!is_os_release_id(target.id)) {
-                     v.fail(quote(target.id) + " is not a valid os-release ID (lower-case letters, "
-                                               "digits and \"._-\", or \"_any\")");
-                 }
-             }},
-            {"version_id", Presence::Optional,
-             [&](const Value& v) { target.version_id = read_os_release_value(v, "VERSION_ID"); }},
-            {"sysext_level", Presence::Optional,
-             [&](const Value& v) {
-                 target.sysext_level = read_os_release_value(v, "SYSEXT_LEVEL");
-             }},
-            {"architecture", Presence::Required,
-             [&](const Value& v) {
-                 target.architecture = v.text();
-                 if (std::find(architectures.begin(), architectures.end(), target.architecture) ==
-                     architectures.end()) {
-                     v.fail(quote(target.architecture) +
-                            " is not a systemd architecture (expected one of: " +
-                            join(architectures) + ")");
-                 }
-             }},
-        },
-        {{"version_id", "sysext_level"}});
+    read_map(value, identity_rules(target), {{"version_id", "sysext_level"}});
     return target;
 }
 
@@ -165,10 +169,12 @@ KernelSpec read_kernel(const Value& value) {
     return kernel;
 }
 
-std::vector<KernelSpec> read_kernels(const Value& value) {
+// `values` receives each item, for messages about image names found later.
+std::vector<KernelSpec> read_kernels(const Value& value, std::vector<Value>& values) {
     std::vector<KernelSpec> kernels;
     std::vector<std::string> paths;
     for (const auto& item : non_empty_items(value)) {
+        values.push_back(item);
         auto kernel = read_kernel(item);
         for (size_t i = 0; i < kernels.size(); ++i) {
             if (kernels[i].kind == kernel.kind && kernels[i].value == kernel.value) {
@@ -281,6 +287,73 @@ ContainerSpec read_container(const Value& value, const fs::path& base) {
              },
              {{"debian", "rootfs", "tarball", "oci", "ostree"}});
     return container;
+}
+
+// "<id>-<version_id or sysext_level>", with characters a target name cannot hold as '-'.
+std::string default_target_name(const TargetOs& os) {
+    auto name = os.id + "-" + (os.sysext_level.empty() ? os.version_id : os.sysext_level);
+    for (auto& c : name) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            c = '-';
+        }
+    }
+    return name;
+}
+
+// One item of `targets:`; `name` receives the value of its `name:` (or the item), for messages
+// about duplicates.
+Target read_target_entry(const Value& value, const fs::path& base, std::vector<Value>& kernels,
+                         std::optional<Value>& name) {
+    Target target;
+    target.field = value.path();
+    target.where = value.location();
+    target.container.where = value.location();
+    std::vector<FieldRule> rules{
+        {"name", Presence::Optional,
+         [&](const Value& v) {
+             name = v;
+             target.name = v.text();
+             if (!is_target_name(target.name)) {
+                 v.fail(quote(target.name) + " is not a valid target name (letters, digits and "
+                                             "\"._-\", starting with a letter, digit or '_', at "
+                                             "most 64 characters)");
+             }
+         }},
+        {"kernels", Presence::Required,
+         [&](const Value& v) { target.kernels = read_kernels(v, kernels); }},
+        {"container", Presence::Optional,
+         [&](const Value& v) { target.container = read_container(v, base); }},
+    };
+    auto identity = identity_rules(target.os);
+    rules.insert(rules.begin() + 1, identity.begin(), identity.end());
+    read_map(value, rules, {{"version_id", "sysext_level"}});
+    if (!name) {
+        name = value;
+        target.name = default_target_name(target.os);
+    }
+    return target;
+}
+
+std::vector<Target> read_targets(const Value& value, const fs::path& base,
+                                 std::vector<std::vector<Value>>& kernel_values) {
+    std::vector<Target> targets;
+    for (const auto& item : non_empty_items(value)) {
+        std::optional<Value> name;
+        kernel_values.emplace_back();
+        auto target = read_target_entry(item, base, kernel_values.back(), name);
+        for (const auto& other : targets) {
+            if (other.name == target.name) {
+                name->fail(
+                    "target name " + quote(target.name) + " is already used by " + other.field +
+                    (name->path() == item.path() ? " (names default to <id>-<version_id>: set "
+                                                   "\"name\" on one of them)"
+                                                 : ""));
+            }
+        }
+        targets.push_back(std::move(target));
+    }
+    return targets;
 }
 
 std::vector<std::string> read_build(const Value& value) {
@@ -616,11 +689,71 @@ SigningSpec read_signing(const Value& value, const fs::path& base) {
     return signing;
 }
 
+// `targets:` excludes the single-target keys; one of the two forms must be there.
+void check_target_form(const Value& root, const std::optional<Value>& targets,
+                       const std::map<std::string, Value>& single) {
+    if (targets) {
+        for (const auto& [key, value] : single) {
+            value.fail("not with \"targets\" (line " + std::to_string(targets->location().line) +
+                       "): each item of targets has its own id, kernels and "
+                       "container; move \"" +
+                       key + "\" into them");
+        }
+        return;
+    }
+    for (const char* key : {"target", "kernels"}) {
+        if (single.count(key) == 0) {
+            root.fail("missing required field \"" + std::string(key) +
+                      "\" (or \"targets\" for several OS releases)");
+        }
+    }
+}
+
+// Every name in a `targets:` selector must be a target's.
+void check_target_refs(const TargetRefs& refs, const std::vector<Target>& targets) {
+    for (const auto& ref : refs) {
+        auto name = ref.text();
+        if (std::none_of(targets.begin(), targets.end(),
+                         [&](const Target& t) { return t.name == name; })) {
+            std::string known;
+            for (const auto& t : targets) {
+                known += (known.empty() ? "" : ", ") + t.name;
+            }
+            ref.fail("no target is called " + quote(name) + " (targets: " + known + ")");
+        }
+    }
+}
+
+// Two kernels whose images would get the same file name, for the releases known now (a
+// `package:` kernel's release is known once resolved: the build and `plan --resolve` check it).
+void check_image_names(const Manifest& m, const std::vector<std::vector<Value>>& kernel_values) {
+    std::map<std::string, std::pair<std::string, std::string>> seen; // file -> (target, kernel)
+    for (size_t t = 0; t < m.targets.size(); ++t) {
+        auto narrowed = with_target(m, t);
+        for (size_t k = 0; k < narrowed.kernels.size(); ++k) {
+            const auto& kernel = narrowed.kernels[k];
+            const auto* source = source_for(narrowed, kernel.value);
+            if (kernel.kind != KernelSpec::Kind::Release ||
+                (source != nullptr && source->kind == SourceSpec::Kind::Unsupported)) {
+                continue; // known later, or no image
+            }
+            auto file =
+                m.name + "_" + image_version(narrowed, kernel.value) + "_" + kernel.value + ".raw";
+            auto [it, inserted] = seen.emplace(file, std::pair{narrowed.target_name, kernel.value});
+            if (!inserted) {
+                kernel_values[t][k].fail("target " + narrowed.target_name + " kernel " +
+                                         kernel.value + " and target " + it->second.first +
+                                         " kernel " + it->second.second +
+                                         " would both make the image " + file);
+            }
+        }
+    }
+}
+
 Manifest read_manifest(const Value& root, const fs::path& file) {
     Manifest m;
     m.file = fs::absolute(file).lexically_normal();
     const auto base = m.file.parent_path();
-    m.container.where = root.location();
     // A manifest of another format version is named as such, not as a list of unknown keys.
     if (root.node().IsMap()) {
         for (const auto& entry : root.node()) {
@@ -630,27 +763,54 @@ Manifest read_manifest(const Value& root, const fs::path& file) {
             }
         }
     }
+    Target single;
+    single.field = "target";
+    single.container.where = root.location();
+    std::optional<Value> targets_value;
+    std::map<std::string, Value> single_keys; // target, kernels, container as given
+    std::vector<std::vector<Value>> kernel_values(1);
+    TargetRefs refs;
     read_map(
         root,
         {
             {"apiVersion", Presence::Required, [](const Value& v) { read_api_version(v); }},
             {"name", Presence::Required, [&](const Value& v) { m.name = read_name(v); }},
             {"version", Presence::Required, [&](const Value& v) { m.version = read_version(v); }},
-            {"target", Presence::Required, [&](const Value& v) { m.target = read_target(v); }},
-            {"kernels", Presence::Required, [&](const Value& v) { m.kernels = read_kernels(v); }},
+            {"target", Presence::Optional,
+             [&](const Value& v) {
+                 single_keys.emplace("target", v);
+                 single.os = read_target(v);
+             }},
+            {"kernels", Presence::Optional,
+             [&](const Value& v) {
+                 single_keys.emplace("kernels", v);
+                 single.kernels = read_kernels(v, kernel_values[0]);
+             }},
             {"container", Presence::Optional,
-             [&](const Value& v) { m.container = read_container(v, base); }},
+             [&](const Value& v) {
+                 single_keys.emplace("container", v);
+                 single.container = read_container(v, base);
+             }},
+            {"targets", Presence::Optional,
+             [&](const Value& v) {
+                 targets_value = v;
+                 if (!single_keys.empty()) {
+                     check_target_form(root, v, single_keys);
+                 }
+                 kernel_values.clear();
+                 m.targets = read_targets(v, base, kernel_values);
+             }},
             {"source", Presence::Optional,
-             [&](const Value& v) { m.sources = read_source_entry(v, base); }},
+             [&](const Value& v) { m.sources = read_source_entry(v, base, refs); }},
             {"sources", Presence::Optional,
-             [&](const Value& v) { m.sources = read_source_list(v, base); }},
+             [&](const Value& v) { m.sources = read_source_list(v, base, refs); }},
             {"patches", Presence::Optional,
-             [&](const Value& v) { m.patches = read_patches(v, base); }},
+             [&](const Value& v) { m.patches = read_patches(v, base, refs); }},
             {"build", Presence::Optional,
              [&](const Value& v) { m.build_commands = read_build(v); }},
             {"modules", Presence::Optional, [&](const Value& v) { m.modules = read_modules(v); }},
             {"packages", Presence::Optional,
-             [&](const Value& v) { m.packages = read_packages(v); }},
+             [&](const Value& v) { m.packages = read_packages(v, refs); }},
             {"relocate", Presence::Optional,
              [&](const Value& v) { m.relocate = read_relocate(v); }},
             {"files", Presence::Optional, [&](const Value& v) { m.files = read_files(v, base); }},
@@ -659,11 +819,43 @@ Manifest read_manifest(const Value& root, const fs::path& file) {
              [&](const Value& v) { m.signing = read_signing(v, base); }},
         },
         {{"source", "sources"}});
+    check_target_form(root, targets_value, single_keys);
+    m.target_list = targets_value.has_value();
+    if (!m.target_list) {
+        single.name = default_target_name(single.os);
+        single.where = single.container.where;
+        m.targets.push_back(std::move(single));
+    }
+    check_target_refs(refs, m.targets);
+    m = with_target(m, 0);
     check_build_needs(root, m);
+    check_image_names(m, kernel_values);
     return m;
 }
 
 } // namespace
+
+Manifest with_target(const Manifest& manifest, size_t index) {
+    Manifest narrowed = manifest;
+    const auto& target = manifest.targets.at(index);
+    narrowed.target_name = target.name;
+    narrowed.target = target.os;
+    narrowed.kernels = target.kernels;
+    narrowed.container = target.container;
+    return narrowed;
+}
+
+size_t find_target(const Manifest& manifest, const std::string& name, const std::string& option) {
+    std::string known;
+    for (size_t i = 0; i < manifest.targets.size(); ++i) {
+        if (manifest.targets[i].name == name) {
+            return i;
+        }
+        known += (known.empty() ? "" : ", ") + manifest.targets[i].name;
+    }
+    throw InputError(option + ": " + manifest.file.filename().string() + " has no target \"" +
+                     name + "\" (targets: " + known + ")");
+}
 
 Manifest parse(const std::string& text, const fs::path& file) {
     SourceText source(text, file);

@@ -130,11 +130,13 @@ void read_dkms(const Value& value, SourceSpec& source) {
     }
 }
 
-SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_list) {
+SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_list,
+                           TargetRefs& refs) {
     SourceSpec source;
     source.field = value.path();
     source.where = value.location();
-    std::optional<Value> sha256, version, release, subdir;
+    std::optional<Value> sha256, version, release, subdir, unsupported;
+    std::vector<Value> source_keys; // every key but kernels and targets, for `unsupported:`
     std::vector<FieldRule> rules{
         {"path", Presence::Optional,
          [&](const Value& v) {
@@ -173,15 +175,43 @@ SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_lis
          }},
         {"dkms", Presence::Optional, [&](const Value& v) { read_dkms(v, source); }},
         {"patches", Presence::Optional,
-         [&](const Value& v) { source.patches = read_patches(v, base); }},
+         [&](const Value& v) { source.patches = read_patches(v, base, refs); }},
         {"image_version", Presence::Optional,
          [&](const Value& v) { source.image_version = read_version(v); }},
     };
+    for (auto& rule : rules) {
+        rule.read = [read = std::move(rule.read), &source_keys](const Value& v) {
+            source_keys.push_back(v);
+            read(v);
+        };
+    }
     if (in_list) {
         rules.push_back({"kernels", Presence::Optional,
                          [&](const Value& v) { source.kernels = read_selector(v); }});
+        rules.push_back({"targets", Presence::Optional,
+                         [&](const Value& v) { source.targets = read_target_names(v, refs); }});
+        rules.push_back({"unsupported", Presence::Optional, [&](const Value& v) {
+                             unsupported = v;
+                             source.kind = SourceSpec::Kind::Unsupported;
+                             source.unsupported = v.text();
+                             if (source.unsupported.find_first_not_of(" \t") == std::string::npos) {
+                                 v.fail("must not be empty: say why these kernels get no image");
+                             }
+                             if (has_control_char(source.unsupported)) {
+                                 v.fail("must be one line (no control characters)");
+                             }
+                         }});
+        read_map(value, rules, {{"path", "apt", "url", "unsupported"}});
+    } else {
+        read_map(value, rules, {{"path", "apt", "url"}});
     }
-    read_map(value, rules, {{"path", "apt", "url"}});
+    if (unsupported) {
+        // An entry that builds nothing takes only the keys that select kernels.
+        for (const auto& key : source_keys) {
+            key.fail("not with \"unsupported\" (which takes only \"kernels\" and \"targets\")");
+        }
+        return source;
+    }
     if (source.kind != SourceSpec::Kind::Apt) {
         if (version) {
             version->fail("only for an apt: source");
@@ -255,37 +285,72 @@ KernelSelector read_selector(const Value& value) {
     return selector;
 }
 
-std::vector<SourceSpec> read_source_entry(const Value& value, const fs::path& base) {
-    return {read_source_map(value, base, false)};
+bool is_target_name(std::string_view text) {
+    if (text.empty() || text.size() > 64 || text.front() == '.' || text.front() == '-') {
+        return false;
+    }
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    });
 }
 
-std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& base) {
+std::vector<std::string> read_target_names(const Value& value, TargetRefs& refs) {
+    std::vector<std::string> names;
+    std::vector<std::string> paths;
+    auto items = value.items();
+    if (items.empty()) {
+        value.fail("must not be empty (leave \"targets\" out for every target)");
+    }
+    for (const auto& item : items) {
+        auto name = item.text();
+        auto seen = std::find(names.begin(), names.end(), name);
+        if (seen != names.end()) {
+            item.fail("duplicate of " + paths[static_cast<size_t>(seen - names.begin())]);
+        }
+        names.push_back(name);
+        paths.push_back(item.path());
+        refs.push_back(item);
+    }
+    return names;
+}
+
+std::vector<SourceSpec> read_source_entry(const Value& value, const fs::path& base,
+                                          TargetRefs& refs) {
+    return {read_source_map(value, base, false, refs)};
+}
+
+std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& base,
+                                         TargetRefs& refs) {
     std::vector<SourceSpec> sources;
     auto items = value.items();
     if (items.empty()) {
         value.fail("must not be empty");
     }
     for (const auto& item : items) {
-        sources.push_back(read_source_map(item, base, true));
+        sources.push_back(read_source_map(item, base, true, refs));
     }
     return sources;
 }
 
-std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base) {
+std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base, TargetRefs& refs) {
     std::vector<PatchSpec> patches;
     for (const auto& item : value.items()) {
         PatchSpec patch;
         patch.field = item.path();
         patch.where = item.location();
         if (item.node().IsMap()) {
-            read_map(item, {
-                               {"file", Presence::Required,
-                                [&](const Value& v) {
-                                    patch.file = existing_path(v, base, fs::file_type::regular);
-                                }},
-                               {"kernels", Presence::Optional,
-                                [&](const Value& v) { patch.kernels = read_selector(v); }},
-                           });
+            read_map(item,
+                     {
+                         {"file", Presence::Required,
+                          [&](const Value& v) {
+                              patch.file = existing_path(v, base, fs::file_type::regular);
+                          }},
+                         {"kernels", Presence::Optional,
+                          [&](const Value& v) { patch.kernels = read_selector(v); }},
+                         {"targets", Presence::Optional,
+                          [&](const Value& v) { patch.targets = read_target_names(v, refs); }},
+                     });
         } else {
             patch.file = existing_path(item, base, fs::file_type::regular);
         }
@@ -294,7 +359,7 @@ std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base) {
     return patches;
 }
 
-std::vector<PackageSpec> read_packages(const Value& value) {
+std::vector<PackageSpec> read_packages(const Value& value, TargetRefs& refs) {
     std::vector<PackageSpec> packages;
     for (const auto& item : value.items()) {
         PackageSpec package;
@@ -330,6 +395,8 @@ std::vector<PackageSpec> read_packages(const Value& value) {
                       }},
                      {"kernels", Presence::Optional,
                       [&](const Value& v) { package.kernels = read_selector(v); }},
+                     {"targets", Presence::Optional,
+                      [&](const Value& v) { package.targets = read_target_names(v, refs); }},
                  },
                  {{"apt", "url"}});
         if (package.kind == PackageSpec::Kind::Url) {

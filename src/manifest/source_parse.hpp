@@ -10,15 +10,31 @@
 
 namespace ksx::manifest::detail {
 
-// `source:` (one map) or `sources:` (a non-empty list of maps, each may have `kernels:`).
-std::vector<SourceSpec> read_source_entry(const Value& value, const std::filesystem::path& base);
-std::vector<SourceSpec> read_source_list(const Value& value, const std::filesystem::path& base);
+// The values of every `targets:` name met while reading, checked once all targets are known.
+using TargetRefs = std::vector<Value>;
 
-// `patches:`: items are a path, or a map with `file:` and `kernels:`.
-std::vector<PatchSpec> read_patches(const Value& value, const std::filesystem::path& base);
+// `source:` (one map) or `sources:` (a non-empty list of maps, each may have `kernels:` and
+// `targets:`, or be `unsupported:` instead of a source).
+std::vector<SourceSpec> read_source_entry(const Value& value, const std::filesystem::path& base,
+                                          TargetRefs& refs);
+std::vector<SourceSpec> read_source_list(const Value& value, const std::filesystem::path& base,
+                                         TargetRefs& refs);
 
-// `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`.
-std::vector<PackageSpec> read_packages(const Value& value);
+// `patches:`: items are a path, or a map with `file:`, `kernels:` and `targets:`.
+std::vector<PatchSpec> read_patches(const Value& value, const std::filesystem::path& base,
+                                    TargetRefs& refs);
+
+// `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`, and
+// optionally `kernels:` and `targets:`.
+std::vector<PackageSpec> read_packages(const Value& value, TargetRefs& refs);
+
+// `targets:` of an entry: a non-empty list of target names without repeats; each is added to
+// `refs`.
+std::vector<std::string> read_target_names(const Value& value, TargetRefs& refs);
+
+// A target's name: letters, digits and "._-", starting with a letter, digit or '_', at most
+// 64 characters.
+bool is_target_name(std::string_view text);
 
 // A version (`version:`, `image_version:`): letters, digits and ".+~-", starting with a letter or
 // digit.

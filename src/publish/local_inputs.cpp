@@ -89,8 +89,11 @@ std::string local_inputs(const manifest::Manifest& manifest,
     for (std::size_t i = 0; i < manifest.files.size(); ++i) {
         out += input_line("files[" + std::to_string(i) + "]", manifest.files[i].source);
     }
-    if (manifest.container.kind != ContainerSpec::Kind::Debian) {
-        out += input_line("container", manifest.container.path);
+    for (const auto& target : manifest.targets) {
+        if (target.container.kind != ContainerSpec::Kind::Debian) {
+            out += input_line(manifest.target_list ? target.field + ".container" : "container",
+                              target.container.path);
+        }
     }
     if (manifest.signing.modules) {
         out += cert_line("signing.modules", manifest.signing.modules->cert);

@@ -1,5 +1,6 @@
 #include "publish/plan.hpp"
 
+#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
@@ -25,14 +26,26 @@ std::string entry_id(const std::string& kernel) {
 nlohmann::ordered_json include_list(const std::vector<PlanEntry>& entries) {
     auto list = nlohmann::ordered_json::array();
     for (const auto& e : entries) {
+        if (!e.skipped.empty()) {
+            continue;
+        }
         nlohmann::ordered_json release =
             e.release.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.release);
-        list.push_back({{"entry", e.id},
-                        {"kernel", e.kernel},
-                        {"release", release},
-                        {"cache_key", e.cache_key}});
+        nlohmann::ordered_json item{{"entry", e.id}};
+        if (!e.target.empty()) {
+            item["target"] = e.target;
+        }
+        item["kernel"] = e.kernel;
+        item["release"] = release;
+        item["cache_key"] = e.cache_key;
+        list.push_back(item);
     }
     return list;
+}
+
+std::string entry_label(const PlanEntry& e) {
+    return "kernel " + (e.release.empty() ? e.kernel : e.release) +
+           (e.target.empty() ? "" : " (target " + e.target + ")");
 }
 
 } // namespace
@@ -42,33 +55,79 @@ std::string kernel_argument(const manifest::KernelSpec& spec) {
                                                                   : spec.value;
 }
 
+std::string release_key(const std::string& target, const std::string& kernel) {
+    return target + '\0' + kernel;
+}
+
 std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs) {
     std::vector<PlanEntry> entries;
-    for (const auto& spec : manifest.kernels) {
-        PlanEntry entry;
-        entry.kernel = kernel_argument(spec);
-        entry.id = entry_id(entry.kernel);
-        if (spec.kind == manifest::KernelSpec::Kind::Release) {
-            entry.release = spec.value;
-        } else if (auto it = inputs.releases.find(entry.kernel); it != inputs.releases.end()) {
-            entry.release = it->second;
+    std::vector<std::pair<std::string, std::string>> files; // entry id -> image file name
+    for (size_t t = 0; t < manifest.targets.size(); ++t) {
+        const auto narrowed = manifest::with_target(manifest, t);
+        std::vector<PlanEntry> target_entries;
+        for (const auto& spec : narrowed.kernels) {
+            PlanEntry entry;
+            entry.kernel = kernel_argument(spec);
+            entry.id = entry_id(entry.kernel);
+            if (manifest.target_list) {
+                entry.target = narrowed.target_name;
+                entry.id = entry_id(entry.target) + "_" + entry.id;
+            }
+            if (spec.kind == manifest::KernelSpec::Kind::Release) {
+                entry.release = spec.value;
+            } else if (auto it =
+                           inputs.releases.find(release_key(narrowed.target_name, entry.kernel));
+                       it != inputs.releases.end()) {
+                entry.release = it->second;
+            }
+            // The NULs keep the parts from colliding with another split of the same bytes.
+            std::string keyed = std::string("kmod-sysext ") + KSX_VERSION;
+            const std::string* parts[] = {&inputs.manifest_text, &inputs.local_inputs,
+                                          &entry.kernel, &entry.release};
+            for (const auto* part : parts) {
+                keyed += '\0';
+                keyed += *part;
+            }
+            if (manifest.target_list) {
+                keyed += '\0';
+                keyed += entry.target;
+            }
+            entry.cache_key = sha256_hex(keyed);
+            if (!entry.release.empty()) {
+                const auto* source = manifest::source_for(narrowed, entry.release);
+                if (source != nullptr && source->kind == manifest::SourceSpec::Kind::Unsupported) {
+                    entry.skipped = source->unsupported;
+                }
+            }
+            auto same_id = std::find_if(target_entries.begin(), target_entries.end(),
+                                        [&](const PlanEntry& e) { return e.id == entry.id; });
+            if (same_id == target_entries.end()) {
+                if (!entry.release.empty() && entry.skipped.empty()) {
+                    files.emplace_back(entry.id,
+                                       manifest.name + "_" +
+                                           manifest::image_version(narrowed, entry.release) + "_" +
+                                           entry.release + ".raw");
+                }
+                target_entries.push_back(std::move(entry));
+            } else if (same_id->kernel != entry.kernel) {
+                throw InputError("kernels \"" + same_id->kernel + "\" and \"" + entry.kernel +
+                                 "\" both make the plan entry \"" + entry.id + "\"");
+            }
         }
-        // The NULs keep the parts from colliding with another split of the same bytes.
-        std::string keyed = std::string("kmod-sysext ") + KSX_VERSION;
-        const std::string* parts[] = {&inputs.manifest_text, &inputs.local_inputs, &entry.kernel,
-                                      &entry.release};
-        for (const auto* part : parts) {
-            keyed += '\0';
-            keyed += *part;
-        }
-        entry.cache_key = sha256_hex(keyed);
-        auto same_id = std::find_if(entries.begin(), entries.end(),
-                                    [&](const PlanEntry& e) { return e.id == entry.id; });
-        if (same_id == entries.end()) {
-            entries.push_back(std::move(entry));
-        } else if (same_id->kernel != entry.kernel) {
-            throw InputError("kernels \"" + same_id->kernel + "\" and \"" + entry.kernel +
-                             "\" both make the plan entry \"" + entry.id + "\"");
+        entries.insert(entries.end(), target_entries.begin(), target_entries.end());
+    }
+    // Two entries whose images would get one file name: one would overwrite the other.
+    std::map<std::string, std::string> by_file; // image file name -> entry id
+    auto entry_of = [&](const std::string& id) -> const PlanEntry& {
+        return *std::find_if(entries.begin(), entries.end(),
+                             [&](const PlanEntry& e) { return e.id == id; });
+    };
+    for (const auto& [id, file] : files) {
+        auto [it, inserted] = by_file.emplace(file, id);
+        if (!inserted) {
+            throw InputError(manifest.file.filename().string() + ": " +
+                             entry_label(entry_of(it->second)) + " and " +
+                             entry_label(entry_of(id)) + " would both make the image " + file);
         }
     }
     std::sort(entries.begin(), entries.end(),
@@ -95,7 +154,34 @@ std::string plan_json(const manifest::Manifest& manifest, const std::vector<Plan
     out["name"] = manifest.name;
     out["version"] = manifest.version;
     out["include"] = include_list(entries);
+    auto skipped = nlohmann::ordered_json::array();
+    for (const auto& e : entries) {
+        if (e.skipped.empty()) {
+            continue;
+        }
+        nlohmann::ordered_json item{{"entry", e.id}};
+        if (!e.target.empty()) {
+            item["target"] = e.target;
+        }
+        item["kernel"] = e.kernel;
+        item["release"] = e.release;
+        item["reason"] = e.skipped;
+        skipped.push_back(item);
+    }
+    if (!skipped.empty()) {
+        out["skipped"] = skipped;
+    }
     return out.dump(2) + "\n";
+}
+
+std::vector<std::string> skipped_lines(const std::vector<PlanEntry>& entries) {
+    std::vector<std::string> lines;
+    for (const auto& e : entries) {
+        if (!e.skipped.empty()) {
+            lines.push_back("plan: skipped " + e.id + ": " + entry_label(e) + ": " + e.skipped);
+        }
+    }
+    return lines;
 }
 
 std::string plan_github(const std::vector<PlanEntry>& entries) {
@@ -112,7 +198,13 @@ std::string plan_gitlab(const std::vector<PlanEntry>& entries) {
                       "  parallel:\n"
                       "    matrix:\n";
     for (const auto& e : entries) {
+        if (!e.skipped.empty()) {
+            continue;
+        }
         out += "      - KSX_ENTRY: " + nlohmann::json(e.id).dump() + "\n";
+        if (!e.target.empty()) {
+            out += "        KSX_TARGET: " + nlohmann::json(e.target).dump() + "\n";
+        }
         out += "        KSX_KERNEL: " + nlohmann::json(e.kernel).dump() + "\n";
         out += "        KSX_RELEASE: " + nlohmann::json(e.release).dump() + "\n";
         out += "        KSX_CACHE_KEY: " + nlohmann::json(e.cache_key).dump() + "\n";

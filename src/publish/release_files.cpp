@@ -1,5 +1,7 @@
 #include "publish/release_files.hpp"
 
+#include "util/error.hpp"
+
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -54,6 +56,13 @@ std::string transfer(const std::string& name, const std::string& kernel, const s
 }
 
 } // namespace
+
+std::string os_identity(const ReleaseImage& image) {
+    return "ID=" + image.os_id +
+           (image.sysext_level.empty() ? " VERSION_ID=" + image.os_version_id
+                                       : " SYSEXT_LEVEL=" + image.sysext_level) +
+           " ARCHITECTURE=" + image.architecture;
+}
 
 std::string utc_time(std::uint32_t seconds) {
     std::time_t t = seconds;
@@ -124,7 +133,17 @@ std::map<std::string, std::string> sysupdate_transfers(const std::vector<Release
                                                        const std::string& base_url, bool verify) {
     // (kernel, name) -> sidecar suffixes seen in any version.
     std::map<std::pair<std::string, std::string>, std::set<std::string>> sets;
+    // A kernel's directory must not mix OS releases: systemd-sysupdate picks the newest version
+    // matching the pattern, whatever OS it was built for.
+    std::map<std::pair<std::string, std::string>, const ReleaseImage*> identity;
     for (const auto& i : images) {
+        auto [first, inserted] = identity.emplace(std::pair{i.kernel, i.name}, &i);
+        if (!inserted && os_identity(*first->second) != os_identity(i)) {
+            throw InputError(i.image.file + " (" + os_identity(i) + ") and " +
+                             first->second->image.file + " (" + os_identity(*first->second) +
+                             ") are for one kernel but two OS releases: systemd-sysupdate "
+                             "could not tell them apart; publish them into separate releases");
+        }
         auto& suffixes = sets[{i.kernel, i.name}];
         auto stem = i.image.file.substr(0, i.image.file.size() - 4); // without ".raw"
         for (const auto& s : i.sidecars) {

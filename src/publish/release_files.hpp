@@ -26,9 +26,15 @@ std::string release_index(const std::vector<ReleaseImage>& images,
 // kind any of its versions has, each also as ".transfer" (systemd-sysupdate 251-256 reads only
 // *.conf, 257 and later *.transfer, and *.conf only when there is no *.transfer). `verify`:
 // SHA256SUMS is signed (SHA256SUMS.gpg), and sysupdate is to check it. A node passes the
-// directory of the kernel it is about to boot to `systemd-sysupdate --definitions=`.
+// directory of the kernel it is about to boot to `systemd-sysupdate --definitions=`. Kernel
+// releases differ between OS releases, so a release holding several OS releases gets one
+// directory per kernel of each; InputError when one extension has images of two OS identities
+// for one kernel (the patterns could not tell them apart).
 std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
                                                        const std::string& base_url, bool verify);
+
+// "ID=debian VERSION_ID=12 ARCHITECTURE=x86-64" (SYSEXT_LEVEL= instead when the image has it).
+std::string os_identity(const ReleaseImage& image);
 
 // "2024-01-02T03:04:05Z".
 std::string utc_time(std::uint32_t seconds);

@@ -168,7 +168,17 @@ TEST_CASE("only the images for the node's OS are placed") {
         }
         return out;
     };
-    CHECK(paths().size() == 3); // three images
+    // All three, and a warning that they are for several OS releases.
+    std::vector<std::string> all_warnings;
+    auto all =
+        ksx::ignition::node_config_from_release(fs::absolute("multi"), options, all_warnings);
+    CHECK(all.files.size() == 3);
+    REQUIRE(all_warnings.size() == 1);
+    CHECK(all_warnings[0] == "the images of " + fs::absolute("multi").string() +
+                                 " are for several OS releases (debian 12, flatcar level 1.0): "
+                                 "the node gets all of them and uses those of its own; pass "
+                                 "--os-id and --os-version (and --architecture) of the node to "
+                                 "give it only those");
     options.os_id = "flatcar";
     CHECK(paths() == std::vector<std::string>{"/var/lib/kmod-sysext/b/b_1_k.raw",
                                               "/var/lib/kmod-sysext/c/c_1_k.raw"});
@@ -182,6 +192,13 @@ TEST_CASE("only the images for the node's OS are placed") {
     CHECK_THROWS_WITH_AS(
         ksx::ignition::node_config_from_release(fs::absolute("multi"), options, warnings),
         (fs::absolute("multi").string() + "/index.json: no image for debian 13").c_str(),
+        ksx::InputError);
+    // The architecture narrows too (the index above records none).
+    options.os_version = "12";
+    options.architecture = "arm64";
+    CHECK_THROWS_WITH_AS(
+        ksx::ignition::node_config_from_release(fs::absolute("multi"), options, warnings),
+        (fs::absolute("multi").string() + "/index.json: no image for debian 12 arm64").c_str(),
         ksx::InputError);
 }
 

@@ -98,8 +98,8 @@ TEST_CASE("a manifest that is not a map is an error") {
 TEST_CASE("an unknown top-level key lists the keys a manifest may have") {
     CHECK(error_with("image", "imgae:\n  compression: xz\n") ==
           "bad/m.yaml:17:1: error: unknown key \"imgae\" (expected one of: apiVersion, name, "
-          "version, target, kernels, container, source, sources, patches, build, modules, "
-          "packages, relocate, files, image, signing)\n"
+          "version, target, kernels, container, targets, source, sources, patches, build, "
+          "modules, packages, relocate, files, image, signing)\n"
           "imgae:\n"
           "^");
 }

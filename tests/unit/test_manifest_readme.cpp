@@ -51,3 +51,25 @@ TEST_CASE("the error shown in the manifest documentation is the one kmod-sysext 
         CHECK(std::string(e.what()) + "\n" == shown);
     }
 }
+
+TEST_CASE("the targets: example in the manifest documentation is valid") {
+    auto targets = fenced_block("yaml", "### `targets`");
+    auto m =
+        parse("apiVersion: kmod-sysext/v1\nname: hello\nversion: 1.0.0\n" + targets +
+                  "source: {path: hello}\nbuild: {commands: [make]}\nmodules: [{name: hello}]\n",
+              manifests_dir / "example.yaml");
+    REQUIRE(m.targets.size() == 2);
+    CHECK(m.targets[0].kernels.size() == 2);
+    CHECK(m.targets[1].container.debian.suite == "trixie");
+}
+
+TEST_CASE("the multi-release example manifest is valid") {
+    auto m = load(manifests_dir / "multi-release.yaml");
+    REQUIRE(m.targets.size() == 2);
+    CHECK(m.targets[0].name == "debian-12");
+    CHECK(m.targets[0].os.version_id == "12");
+    CHECK(m.targets[0].container.debian.suite == "bookworm");
+    CHECK(m.targets[1].name == "debian-13");
+    CHECK(m.targets[1].os.version_id == "13");
+    CHECK(m.targets[1].container.debian.suite == "trixie");
+}

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 using ksx::publish::PlanInputs;
@@ -169,13 +170,16 @@ TEST_CASE("a resolved package: kernel carries its release into the entry and the
     auto loaded = load(two_kernels);
     auto inputs = loaded.inputs();
     auto unresolved = ksx::publish::plan(loaded.manifest, inputs);
-    inputs.releases["package:linux-headers-amd64"] = "6.1.0-56-amd64";
+    inputs.releases[ksx::publish::release_key(loaded.manifest.target_name,
+                                              "package:linux-headers-amd64")] = "6.1.0-56-amd64";
     auto resolved = ksx::publish::plan(loaded.manifest, inputs);
     CHECK(resolved[1].release == "6.1.0-56-amd64");
     CHECK(resolved[1].id == unresolved[1].id); // `build --only` still finds it
     CHECK(resolved[1].cache_key != unresolved[1].cache_key);
     CHECK(resolved[0].cache_key == unresolved[0].cache_key); // a literal release: as before
-    inputs.releases["package:linux-headers-amd64"] = "6.1.0-57-amd64"; // Debian's ABI bump
+    inputs.releases[ksx::publish::release_key(loaded.manifest.target_name,
+                                              "package:linux-headers-amd64")] =
+        "6.1.0-57-amd64"; // Debian's ABI bump
     CHECK(ksx::publish::plan(loaded.manifest, inputs)[1].cache_key != resolved[1].cache_key);
 }
 
@@ -238,4 +242,115 @@ TEST_CASE("two kernel specs that make the same id are refused") {
     CHECK_THROWS_WITH_AS(ksx::publish::plan(loaded.manifest, {}),
                          "kernels \"6.1.0+x\" and \"6.1.0-x\" both make the plan entry \"6.1.0-x\"",
                          ksx::InputError);
+}
+
+namespace {
+
+// hello for Debian 12 (6.1 literal, 6.12 by package) and Debian 13 (its kernel by package),
+// with `sources` as given.
+Loaded load_targets(const std::string& sources) {
+    Loaded result;
+    result.text = "apiVersion: kmod-sysext/v1\n"
+                  "name: hello\n"
+                  "version: 1.0.0\n"
+                  "targets:\n"
+                  "  - name: debian-12\n"
+                  "    id: debian\n"
+                  "    version_id: \"12\"\n"
+                  "    architecture: x86-64\n"
+                  "    kernels:\n"
+                  "      - release: 6.1.0-56-amd64\n"
+                  "      - package: linux-headers-6.12-amd64\n"
+                  "    container: {debian: {suite: bookworm}}\n"
+                  "  - name: debian-13\n"
+                  "    id: debian\n"
+                  "    version_id: \"13\"\n"
+                  "    architecture: x86-64\n"
+                  "    kernels:\n"
+                  "      - package: linux-headers-amd64\n"
+                  "    container: {debian: {suite: trixie}}\n" +
+                  sources + "build:\n  commands: [make]\nmodules:\n  - name: hello\n";
+    std::ofstream("targets.yaml") << result.text;
+    result.manifest = ksx::manifest::load(fs::absolute("targets.yaml"));
+    return result;
+}
+
+const std::string hello_source = "source:\n  path: " KSX_SOURCE_DIR "/manifests/hello\n";
+
+} // namespace
+
+TEST_CASE("a manifest with targets: plans one entry per target and kernel") {
+    auto loaded = load_targets(hello_source);
+    auto inputs = loaded.inputs();
+    auto entries = ksx::publish::plan(loaded.manifest, inputs);
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].id == "debian-12_6.1.0-56-amd64");
+    CHECK(entries[0].target == "debian-12");
+    CHECK(entries[0].kernel == "6.1.0-56-amd64");
+    CHECK(entries[1].id == "debian-12_package-linux-headers-6.12-amd64");
+    CHECK(entries[2].id == "debian-13_package-linux-headers-amd64");
+    CHECK(entries[2].target == "debian-13");
+    CHECK(entries[2].kernel == "package:linux-headers-amd64");
+    auto nul = std::string(1, '\0');
+    CHECK(entries[2].cache_key ==
+          ksx::sha256_hex("kmod-sysext " KSX_VERSION + nul + loaded.text + nul +
+                          inputs.local_inputs + nul + "package:linux-headers-amd64" + nul + nul +
+                          "debian-13"));
+    CHECK(ksx::publish::find_entry(entries, "debian-13_package-linux-headers-amd64").target ==
+          "debian-13");
+    // Each target's entry is in the JSON and the GitLab matrix with its target.
+    auto json = ksx::publish::plan_json(loaded.manifest, entries);
+    CHECK(json.find("      \"entry\": \"debian-13_package-linux-headers-amd64\",\n"
+                    "      \"target\": \"debian-13\",\n"
+                    "      \"kernel\": \"package:linux-headers-amd64\",\n") != std::string::npos);
+    CHECK(json.find("skipped") == std::string::npos);
+    CHECK(ksx::publish::plan_gitlab(entries).find(
+              "      - KSX_ENTRY: \"debian-12_6.1.0-56-amd64\"\n"
+              "        KSX_TARGET: \"debian-12\"\n"
+              "        KSX_KERNEL: \"6.1.0-56-amd64\"\n") != std::string::npos);
+}
+
+TEST_CASE("resolved releases of two targets that would make one image name are an error") {
+    auto loaded = load_targets(hello_source);
+    auto inputs = loaded.inputs();
+    inputs.releases[ksx::publish::release_key("debian-12", "package:linux-headers-6.12-amd64")] =
+        "6.12.117+deb12-amd64";
+    inputs.releases[ksx::publish::release_key("debian-13", "package:linux-headers-amd64")] =
+        "6.12.118+deb13-amd64";
+    auto entries = ksx::publish::plan(loaded.manifest, inputs);
+    CHECK(entries[1].release == "6.12.117+deb12-amd64");
+    CHECK(entries[2].release == "6.12.118+deb13-amd64");
+    // A target whose headers resolve to another target's release: both named.
+    inputs.releases[ksx::publish::release_key("debian-13", "package:linux-headers-amd64")] =
+        "6.12.117+deb12-amd64";
+    CHECK_THROWS_WITH_AS(ksx::publish::plan(loaded.manifest, inputs),
+                         "targets.yaml: kernel 6.12.117+deb12-amd64 (target debian-12) and kernel "
+                         "6.12.117+deb12-amd64 (target debian-13) would both make the image "
+                         "hello_1.0.0_6.12.117+deb12-amd64.raw",
+                         ksx::InputError);
+}
+
+TEST_CASE("kernels an unsupported: entry selects are left out of the matrix, with the reason") {
+    auto loaded = load_targets("sources:\n"
+                               "  - unsupported: \"hello 1.0 needs 6.12 or later\"\n"
+                               "    kernels: {max: \"6.11\"}\n"
+                               "  - path: " KSX_SOURCE_DIR "/manifests/hello\n");
+    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].skipped == "hello 1.0 needs 6.12 or later");
+    CHECK(entries[1].skipped.empty()); // release not known: the build decides
+    auto json = ksx::publish::plan_json(loaded.manifest, entries);
+    CHECK(json.find("\"entry\": \"debian-12_6.1.0-56-amd64\",\n      \"target\"") ==
+          json.rfind("\"entry\": \"debian-12_6.1.0-56-amd64\",\n      \"target\"")); // once
+    CHECK(json.find("  \"skipped\": [\n    {\n      \"entry\": \"debian-12_6.1.0-56-amd64\",\n"
+                    "      \"target\": \"debian-12\",\n      \"kernel\": \"6.1.0-56-amd64\",\n"
+                    "      \"release\": \"6.1.0-56-amd64\",\n"
+                    "      \"reason\": \"hello 1.0 needs 6.12 or later\"\n    }\n  ]\n") !=
+          std::string::npos);
+    CHECK(json.find("\"include\": [\n    {\n      \"entry\": \"debian-12_package") !=
+          std::string::npos);
+    CHECK(ksx::publish::plan_github(entries).find("6.1.0-56-amd64") == std::string::npos);
+    CHECK(ksx::publish::skipped_lines(entries) ==
+          std::vector<std::string>{"plan: skipped debian-12_6.1.0-56-amd64: kernel 6.1.0-56-amd64 "
+                                   "(target debian-12): hello 1.0 needs 6.12 or later"});
 }

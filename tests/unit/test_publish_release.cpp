@@ -27,14 +27,17 @@ fs::path fresh_dir(const std::string& name) {
     return fs::absolute(name);
 }
 
-// An image as `build` lays it out, for `kernel`, with its mkfs time `mtime`.
+// An image as `build` lays it out, for `kernel`, with its mkfs time `mtime`, for Debian
+// `version_id`, of extension version `version`.
 fs::path make_image(const fs::path& dir, const std::string& kernel, const std::string& payload,
-                    std::uint32_t mtime = 1700000000) {
+                    std::uint32_t mtime = 1700000000, const std::string& version_id = "12",
+                    const std::string& version = "2.0") {
     ksx::image::Tree tree;
     tree.add_file_content("usr/lib/extension-release.d/extension-release.demo",
-                          "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=demo\n"
-                          "KMOD_SYSEXT_VERSION=2.0\nKMOD_SYSEXT_KERNEL=" +
-                              kernel + "\n");
+                          "ID=debian\nVERSION_ID=" + version_id +
+                              "\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=demo\n"
+                              "KMOD_SYSEXT_VERSION=" +
+                              version + "\nKMOD_SYSEXT_KERNEL=" + kernel + "\n");
     tree.add_file_content("usr/lib/kmod-sysext/demo/modules.load",
                           "# kmod-sysext load order, format 1\n"
                           "demo_core\t/usr/lib/modules/" +
@@ -44,7 +47,7 @@ fs::path make_image(const fs::path& dir, const std::string& kernel, const std::s
     tree.add_file_content("usr/lib/modules/" + kernel + "/extra/demo/demo.ko", payload);
     ksx::image::WriteOptions options;
     options.mtime = mtime;
-    auto path = dir / ("demo_2.0_" + kernel + ".raw");
+    auto path = dir / ("demo_" + version + "_" + kernel + ".raw");
     ksx::image::write_squashfs(tree, path, options);
     return path;
 }
@@ -260,4 +263,48 @@ TEST_CASE("a publish removes what killed publishers left beside the release") {
     CHECK_FALSE(fs::exists("stale.d/.rel.new-abc123"));
     CHECK(fs::exists("stale.d/.rel.lock"));
     CHECK(fs::exists("stale.d/rel/index.json"));
+}
+
+TEST_CASE("a release holding two OS releases records each image's identity") {
+    auto bookworm = fresh_dir("os-shard-12");
+    auto trixie = fresh_dir("os-shard-13");
+    make_image(bookworm, "6.12.117+deb12-amd64", "module for 6.12 on 12", 1700000000, "12");
+    make_image(trixie, "6.12.118+deb13-amd64", "module for 6.12 on 13", 1700000000, "13");
+    PublishOptions options;
+    options.from = {bookworm, trixie};
+    options.to = fs::absolute("os-release");
+    options.base_url = "http://127.0.0.1:8080/demo";
+    publish_release(options);
+    auto index = nlohmann::json::parse(ksx::read_file(options.to / "index.json"));
+    REQUIRE(index["images"].size() == 2);
+    CHECK(index["images"][0]["file"] == "demo_2.0_6.12.117+deb12-amd64.raw");
+    CHECK(index["images"][0]["os"].dump() ==
+          R"({"id":"debian","sysext_level":null,"version_id":"12"})");
+    CHECK(index["images"][0]["architecture"] == "x86-64");
+    CHECK(index["images"][1]["file"] == "demo_2.0_6.12.118+deb13-amd64.raw");
+    CHECK(index["images"][1]["os"].dump() ==
+          R"({"id":"debian","sysext_level":null,"version_id":"13"})");
+    // Transfers per kernel: each directory matches only its own OS release's kernel.
+    auto twelve = ksx::read_file(options.to / "sysupdate.d/6.12.117+deb12-amd64/demo.transfer");
+    CHECK(twelve.find("MatchPattern=demo_@v_6.12.117+deb12-amd64.raw\n") != std::string::npos);
+    CHECK(fs::exists(options.to / "sysupdate.d/6.12.118+deb13-amd64/demo.transfer"));
+}
+
+TEST_CASE("one kernel's images of two OS releases are refused: sysupdate could not tell") {
+    auto a = fresh_dir("mixed-a");
+    auto b = fresh_dir("mixed-b");
+    make_image(a, "6.12.117-custom", "for 12", 1700000000, "12", "2.0");
+    make_image(b, "6.12.117-custom", "for 13", 1700000000, "13", "2.1");
+    PublishOptions options;
+    options.from = {a, b};
+    options.to = fs::absolute("mixed-release");
+    options.base_url = "http://127.0.0.1:8080/demo";
+    CHECK_THROWS_WITH_AS(publish_release(options),
+                         "demo_2.1_6.12.117-custom.raw (ID=debian VERSION_ID=13 "
+                         "ARCHITECTURE=x86-64) and demo_2.0_6.12.117-custom.raw (ID=debian "
+                         "VERSION_ID=12 ARCHITECTURE=x86-64) are for one kernel but two OS "
+                         "releases: systemd-sysupdate could not tell them apart; publish them "
+                         "into separate releases",
+                         ksx::InputError);
+    CHECK_FALSE(fs::exists(options.to));
 }

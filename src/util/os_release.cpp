@@ -1,0 +1,111 @@
+#include "util/os_release.hpp"
+
+#include <array>
+#include <utility>
+
+namespace ksx {
+
+OsIdentity parse_os_release(std::string_view text) {
+    OsIdentity out;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+            line.remove_suffix(1);
+        }
+        auto eq = line.find('=');
+        if (line.empty() || line.front() == '#' || eq == std::string_view::npos) {
+            continue;
+        }
+        auto key = line.substr(0, eq);
+        auto value = line.substr(eq + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        }
+        if (key == "ID") {
+            out.id = value;
+        } else if (key == "VERSION_ID") {
+            out.version_id = value;
+        } else if (key == "SYSEXT_LEVEL") {
+            out.sysext_level = value;
+        } else if (key == "ARCHITECTURE") {
+            out.architecture = value;
+        }
+    }
+    return out;
+}
+
+std::string systemd_architecture(std::string_view machine) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 13> names{{
+        {"x86_64", "x86-64"},
+        {"i386", "x86"},
+        {"i486", "x86"},
+        {"i586", "x86"},
+        {"i686", "x86"},
+        {"aarch64", "arm64"},
+        {"armv7l", "arm"},
+        {"armv6l", "arm"},
+        {"ppc64le", "ppc64-le"},
+        {"s390x", "s390x"},
+        {"riscv64", "riscv64"},
+        {"loongarch64", "loongarch64"},
+        {"arm64", "arm64"},
+    }};
+    for (const auto& [uname, name] : names) {
+        if (machine == uname) {
+            return std::string(name);
+        }
+    }
+    return "";
+}
+
+std::string extension_mismatch(const OsIdentity& host, const OsIdentity& extension) {
+    if (!extension.architecture.empty() && extension.architecture != "_any" &&
+        extension.architecture != host.architecture) {
+        return "built for architecture " + extension.architecture + ", the host is " +
+               (host.architecture.empty() ? "unknown" : host.architecture);
+    }
+    if (extension.id.empty()) {
+        return "its extension-release has no ID";
+    }
+    if (extension.id == "_any") {
+        return "";
+    }
+    if (extension.id != host.id) {
+        return "built for ID=" + extension.id + ", the host is ID=" + host.id;
+    }
+    if (host.version_id.empty() && host.sysext_level.empty()) {
+        return ""; // a rolling release: no version to compare
+    }
+    if (!host.sysext_level.empty() && !extension.sysext_level.empty()) {
+        return host.sysext_level == extension.sysext_level
+                   ? ""
+                   : "built for SYSEXT_LEVEL=" + extension.sysext_level + ", the host has " +
+                         host.sysext_level;
+    }
+    if (!host.version_id.empty() && extension.version_id != host.version_id) {
+        return extension.version_id.empty()
+                   ? "its extension-release has no VERSION_ID, the host has " + host.version_id
+                   : "built for VERSION_ID=" + extension.version_id + ", the host has " +
+                         host.version_id;
+    }
+    return "";
+}
+
+std::string describe(const OsIdentity& identity) {
+    std::string out;
+    auto add = [&out](const char* key, const std::string& value) {
+        if (!value.empty()) {
+            out += (out.empty() ? "" : " ") + std::string(key) + "=" + value;
+        }
+    };
+    add("ID", identity.id);
+    add("VERSION_ID", identity.version_id);
+    add("SYSEXT_LEVEL", identity.sysext_level);
+    add("ARCHITECTURE", identity.architecture);
+    return out;
+}
+
+} // namespace ksx

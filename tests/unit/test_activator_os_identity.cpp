@@ -1,0 +1,275 @@
+// The node's OS identity against an image's: systemd-sysext's matching rule, the small squashfs
+// reader `select` reads extension-release with, index.json for `prefetch`, and both verbs
+// passing over images built for another OS release.
+#include "activator/host_identity.hpp"
+#include "activator/prefetch.hpp"
+#include "activator/release_index.hpp"
+#include "activator/select.hpp"
+#include "activator/squashfs_file.hpp"
+#include "image/squashfs_reader.hpp"
+#include "image/squashfs_writer.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+#include "util/os_release.hpp"
+#include "util/sha256.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using ksx::OsIdentity;
+using ksx::activator::Context;
+using ksx::activator::Log;
+
+namespace {
+
+const OsIdentity debian13{"debian", "13", "", "x86-64"};
+
+std::string extension_release(const std::string& version_id, const std::string& arch = "x86-64") {
+    return "ID=debian\nVERSION_ID=" + version_id + "\nARCHITECTURE=" + arch +
+           "\nKMOD_SYSEXT_NAME=hello\n";
+}
+
+// A squashfs image of extension `hello` with `release` as its extension-release.
+fs::path make_image(const fs::path& path, const std::string& release,
+                    ksx::image::Compression compression = ksx::image::Compression::Zstd) {
+    ksx::image::Tree tree;
+    tree.add_file_content("usr/lib/extension-release.d/extension-release.hello", release);
+    tree.add_file_content("usr/lib/modules/k/extra/hello/hello.ko", "module");
+    ksx::image::WriteOptions options;
+    options.compression = compression;
+    fs::create_directories(path.parent_path());
+    ksx::image::write_squashfs(tree, path, options);
+    return path;
+}
+
+std::vector<std::string> run_lines;
+
+Log test_log() {
+    run_lines.clear();
+    return Log([](const std::string& line) { run_lines.push_back(line); });
+}
+
+bool logged(const std::string& text) {
+    for (const auto& line : run_lines) {
+        if (line == "kmod-sysext-activate: " + text + "\n") {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A node root running Debian `version_id`.
+fs::path node(const std::string& name, const std::string& version_id) {
+    auto root = fs::absolute(name);
+    fs::remove_all(root);
+    fs::create_directories(root / "etc");
+    std::ofstream(root / "etc/os-release")
+        << "PRETTY_NAME=\"Debian GNU/Linux\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\""
+        << version_id << "\"\nID=debian\n";
+    return root;
+}
+
+} // namespace
+
+TEST_CASE("an extension matches the host as systemd-sysext matches it") {
+    using ksx::extension_mismatch;
+    CHECK(extension_mismatch(debian13, {"debian", "13", "", "x86-64"}).empty());
+    CHECK(extension_mismatch(debian13, {"debian", "12", "", "x86-64"}) ==
+          "built for VERSION_ID=12, the host has 13");
+    CHECK(extension_mismatch(debian13, {"debian", "13", "", "arm64"}) ==
+          "built for architecture arm64, the host is x86-64");
+    CHECK(extension_mismatch(debian13, {"fedora", "13", "", "x86-64"}) ==
+          "built for ID=fedora, the host is ID=debian");
+    CHECK(extension_mismatch(debian13, {"", "13", "", ""}) == "its extension-release has no ID");
+    CHECK(extension_mismatch(debian13, {"debian", "", "", ""}) ==
+          "its extension-release has no VERSION_ID, the host has 13");
+    // `_any` ID: nothing else compared; `_any` or no architecture: any architecture.
+    CHECK(extension_mismatch(debian13, {"_any", "7", "", "_any"}).empty());
+    CHECK(extension_mismatch(debian13, {"debian", "13", "", ""}).empty());
+    // A host without a version (forky, a rolling release) takes any version.
+    CHECK(extension_mismatch({"debian", "", "", "x86-64"}, {"debian", "13", "", "x86-64"}).empty());
+    // SYSEXT_LEVEL when both have it, else VERSION_ID.
+    OsIdentity flatcar{"flatcar", "4081.2.0", "1.0", "x86-64"};
+    CHECK(extension_mismatch(flatcar, {"flatcar", "", "1.0", "x86-64"}).empty());
+    CHECK(extension_mismatch(flatcar, {"flatcar", "", "2.0", "x86-64"}) ==
+          "built for SYSEXT_LEVEL=2.0, the host has 1.0");
+    CHECK(extension_mismatch(flatcar, {"flatcar", "4081.2.0", "", "x86-64"}).empty());
+    CHECK(ksx::parse_os_release("ID='debian'\n# c\nVERSION_ID=\"13\"\nX=1\n").version_id == "13");
+    CHECK(ksx::systemd_architecture("aarch64") == "arm64");
+    CHECK(ksx::describe(debian13) == "ID=debian VERSION_ID=13 ARCHITECTURE=x86-64");
+}
+
+TEST_CASE("the activator's squashfs reader reads what libsquashfs reads, for every compressor") {
+    std::string big(300000, 'x'); // several data blocks and a fragment tail
+    for (std::size_t i = 0; i < big.size(); i += 7) {
+        big[i] = static_cast<char>('a' + i % 26);
+    }
+    for (auto compression : {ksx::image::Compression::Zstd, ksx::image::Compression::Xz,
+                             ksx::image::Compression::Gzip}) {
+        CAPTURE(static_cast<int>(compression));
+        ksx::image::Tree tree;
+        tree.add_file_content("usr/lib/extension-release.d/extension-release.hello",
+                              extension_release("13"));
+        tree.add_file_content("usr/share/big", big);
+        tree.add_file_content("usr/share/empty", "");
+        for (int i = 0; i < 300; ++i) { // a directory listing over several headers and blocks
+            tree.add_file_content("usr/share/many/file-" + std::to_string(i), std::to_string(i));
+        }
+        ksx::image::WriteOptions options;
+        options.compression = compression;
+        auto image = fs::absolute("reader.raw");
+        ksx::image::write_squashfs(tree, image, options);
+        for (const char* path : {"usr/lib/extension-release.d/extension-release.hello",
+                                 "usr/share/big", "usr/share/empty", "usr/share/many/file-0",
+                                 "usr/share/many/file-299", "usr/share/many/file-150"}) {
+            CAPTURE(path);
+            auto ours = ksx::activator::read_squashfs_file(image, path, 1 << 20);
+            REQUIRE(ours);
+            CHECK(*ours == ksx::image::read_image_file(image, path));
+        }
+        CHECK_FALSE(ksx::activator::read_squashfs_file(image, "usr/share/missing", 100));
+        CHECK_FALSE(ksx::activator::read_squashfs_file(image, "usr/share/big/below", 100));
+        CHECK_FALSE(ksx::activator::read_squashfs_file(image, "usr/share", 100)); // a directory
+        CHECK_THROWS_AS(ksx::activator::read_squashfs_file(image, "usr/share/big", 1000),
+                        ksx::Error);
+    }
+}
+
+TEST_CASE("a damaged image is an error from the squashfs reader, never a read outside it") {
+    auto image = make_image(fs::absolute("damaged/hello.raw"), extension_release("13"));
+    auto bytes = ksx::read_file(image);
+    const std::string path = "usr/lib/extension-release.d/extension-release.hello";
+    // Truncated anywhere, or with any byte of its tables changed: a result or an Error.
+    for (std::size_t cut :
+         {std::size_t{0}, std::size_t{50}, std::size_t{96}, bytes.size() / 2, bytes.size() - 1}) {
+        std::ofstream(image, std::ios::binary | std::ios::trunc) << bytes.substr(0, cut);
+        CHECK_THROWS_AS(ksx::activator::read_squashfs_file(image, path, 4096), ksx::Error);
+    }
+    for (std::size_t at = 96; at < bytes.size(); ++at) {
+        auto changed = bytes;
+        changed[at] = static_cast<char>(changed[at] ^ 0x5a);
+        std::ofstream(image, std::ios::binary | std::ios::trunc) << changed;
+        try {
+            ksx::activator::read_squashfs_file(image, path, 4096);
+        } catch (const ksx::Error&) {
+        }
+    }
+    std::ofstream(image, std::ios::binary | std::ios::trunc) << std::string(4096, 'r');
+    CHECK_THROWS_WITH_AS(ksx::activator::read_squashfs_file(image, path, 4096),
+                         (image.string() + ": not a squashfs 4.0 image").c_str(), ksx::Error);
+}
+
+TEST_CASE("the host identity comes from os-release and uname, the image's from the image") {
+    auto root = node("identity-node", "13");
+    Context context;
+    context.root = root;
+    auto host = ksx::activator::read_host_identity(context);
+    REQUIRE(host);
+    CHECK(host->id == "debian");
+    CHECK(host->version_id == "13");
+    CHECK_FALSE(host->architecture.empty());
+    fs::rename(root / "etc/os-release", root / "os-release");
+    fs::create_directories(root / "usr/lib");
+    fs::rename(root / "os-release", root / "usr/lib/os-release");
+    CHECK(ksx::activator::read_host_identity(context)->version_id == "13");
+    fs::remove(root / "usr/lib/os-release");
+    CHECK_FALSE(ksx::activator::read_host_identity(context));
+
+    auto image = make_image(root / "hello.raw", extension_release("12", "arm64"));
+    auto identity = ksx::activator::read_image_identity(image, "hello");
+    CHECK(identity.version_id == "12");
+    CHECK(identity.architecture == "arm64");
+    CHECK_THROWS_WITH_AS(
+        ksx::activator::read_image_identity(image, "other"),
+        (image.string() + ": no usr/lib/extension-release.d/extension-release.other").c_str(),
+        ksx::Error);
+}
+
+TEST_CASE("select passes over a newer image built for another OS release, with one line") {
+    auto root = node("select-os", "13");
+    const std::string kernel = "6.12.118-custom";
+    auto store = root / "var/lib/kmod-sysext/hello";
+    make_image(store / ("hello_1.0_" + kernel + ".raw"), extension_release("13"));
+    make_image(store / ("hello_2.0_" + kernel + ".raw"), extension_release("12"));
+    Context context;
+    context.root = root;
+    context.kernel = kernel;
+    auto log = test_log();
+    CHECK(ksx::activator::select_images(context, log) == 0);
+    CHECK(fs::read_symlink(root / "run/extensions/hello.raw") ==
+          "/var/lib/kmod-sysext/hello/hello_1.0_" + kernel + ".raw");
+    CHECK(
+        logged("ignoring hello_2.0_" + kernel + ".raw: built for VERSION_ID=12, the host has 13"));
+    // Only images for another OS release: nothing linked, the stale link removed.
+    fs::remove(store / ("hello_1.0_" + kernel + ".raw"));
+    log = test_log();
+    CHECK(ksx::activator::select_images(context, log) == 0);
+    CHECK_FALSE(fs::exists(fs::symlink_status(root / "run/extensions/hello.raw")));
+    // An image whose extension-release cannot be read is passed over too.
+    std::ofstream(store / ("hello_3.0_" + kernel + ".raw")) << "not a squashfs";
+    log = test_log();
+    CHECK(ksx::activator::select_images(context, log) == 0);
+    CHECK(logged("ignoring hello_3.0_" + kernel + ".raw: cannot read its extension-release: " +
+                 (store / ("hello_3.0_" + kernel + ".raw")).string() +
+                 ": not a squashfs 4.0 image"));
+}
+
+TEST_CASE("index.json gives prefetch each image's identity") {
+    auto images = ksx::activator::parse_release_index(
+        R"({"format": 1, "images": [{"file": "a_1_k.raw", "name": "a", "os": {"id": "debian",)"
+        R"( "version_id": "12", "sysext_level": null}, "architecture": "x86-64", "size": 4096,)"
+        R"( "modules": ["x\u00e9"], "signer": null}], "activator": null})");
+    REQUIRE(images.size() == 1);
+    CHECK(images["a_1_k.raw"].version_id == "12");
+    CHECK(images["a_1_k.raw"].sysext_level.empty());
+    CHECK(images["a_1_k.raw"].architecture == "x86-64");
+    for (const char* bad : {"", "{", R"({"format": 2, "images": []})", R"({"images": {}})",
+                            R"({"format": 1, "images": [{"file": "x"}]})", "[1,]", "\"\\x\""}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(ksx::activator::parse_release_index(bad), ksx::InputError);
+    }
+}
+
+TEST_CASE("prefetch fetches only the images built for the node's OS release") {
+    // A release of two OS releases, published the way `kmod-sysext publish` lays it out.
+    auto release = fs::absolute("os-release-dir");
+    fs::remove_all(release);
+    const std::string kernel = "6.12.118-custom";
+    std::string sums;
+    std::string index = R"({"format": 1, "images": [)";
+    for (const auto& [version, os] : {std::pair{"1.0", "13"}, std::pair{"2.0", "12"}}) {
+        auto file = "hello_" + std::string(version) + "_" + kernel + ".raw";
+        make_image(release / file, extension_release(os));
+        sums += ksx::sha256_file_hex(release / file) + "  " + file + "\n";
+        index += std::string(version == std::string("1.0") ? "" : ",") + R"({"file": ")" + file +
+                 R"(", "os": {"id": "debian", "version_id": ")" + os +
+                 R"(", "sysext_level": null}, "architecture": "x86-64"})";
+    }
+    std::ofstream(release / "SHA256SUMS") << sums;
+    std::ofstream(release / "index.json") << index << R"(], "activator": null})";
+
+    auto root = node("prefetch-os", "13");
+    Context context;
+    context.root = root;
+    context.kernel = kernel;
+    auto log = test_log();
+    CHECK(ksx::activator::prefetch_images(context, {kernel}, release.string(), log) == 0);
+    auto store = root / "var/lib/kmod-sysext/hello";
+    CHECK(fs::exists(store / ("hello_1.0_" + kernel + ".raw")));
+    CHECK_FALSE(fs::exists(store / ("hello_2.0_" + kernel + ".raw")));
+    CHECK(logged("not fetching hello_2.0_" + kernel +
+                 ".raw: built for VERSION_ID=12, the host has 13"));
+
+    // A node of the other release gets the other image.
+    auto twelve = node("prefetch-os-12", "12");
+    context.root = twelve;
+    log = test_log();
+    CHECK(ksx::activator::prefetch_images(context, {kernel}, release.string(), log) == 0);
+    CHECK(fs::exists(twelve / "var/lib/kmod-sysext/hello" / ("hello_2.0_" + kernel + ".raw")));
+    CHECK_FALSE(
+        fs::exists(twelve / "var/lib/kmod-sysext/hello" / ("hello_1.0_" + kernel + ".raw")));
+}
