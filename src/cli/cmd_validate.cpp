@@ -13,8 +13,12 @@ namespace {
 nlohmann::json describe(const manifest::Manifest& m) {
     nlohmann::json kernels = nlohmann::json::array();
     for (const auto& k : m.kernels) {
-        kernels.push_back(
-            {{k.kind == manifest::KernelSpec::Kind::Release ? "release" : "package", k.value}});
+        nlohmann::json kernel{
+            {k.kind == manifest::KernelSpec::Kind::Release ? "release" : "package", k.value}};
+        if (!k.suite.empty()) {
+            kernel["suite"] = k.suite;
+        }
+        kernels.push_back(kernel);
     }
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& mod : m.modules) {

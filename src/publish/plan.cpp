@@ -38,8 +38,10 @@ nlohmann::ordered_json include_list(const std::vector<PlanEntry>& entries) {
 } // namespace
 
 std::string kernel_argument(const manifest::KernelSpec& spec) {
-    return spec.kind == manifest::KernelSpec::Kind::DebianPackage ? "package:" + spec.value
-                                                                  : spec.value;
+    if (spec.kind != manifest::KernelSpec::Kind::DebianPackage) {
+        return spec.value;
+    }
+    return "package:" + spec.value + (spec.suite.empty() ? "" : "/" + spec.suite);
 }
 
 std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs) {

@@ -14,7 +14,7 @@ namespace ksx::publish {
 // `package:` kernel when it builds; `plan --resolve` resolves it ahead, for the cache key.
 struct PlanEntry {
     std::string id;      // the kernel spec as a name: [A-Za-z0-9._-]+
-    std::string kernel;  // as `build --kernel` takes it: "6.1.0-28-amd64", "package:NAME"
+    std::string kernel;  // as `build --kernel` takes it: "6.1.0-28-amd64", "package:NAME[/SUITE]"
     std::string release; // the kernel release; "" for a `package:` kernel not resolved
     // sha256 over kmod-sysext's version, the manifest text, its local inputs, the kernel spec
     // and the release.
@@ -32,7 +32,7 @@ struct PlanInputs {
 // two specs map to the same id.
 std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs);
 
-// The `--kernel` form of a spec ("package:NAME" or the release).
+// The `--kernel` form of a spec ("package:NAME", "package:NAME/SUITE" or the release).
 std::string kernel_argument(const manifest::KernelSpec& spec);
 
 // The entry called `id`; InputError naming the ids there are otherwise.
