@@ -48,11 +48,19 @@ manifest::KernelSpec kernel_from_argument(const std::string& argument) {
     if (argument.starts_with("package:")) {
         spec.kind = manifest::KernelSpec::Kind::DebianPackage;
         spec.value = argument.substr(8);
+        if (auto slash = spec.value.find('/'); slash != std::string::npos) {
+            spec.suite = spec.value.substr(slash + 1);
+            spec.value.resize(slash);
+            if (spec.suite.empty() || spec.suite.find('/') != std::string::npos) {
+                spec.value.clear(); // reported below
+            }
+        }
     } else {
         spec.value = argument;
     }
     if (spec.value.empty() || spec.value.find('/') != std::string::npos) {
-        throw InputError("--kernel: \"" + argument + "\" is not a kernel release or package:NAME");
+        throw InputError("--kernel: \"" + argument +
+                         "\" is not a kernel release, package:NAME or package:NAME/SUITE");
     }
     return spec;
 }
@@ -286,7 +294,8 @@ Command build_command() {
                     ->capture_default_str()
                     ->check(CLI::Range(1u, 64u));
                 app.add_option("-k,--kernel", args->kernels,
-                               "Build only for this kernel release (or package:NAME); repeatable");
+                               "Build only for this kernel release (or package:NAME, "
+                               "package:NAME/SUITE); repeatable");
                 auto* target = app.add_option(
                     "-t,--target", args->targets,
                     "Build only this target of the manifest's `targets:` (repeatable)");

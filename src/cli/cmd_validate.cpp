@@ -13,8 +13,12 @@ namespace {
 nlohmann::json describe_kernels(const std::vector<manifest::KernelSpec>& specs) {
     nlohmann::json kernels = nlohmann::json::array();
     for (const auto& k : specs) {
-        kernels.push_back(
-            {{k.kind == manifest::KernelSpec::Kind::Release ? "release" : "package", k.value}});
+        nlohmann::json kernel{
+            {k.kind == manifest::KernelSpec::Kind::Release ? "release" : "package", k.value}};
+        if (!k.suite.empty()) {
+            kernel["suite"] = k.suite;
+        }
+        kernels.push_back(kernel);
     }
     return kernels;
 }

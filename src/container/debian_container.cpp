@@ -1,5 +1,6 @@
 #include "container/debian_container.hpp"
 
+#include "container/dpkg_status.hpp"
 #include "container/remove_tree.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -46,6 +47,15 @@ std::string trimmed_mirror(std::string mirror) {
     return mirror;
 }
 
+// One line per option (values hold no line breaks), only when there are any.
+std::string apt_option_lines(const std::vector<std::string>& options) {
+    std::string out;
+    for (const auto& option : std::set<std::string>(options.begin(), options.end())) {
+        out += "apt option: " + option + "\n";
+    }
+    return out;
+}
+
 bool is_unstable(const std::string& suite) {
     return suite == "sid" || suite == "unstable" || suite == "experimental";
 }
@@ -76,21 +86,11 @@ public:
 
     // From nothing: mmdebstrap, then the packages and headers.
     void build() {
-        std::string components = join(debian_.components, ",");
-        host_step("mmdebstrap " + debian_.suite,
-                  {"mmdebstrap", "--variant=minbase", std::string("--include=") + kBasePackages,
-                   "--components=" + components, debian_.suite, root_.string(),
-                   trimmed_mirror(debian_.mirror)});
+        host_step("mmdebstrap " + debian_.suite, mmdebstrap_argv(debian_, root_));
         write_file_atomic(root_ / "etc/apt/sources.list", sources_list(debian_));
         container_step("apt-get update", {"apt-get", "update"});
-        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
         std::set<std::string> packages(debian_.packages.begin(), debian_.packages.end());
-        install.insert(install.end(), packages.begin(), packages.end());
-        install.insert(install.end(), headers_.begin(), headers_.end());
-        container_step("installing " +
-                           join(std::vector<std::string>(install.begin() + 4, install.end()), " "),
-                       install);
-        container_step("apt-get clean", {"apt-get", "clean"});
+        install(std::vector<std::string>(packages.begin(), packages.end()), headers_);
     }
 
     // From a sibling: a copy of it, then the headers it lacks.
@@ -101,13 +101,52 @@ public:
             return;
         }
         container_step("apt-get update", {"apt-get", "update"});
-        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
-        install.insert(install.end(), sibling.missing.begin(), sibling.missing.end());
-        container_step("installing " + join(sibling.missing, " "), install);
-        container_step("apt-get clean", {"apt-get", "clean"});
+        install({}, sibling.missing);
     }
 
 private:
+    // Installs `packages` and the headers packages `headers` (entries of header_packages()).
+    void install(std::vector<std::string> packages, const std::vector<std::string>& headers) {
+        for (const auto& entry : headers) {
+            auto slash = entry.find('/');
+            packages.push_back(
+                slash == std::string::npos
+                    ? entry
+                    : offered_headers(entry.substr(0, slash), entry.substr(slash + 1)));
+        }
+        std::vector<std::string> argv{"apt-get", "install", "-y", "--no-install-recommends"};
+        argv.insert(argv.end(), packages.begin(), packages.end());
+        container_step("installing " + join(packages, " "), argv);
+        container_step("apt-get clean", {"apt-get", "clean"});
+    }
+
+    // The linux-headers-<release> package that `package` stands for in `suite`, from the
+    // archive's stanza, which stays in the container for resolve_kernel().
+    std::string offered_headers(const std::string& package, const std::string& suite) {
+        const auto record = suite_package_record(package, suite);
+        container_step("looking up " + package + " in " + suite,
+                       {"sh", "-c",
+                        "mkdir -p \"${2%/*}\" && apt-cache show --no-all-versions \"$1\" >\"$2\"",
+                        "sh", package + "/" + suite, record});
+        std::ifstream in(root_ / record.substr(1));
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (const auto& offered : parse_dpkg_status(text)) {
+            if (offered.name == package) {
+                auto found = release_headers_package(offered);
+                if (found.name.empty()) {
+                    throw Error("creating the developer container failed: " + found.problem +
+                                " in " + suite);
+                }
+                append_log(log_, "# " + package + "/" + suite + " stands for " + found.name);
+                return found.name;
+            }
+        }
+        throw Error("creating the developer container failed: the archive has no package " +
+                    package + " in " + suite + " (is " + suite +
+                    " among the container's apt sources? `backports: true` adds " + debian_.suite +
+                    "-backports); see " + log_.string());
+    }
+
     template <typename Run>
     void timed(const std::string& label, const std::string& command, Run r) {
         if (options_.progress) {
@@ -158,11 +197,37 @@ private:
 std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels) {
     std::set<std::string> out;
     for (const auto& kernel : kernels) {
-        out.insert(kernel.kind == manifest::KernelSpec::Kind::Release
-                       ? "linux-headers-" + kernel.value
-                       : kernel.value);
+        if (kernel.kind == manifest::KernelSpec::Kind::Release) {
+            out.insert("linux-headers-" + kernel.value);
+        } else {
+            out.insert(kernel.suite.empty() ? kernel.value : kernel.value + "/" + kernel.suite);
+        }
     }
     return {out.begin(), out.end()};
+}
+
+std::string suite_package_record(const std::string& package, const std::string& suite) {
+    return "/var/lib/kmod-sysext/offered/" + package + "@" + suite;
+}
+
+std::string apt_conf_line(const std::string& option) {
+    auto eq = option.find('=');
+    return option.substr(0, eq) + " \"" + (eq == std::string::npos ? "" : option.substr(eq + 1)) +
+           "\";";
+}
+
+std::vector<std::string> mmdebstrap_argv(const manifest::DebianContainer& debian,
+                                         const fs::path& root) {
+    std::vector<std::string> argv{"mmdebstrap", "--variant=minbase",
+                                  std::string("--include=") + kBasePackages,
+                                  "--components=" + join(debian.components, ",")};
+    // mmdebstrap keeps each in the container's /etc/apt/apt.conf.d/99mmdebstrap, so every
+    // later apt run inside it (headers grown later, `apt:` sources) uses them too.
+    for (const auto& option : debian.apt_options) {
+        argv.push_back("--aptopt=" + apt_conf_line(option));
+    }
+    argv.insert(argv.end(), {debian.suite, root.string(), trimmed_mirror(debian.mirror)});
+    return argv;
 }
 
 std::string recipe_text(const manifest::DebianContainer& debian,
@@ -174,7 +239,7 @@ std::string recipe_text(const manifest::DebianContainer& debian,
            "\ncomponents: " + join(debian.components, " ") + "\nbase: " + kBasePackages +
            "\npackages: " + join(debian.packages, " ") + "\nheaders: " + join(headers, " ") + "\n" +
            // Only when set, so the keys of existing containers stay the same.
-           (debian.backports ? "backports: yes\n" : "");
+           (debian.backports ? "backports: yes\n" : "") + apt_option_lines(debian.apt_options);
 }
 
 std::string cache_key(const manifest::DebianContainer& debian,

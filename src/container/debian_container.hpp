@@ -16,8 +16,21 @@ inline constexpr const char* kBasePackages =
     "gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates";
 
 // The headers packages for `kernels`, sorted and unique: linux-headers-<release> for a release,
-// the package itself for a package selector.
+// the package itself for a package selector, as "package/suite" when it names a suite.
 std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels);
+
+// Where a container keeps what the archive offered as "package/suite" when it was made (the
+// package's `apt-cache show` stanza), as a path inside the container. A metapackage of another
+// suite is not installed (it may be installed from the container's own suite too): the
+// linux-headers-<release> package it depended on is, and this record says which one.
+std::string suite_package_record(const std::string& package, const std::string& suite);
+
+// An apt option "Name=value" of the manifest as apt.conf writes it: `Name "value";`.
+std::string apt_conf_line(const std::string& option);
+
+// The mmdebstrap command that makes a container's root filesystem in `root`.
+std::vector<std::string> mmdebstrap_argv(const manifest::DebianContainer& debian,
+                                         const std::filesystem::path& root);
 
 // Everything that decides a container's contents, as canonical text (lists sorted, unique).
 std::string recipe_text(const manifest::DebianContainer& debian,

@@ -147,4 +147,30 @@ ReleaseLookup headers_release(const std::vector<DpkgPackage>& packages, const st
     return lookup(packages, name, 0);
 }
 
+HeadersPackage release_headers_package(const DpkgPackage& offered) {
+    std::vector<std::string> candidates;
+    for (const auto& dependency : offered.depends) {
+        if (is_release_package(dependency) &&
+            std::find(candidates.begin(), candidates.end(), dependency) == candidates.end()) {
+            candidates.push_back(dependency);
+        }
+    }
+    if (candidates.size() == 1) {
+        return {candidates.front(), {}};
+    }
+    if (candidates.empty()) {
+        if (is_release_package(offered.name)) {
+            return {offered.name, {}};
+        }
+        return {{},
+                "package " + offered.name +
+                    " does not depend on a linux-headers-<release> package"};
+    }
+    std::string list;
+    for (const auto& candidate : candidates) {
+        list += (list.empty() ? "" : ", ") + candidate;
+    }
+    return {{}, "package " + offered.name + " depends on several kernel header packages: " + list};
+}
+
 } // namespace ksx::container

@@ -29,4 +29,12 @@ struct ReleaseLookup {
 // through its installed linux-headers-<release> dependency. "-common" packages are not releases.
 ReleaseLookup headers_release(const std::vector<DpkgPackage>& packages, const std::string& name);
 
+// A kernel headers package as an archive offers it (a stanza of `apt-cache show`): the
+// linux-headers-<release> package it stands for, itself or its one such dependency.
+struct HeadersPackage {
+    std::string name;    // empty when there is none
+    std::string problem; // a sentence for the user when there is none
+};
+HeadersPackage release_headers_package(const DpkgPackage& offered);
+
 } // namespace ksx::container

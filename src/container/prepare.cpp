@@ -70,6 +70,32 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
             spec.kernel_source};
 }
 
+// The linux-headers-<release> package `kernel.value` stood for in `kernel.suite` when kmod-sysext
+// made the container.
+std::string offered_headers_package(const Rootfs& rootfs, const manifest::KernelSpec& kernel,
+                                    const std::string& shown) {
+    const auto record = host_path(rootfs.root, suite_package_record(kernel.value, kernel.suite));
+    std::error_code ec;
+    if (!fs::is_regular_file(record, ec)) {
+        throw InputError(located(kernel.where) + "kernel package " + shown +
+                         ": the developer container does not say what " + kernel.suite +
+                         " offered (a suite is for the default Debian container, which "
+                         "records it when it installs the headers)");
+    }
+    for (const auto& offered : parse_dpkg_status(read_file(record))) {
+        if (offered.name == kernel.value) {
+            auto found = release_headers_package(offered);
+            if (found.name.empty()) {
+                throw InputError(located(kernel.where) + "kernel package " + shown + ": " +
+                                 found.problem);
+            }
+            return found.name;
+        }
+    }
+    throw InputError(located(kernel.where) + "kernel package " + shown + ": " + record.string() +
+                     " does not describe " + kernel.value);
+}
+
 } // namespace
 
 Rootfs prepare(const manifest::ContainerSpec& spec,
@@ -113,9 +139,16 @@ std::string resolve_kernel(const Rootfs& rootfs, const manifest::KernelSpec& ker
                              ": the developer container has no dpkg database "
                              "(/var/lib/dpkg/status)");
         }
-        auto found = headers_release(parse_dpkg_status(read_file(status_file)), kernel.value);
+        auto package = kernel.value;
+        auto shown = kernel.value;
+        if (!kernel.suite.empty()) {
+            // What the suite offered when the container was made (see suite_package_record).
+            shown += "/" + kernel.suite;
+            package = offered_headers_package(rootfs, kernel, shown);
+        }
+        auto found = headers_release(parse_dpkg_status(read_file(status_file)), package);
         if (found.release.empty()) {
-            throw InputError(located(kernel.where) + "kernel package " + kernel.value + ": " +
+            throw InputError(located(kernel.where) + "kernel package " + shown + ": " +
                              found.problem);
         }
         release = found.release;

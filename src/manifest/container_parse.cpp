@@ -5,6 +5,7 @@
 #include "manifest/yaml_fields.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace ksx::manifest::detail {
 
@@ -115,6 +116,37 @@ OstreeContainer read_ostree(const Value& value, const fs::path& base) {
                          }},
                     });
     return ostree;
+}
+
+std::vector<std::string> apt_option_list(const Value& value) {
+    std::vector<std::string> options;
+    std::vector<std::string> names;
+    std::vector<std::string> paths;
+    for (const auto& item : value.items()) {
+        auto text = item.text();
+        auto eq = text.find('=');
+        auto name = text.substr(0, eq);
+        if (eq == std::string::npos || !is_apt_option_name(name)) {
+            item.fail(quote(text) +
+                      " is not an apt option \"Name=value\" (a name such as "
+                      "Acquire::Check-Valid-Until: letters, digits and \"_.+-\" in parts "
+                      "joined by \"::\")");
+        }
+        auto value_text = std::string_view(text).substr(eq + 1);
+        if (has_control_char(value_text) || value_text.find('"') != std::string_view::npos) {
+            item.fail(quote(text) + ": the value must not hold '\"' or control characters "
+                                    "(apt's configuration files cannot quote them)");
+        }
+        auto seen = std::find(names.begin(), names.end(), name);
+        if (seen != names.end()) {
+            item.fail("sets " + name + " again (" +
+                      paths[static_cast<size_t>(seen - names.begin())] + " sets it)");
+        }
+        options.push_back(text);
+        names.push_back(name);
+        paths.push_back(item.path());
+    }
+    return options;
 }
 
 } // namespace ksx::manifest::detail

@@ -1,10 +1,13 @@
-// Reading the image-based developer containers of `container:`: `oci:` and `ostree:`.
+// Reading parts of `container:`: the image-based developer containers (`oci:`, `ostree:`) and
+// the Debian container's apt options.
 #pragma once
 
 #include "manifest/manifest.hpp"
 #include "manifest/yaml_value.hpp"
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace ksx::manifest::detail {
 
@@ -14,5 +17,8 @@ OciContainer read_oci(const Value& value);
 // `ostree:`: a map with `repo:` (a URL or a path) and `ref:` (required), `commit:` and
 // `gpg_keys:`.
 OstreeContainer read_ostree(const Value& value, const std::filesystem::path& base);
+
+// `debian.apt_options`: "Name=value" items (apt's `-o` syntax), names unique.
+std::vector<std::string> apt_option_list(const Value& value);
 
 } // namespace ksx::manifest::detail

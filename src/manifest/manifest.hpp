@@ -36,15 +36,21 @@ struct KernelSpec {
     Kind kind = Kind::Release;
     std::string value;
     Location where;
+    // DebianPackage only: the suite its headers come from ("trixie-backports"), or empty for
+    // the container's own suite.
+    std::string suite;
 };
 
 // The default developer container: a Debian rootfs made with mmdebstrap, cached.
 struct DebianContainer {
-    std::string suite = "bookworm";
+    std::string suite = "trixie";
     std::string mirror = "http://deb.debian.org/debian";
     std::vector<std::string> components{"main"};
     std::vector<std::string> packages; // installed in addition to gcc, make and headers
     bool backports = false;            // also use <suite>-backports (apt sources and packages)
+    // apt configuration options, "Name=value" as `apt-get -o` takes them; given to mmdebstrap
+    // and kept in the container's apt configuration
+    std::vector<std::string> apt_options;
 };
 
 // An OCI image pulled from a registry (Docker Registry HTTP API v2).

@@ -141,6 +141,7 @@ TargetOs read_target(const Value& value) {
 KernelSpec read_kernel(const Value& value) {
     KernelSpec kernel;
     kernel.where = value.location();
+    std::optional<Value> suite; // for a message once the kind is known
     read_map(value,
              {
                  {"release", Presence::Optional,
@@ -164,8 +165,17 @@ KernelSpec read_kernel(const Value& value) {
                                  "or digit, at least 2 characters)");
                       }
                   }},
+                 {"suite", Presence::Optional,
+                  [&](const Value& v) {
+                      kernel.suite = read_suite_name(v);
+                      suite.emplace(v);
+                  }},
              },
              {{"release", "package"}});
+    if (suite && kernel.kind != KernelSpec::Kind::DebianPackage) {
+        suite->fail("goes with package: a release's headers package is installed from "
+                    "whichever suite has it");
+    }
     return kernel;
 }
 
@@ -177,7 +187,8 @@ std::vector<KernelSpec> read_kernels(const Value& value, std::vector<Value>& val
         values.push_back(item);
         auto kernel = read_kernel(item);
         for (size_t i = 0; i < kernels.size(); ++i) {
-            if (kernels[i].kind == kernel.kind && kernels[i].value == kernel.value) {
+            if (kernels[i].kind == kernel.kind && kernels[i].value == kernel.value &&
+                kernels[i].suite == kernel.suite) {
                 item.fail("duplicate of " + paths[i]);
             }
         }
@@ -236,6 +247,8 @@ DebianContainer read_debian(const Value& value) {
              [&](const Value& v) { debian.packages = package_list(v); }},
             {"backports", Presence::Optional,
              [&](const Value& v) { debian.backports = v.boolean(); }},
+            {"apt_options", Presence::Optional,
+             [&](const Value& v) { debian.apt_options = apt_option_list(v); }},
         });
     return debian;
 }

@@ -70,6 +70,21 @@ bool is_suite(std::string_view text) {
     return matches(text, [](char c) { return is_lower_alnum(c) || c == '-'; });
 }
 
+bool is_apt_option_name(std::string_view text) {
+    size_t start = 0;
+    while (true) {
+        auto end = text.find("::", start);
+        auto part = text.substr(start, end == std::string_view::npos ? end : end - start);
+        if (!matches(part, [](char c) { return is_alnum(c) || in(c, "_.+-"); })) {
+            return false;
+        }
+        if (end == std::string_view::npos) {
+            return true;
+        }
+        start = end + 2;
+    }
+}
+
 bool is_mirror_url(std::string_view text) {
     std::string_view rest;
     if (text.starts_with("http://")) {

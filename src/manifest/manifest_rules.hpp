@@ -25,6 +25,7 @@ bool is_os_release_value(std::string_view text); // [A-Za-z0-9._~-]+
 bool is_kernel_release(std::string_view text);   // [A-Za-z0-9._+~-]+, not "." or ".."
 bool is_debian_package(std::string_view text);   // [a-z0-9][a-z0-9+.-]+
 bool is_suite(std::string_view text);            // [a-z0-9-]+
+bool is_apt_option_name(std::string_view text);  // [A-Za-z0-9_.+-]+ parts joined by "::"
 bool is_mirror_url(std::string_view text);       // http:// or https:// and more, no blanks
 bool is_module_name(std::string_view text);      // [A-Za-z0-9_-]+
 

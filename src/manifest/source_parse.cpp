@@ -62,14 +62,6 @@ std::string read_package_version(const Value& value) {
     return text;
 }
 
-std::string read_suite_name(const Value& value) {
-    auto text = value.text();
-    if (!is_suite(text)) {
-        value.fail(quote(text) + " is not a valid suite (lower-case letters, digits and '-')");
-    }
-    return text;
-}
-
 std::string read_url(const Value& value) {
     auto text = value.text();
     if (!is_mirror_url(text)) {
@@ -244,6 +236,14 @@ SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_lis
 }
 
 } // namespace
+
+std::string read_suite_name(const Value& value) {
+    auto text = value.text();
+    if (!is_suite(text)) {
+        value.fail(quote(text) + " is not a valid suite (lower-case letters, digits and '-')");
+    }
+    return text;
+}
 
 std::string read_version(const Value& value) {
     auto version = value.text();

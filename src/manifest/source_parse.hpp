@@ -40,6 +40,9 @@ bool is_target_name(std::string_view text);
 // digit.
 std::string read_version(const Value& value);
 
+// A suite (`release:` of a package, `suite:` of a kernel): lower-case letters, digits and '-'.
+std::string read_suite_name(const Value& value);
+
 // `relocate:`: maps with `from:` (an absolute path, not `/`, `/usr` or `/opt` itself) and `to:`
 // (under /usr or /opt).
 std::vector<RelocateRule> read_relocate(const Value& value);

@@ -51,8 +51,10 @@ std::string entry_label(const PlanEntry& e) {
 } // namespace
 
 std::string kernel_argument(const manifest::KernelSpec& spec) {
-    return spec.kind == manifest::KernelSpec::Kind::DebianPackage ? "package:" + spec.value
-                                                                  : spec.value;
+    if (spec.kind != manifest::KernelSpec::Kind::DebianPackage) {
+        return spec.value;
+    }
+    return "package:" + spec.value + (spec.suite.empty() ? "" : "/" + spec.suite);
 }
 
 std::string release_key(const std::string& target, const std::string& kernel) {

@@ -16,8 +16,9 @@ namespace ksx::publish {
 struct PlanEntry {
     // The kernel spec as a name, [A-Za-z0-9._-]+; with `targets:`, "<target>_<kernel spec>".
     std::string id;
-    std::string target;  // the target's name; "" for a manifest without `targets:`
-    std::string kernel;  // as `build --kernel` takes it: "6.1.0-28-amd64", "package:NAME"
+    std::string target; // the target's name; "" for a manifest without `targets:`
+    // as `build --kernel` takes it: "6.1.0-28-amd64", "package:NAME[/SUITE]"
+    std::string kernel;
     std::string release; // the kernel release; "" for a `package:` kernel not resolved
     // sha256 over kmod-sysext's version, the manifest text, its local inputs, the kernel spec
     // and the release (and the target's name, with `targets:`).
@@ -43,7 +44,7 @@ std::string release_key(const std::string& target, const std::string& kernel);
 // whose releases are known would make images of the same file name (naming both).
 std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs);
 
-// The `--kernel` form of a spec ("package:NAME" or the release).
+// The `--kernel` form of a spec ("package:NAME", "package:NAME/SUITE" or the release).
 std::string kernel_argument(const manifest::KernelSpec& spec);
 
 // The entry called `id`; InputError naming the ids there are otherwise.
