@@ -8,18 +8,19 @@ namespace ksx::build {
 
 namespace {
 
-// Mirrors dkms 3.0's read_conf(): safe_source() sources dkms.conf in a subshell, echoes every
-// known variable as NAME[i]="value" and sources that again (so a value is expanded twice, as
-// DKMS does: zfs's --with-qat="" becomes --with-qat=); it runs twice here, the second time with
-// $module and $module_version known. MAKE/PATCH are picked with bash's =~ as DKMS does;
-// BUILD_EXCLUSIVE_* are checked here so the reason can be reported.
+// Mirrors DKMS 3's read_conf() (3.0.10 in Debian 12, 3.2.2 in Debian 13): safe_source()
+// sources dkms.conf in a subshell, echoes every known variable as NAME[i]="value" and sources
+// that again (so a value is expanded twice, as DKMS does: zfs's --with-qat="" becomes
+// --with-qat=); it runs twice here, the second time with $module and $module_version known.
+// The choices below are read_conf()'s, quoted in the comments; BUILD_EXCLUSIVE_* are checked
+// here so that the reason can be reported.
 const std::string kScript = R"BASH(
 conf=$1
 out=$2
 dkms_conf_variables="PACKAGE_NAME PACKAGE_VERSION MAKE MAKE_MATCH PATCH PATCH_MATCH PRE_BUILD
-    POST_BUILD BUILT_MODULE_NAME BUILT_MODULE_LOCATION DEST_MODULE_NAME DEST_MODULE_LOCATION
-    STRIP BUILD_EXCLUSIVE_KERNEL BUILD_EXCLUSIVE_KERNEL_MIN BUILD_EXCLUSIVE_KERNEL_MAX
-    BUILD_EXCLUSIVE_ARCH BUILD_EXCLUSIVE_CONFIG"
+    POST_BUILD CLEAN BUILT_MODULE_NAME BUILT_MODULE_LOCATION DEST_MODULE_NAME
+    DEST_MODULE_LOCATION STRIP BUILD_EXCLUSIVE_KERNEL BUILD_EXCLUSIVE_KERNEL_MIN
+    BUILD_EXCLUSIVE_KERNEL_MAX BUILD_EXCLUSIVE_ARCH BUILD_EXCLUSIVE_CONFIG OBSOLETE_BY"
 safe_source() {
     local tmpfile
     tmpfile=$(mktemp) || exit 3
@@ -46,46 +47,87 @@ safe_source "$conf"
 emit() { printf '%s\0%s\0' "$1" "$2" >>"$out"; }
 emit PACKAGE_NAME "${PACKAGE_NAME-}"
 emit PACKAGE_VERSION "${PACKAGE_VERSION-}"
+# DKMS: MAKE[0] unless MAKE_MATCH[0] is set, then the last MAKE[i] whose MAKE_MATCH[i] is set
+# and matches; the default when none applies:
+#   [[ ${MAKE_MATCH[0]} ]] || make_command="${MAKE[0]}"
+#   for ((index=0; index < ${#MAKE[@]}; index++)); do
+#   [[ ${MAKE[$index]} && ${MAKE_MATCH[$index]} && $1 =~ ${MAKE_MATCH[$index]} ]] && ...
+# (index runs up to the number of entries, not the highest index: DKMS's own loop.)
 make_command=
-for index in "${!MAKE[@]}"; do
-    if [[ ${MAKE[$index]} && ($index -eq 0 || -z ${MAKE_MATCH[$index]-} ||
-        $kernelver =~ ${MAKE_MATCH[$index]}) ]]; then
+[[ ${MAKE_MATCH[0]-} ]] || make_command=${MAKE[0]-}
+for ((index = 0; index < ${#MAKE[@]}; index++)); do
+    if [[ ${MAKE[$index]-} && ${MAKE_MATCH[$index]-} && $kernelver =~ ${MAKE_MATCH[$index]} ]]; then
         make_command=${MAKE[$index]}
     fi
 done
 [[ $make_command ]] ||
     make_command="make -C $kernel_source_dir M=$dkms_tree/$module/$module_version/build"
 emit MAKE "$make_command"
-for index in "${!PATCH[@]}"; do
-    if [[ ${PATCH[$index]} && (-z ${PATCH_MATCH[$index]-} ||
+# DKMS: [[ ${PATCH[$index]} && (! ${PATCH_MATCH[$index]} || $1 =~ ${PATCH_MATCH[$index]}) ]]
+for ((index = 0; index < ${#PATCH[@]}; index++)); do
+    if [[ ${PATCH[$index]-} && (-z ${PATCH_MATCH[$index]-} ||
         $kernelver =~ ${PATCH_MATCH[$index]}) ]]; then
         emit "PATCH[$index]" "${PATCH[$index]}"
     fi
 done
 emit PRE_BUILD "${PRE_BUILD-}"
 emit POST_BUILD "${POST_BUILD-}"
-for index in "${!BUILT_MODULE_NAME[@]}"; do
-    emit "BUILT_MODULE_NAME[$index]" "${BUILT_MODULE_NAME[$index]}"
-    emit "BUILT_MODULE_LOCATION[$index]" "${BUILT_MODULE_LOCATION[$index]-}"
-    emit "DEST_MODULE_NAME[$index]" "${DEST_MODULE_NAME[$index]:-${BUILT_MODULE_NAME[$index]}}"
-    emit "DEST_MODULE_LOCATION[$index]" "${DEST_MODULE_LOCATION[$index]-}"
-    emit "STRIP[$index]" "${STRIP[$index]:-${STRIP[0]:-yes}}"
+emit CLEAN "${CLEAN-}"
+# DKMS: one record per index up to the highest of the four arrays; "If unset, set by defaults":
+#   [[ ! ${built_module_name[$index]} ]] && ((num_modules == 1)) &&
+#       built_module_name[index]=$PACKAGE_NAME
+# (3.0.10 tests ${#DEST_MODULE_LOCATION[@]} == 1, the same for the dkms.conf files it accepts).
+max_index=-1
+for index in "${!BUILT_MODULE_NAME[@]}" "${!BUILT_MODULE_LOCATION[@]}" \
+    "${!DEST_MODULE_NAME[@]}" "${!DEST_MODULE_LOCATION[@]}"; do
+    ((index > max_index)) && max_index=$index
 done
-version_le() { [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1) == "$1" ]]; }
-kernel_number=${kernelver%%-*}
+num_modules=$((max_index + 1))
+strip=()
+for ((index = 0; index < num_modules; index++)); do
+    name=${BUILT_MODULE_NAME[$index]-}
+    [[ ! $name ]] && ((num_modules == 1)) && name=$PACKAGE_NAME
+    case ${STRIP[$index]-} in
+    [nN]*) strip[index]=no ;;
+    [yY]*) strip[index]=yes ;;
+    '') strip[index]=${strip[0]:-yes} ;;
+    esac
+    emit "BUILT_MODULE_NAME[$index]" "$name"
+    emit "BUILT_MODULE_LOCATION[$index]" "${BUILT_MODULE_LOCATION[$index]-}"
+    emit "DEST_MODULE_NAME[$index]" "${DEST_MODULE_NAME[$index]:-$name}"
+    emit "DEST_MODULE_LOCATION[$index]" "${DEST_MODULE_LOCATION[$index]-}"
+    emit "STRIP[$index]" "${strip[index]:-yes}"
+done
+# DKMS's VER(): numbers padded to three digits, compared as strings.
+VER() {
+    echo "$1" | sed -e 's:\([^0-9]\)\([0-9]\):\1 \2:g' \
+        -e 's:\([0-9]\)\([^0-9]\):\1 \2:g' \
+        -e 's:\(.*\): \1 :' \
+        -e 's: \([0-9]\) : 00\1 :g' \
+        -e 's: \([0-9][0-9]\) : 0\1 :g' \
+        -e 's: ::g'
+}
+# DKMS 3.2: OBSOLETE_BY is a BUILD_EXCLUSIVE_KERNEL_MAX; the configuration is auto.conf when
+# the headers have one, else .config, and BUILD_EXCLUSIVE_CONFIG is not checked without either.
+[[ ${OBSOLETE_BY-} && ! ${BUILD_EXCLUSIVE_KERNEL_MAX-} ]] && BUILD_EXCLUSIVE_KERNEL_MAX=$OBSOLETE_BY
+kernel_config=$kernel_source_dir/.config
+[[ -e $kernel_source_dir/include/config/auto.conf ]] &&
+    kernel_config=$kernel_source_dir/include/config/auto.conf
 excluded=
 if [[ ${BUILD_EXCLUSIVE_KERNEL-} && ! $kernelver =~ $BUILD_EXCLUSIVE_KERNEL ]]; then
     excluded="BUILD_EXCLUSIVE_KERNEL=\"$BUILD_EXCLUSIVE_KERNEL\" does not match $kernelver"
-elif [[ ${BUILD_EXCLUSIVE_KERNEL_MIN-} ]] && ! version_le "$BUILD_EXCLUSIVE_KERNEL_MIN" "$kernel_number"; then
-    excluded="kernel $kernel_number is older than BUILD_EXCLUSIVE_KERNEL_MIN=\"$BUILD_EXCLUSIVE_KERNEL_MIN\""
-elif [[ ${BUILD_EXCLUSIVE_KERNEL_MAX-} ]] && ! version_le "$kernel_number" "$BUILD_EXCLUSIVE_KERNEL_MAX"; then
-    excluded="kernel $kernel_number is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"$BUILD_EXCLUSIVE_KERNEL_MAX\""
+elif [[ ${BUILD_EXCLUSIVE_KERNEL_MIN-} &&
+    "$(VER "$kernelver")" < "$(VER "$BUILD_EXCLUSIVE_KERNEL_MIN")" ]]; then
+    excluded="kernel $kernelver is older than BUILD_EXCLUSIVE_KERNEL_MIN=\"$BUILD_EXCLUSIVE_KERNEL_MIN\""
+elif [[ ${BUILD_EXCLUSIVE_KERNEL_MAX-} &&
+    "$(VER "$kernelver")" > "$(VER "$BUILD_EXCLUSIVE_KERNEL_MAX")" ]]; then
+    excluded="kernel $kernelver is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"$BUILD_EXCLUSIVE_KERNEL_MAX\""
 elif [[ ${BUILD_EXCLUSIVE_ARCH-} && ! $arch =~ $BUILD_EXCLUSIVE_ARCH ]]; then
     excluded="BUILD_EXCLUSIVE_ARCH=\"$BUILD_EXCLUSIVE_ARCH\" does not match $arch"
-else
-    for option in ${BUILD_EXCLUSIVE_CONFIG-}; do
+elif [[ ${BUILD_EXCLUSIVE_CONFIG-} && -e $kernel_config ]]; then
+    for option in $BUILD_EXCLUSIVE_CONFIG; do
         name=${option#!}
-        if grep -q "^$name=[ym]" "$kernel_source_dir/.config" 2>/dev/null; then set=1; else set=0; fi
+        if grep -q "^$name=[ym]" "$kernel_config"; then set=1; else set=0; fi
         if [[ $option == !* && $set == 1 ]] || [[ $option != !* && $set == 0 ]]; then
             excluded="BUILD_EXCLUSIVE_CONFIG=\"$BUILD_EXCLUSIVE_CONFIG\" does not hold ($name)"
             break
@@ -97,6 +139,11 @@ emit EXCLUDED "$excluded"
 
 bool is_simple_name(const std::string& name) {
     return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+// DKMS refuses a BUILT_MODULE_NAME or DEST_MODULE_NAME that "ends in '.o' or '.ko'".
+bool is_object_name(const std::string& name) {
+    return name.ends_with(".o") || name.ends_with(".ko");
 }
 
 bool escapes(const std::string& relative) {
@@ -174,6 +221,7 @@ DkmsConf dkms_conf_from(const std::map<std::string, std::string>& variables,
             (conf.package_version.empty() ? "not set" : "\"" + conf.package_version + "\""));
     }
     conf.make = get("MAKE");
+    conf.clean = get("CLEAN");
     conf.pre_build = get("PRE_BUILD");
     conf.post_build = get("POST_BUILD");
     conf.excluded = get("EXCLUDED");
@@ -198,10 +246,7 @@ DkmsConf dkms_conf_from(const std::map<std::string, std::string>& variables,
         } else if (base == "DEST_MODULE_LOCATION") {
             modules[index].dest_location = value;
         } else if (base == "STRIP") {
-            std::string lower = value;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            modules[index].strip = !(lower == "no" || lower == "n");
+            modules[index].strip = value != "no"; // the script gives "yes" or "no"
         }
     }
     for (auto& [index, patch] : patches) {
@@ -213,29 +258,39 @@ DkmsConf dkms_conf_from(const std::map<std::string, std::string>& variables,
     }
     for (auto& [index, module] : modules) {
         const auto label = "[" + std::to_string(index) + "]";
-        if (!is_simple_name(module.built_name)) {
-            throw InputError(where + ": BUILT_MODULE_NAME" + label + " is not a module name");
+        if (module.built_name.empty()) {
+            // DKMS: "No 'BUILT_MODULE_NAME' directive specified for record #n".
+            throw InputError(where + ": BUILT_MODULE_NAME" + label +
+                             " is not set (it defaults to PACKAGE_NAME only in a dkms.conf of "
+                             "one module)");
+        }
+        if (!is_simple_name(module.built_name) || is_object_name(module.built_name)) {
+            throw InputError(where + ": BUILT_MODULE_NAME" + label + " \"" + module.built_name +
+                             "\" is not a module name");
         }
         if (escapes(module.built_location)) {
             throw InputError(where + ": BUILT_MODULE_LOCATION" + label + " \"" +
                              module.built_location + "\" leaves the build directory");
         }
-        if (!is_simple_name(module.dest_name)) {
-            throw InputError(where + ": DEST_MODULE_NAME" + label + " is not a module name");
+        if (!is_simple_name(module.dest_name) || is_object_name(module.dest_name)) {
+            throw InputError(where + ": DEST_MODULE_NAME" + label + " \"" + module.dest_name +
+                             "\" is not a module name");
         }
         conf.modules.push_back(module);
     }
     if (conf.modules.empty()) {
-        throw InputError(where + ": no BUILT_MODULE_NAME[n] is set");
+        throw InputError(where + ": names no module (no BUILT_MODULE_NAME[n] or "
+                                 "DEST_MODULE_LOCATION[n] is set)");
     }
     return conf;
 }
 
 std::string dkms_make_command(const DkmsConf& conf, unsigned jobs, const std::string& kernelver) {
-    // DKMS 3: a command that starts with a bare `make` gets -jN and KERNELRELEASE; a quoted
-    // 'make' (NVIDIA's dkms.conf) opts out.
+    // DKMS 3: ${make_command/#make/make -j$parallel_jobs KERNELRELEASE=$kernelver}, so a
+    // command that starts with `make` gets -jN and KERNELRELEASE; a quoted 'make' (NVIDIA's
+    // dkms.conf) opts out.
     std::string command = conf.make;
-    if (command == "make" || command.starts_with("make ")) {
+    if (command.starts_with("make")) {
         command = "make -j" + std::to_string(std::max(1u, jobs)) +
                   " KERNELRELEASE=" + shell_quote(kernelver) + command.substr(4);
     }

@@ -1,6 +1,6 @@
 // Building a tree that has a dkms.conf the way DKMS does: the file is evaluated by bash inside
-// the developer container for one kernel, then PATCH, PRE_BUILD, MAKE and POST_BUILD run in
-// $dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build.
+// the developer container for one kernel, then PATCH, PRE_BUILD, CLEAN, MAKE and POST_BUILD run
+// in $dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build.
 #pragma once
 
 #include <map>
@@ -25,6 +25,7 @@ struct DkmsModule {
     std::string dest_location;  // DEST_MODULE_LOCATION[n]; not followed, as DKMS on Debian
                                 // does: modules go to extra/<name>/
     bool strip = true;          // STRIP[n], else STRIP[0], else yes
+    // built_name defaults to PACKAGE_NAME in a dkms.conf of one module, as in DKMS.
 };
 
 // dkms.conf as evaluated for one kernel.
@@ -32,6 +33,7 @@ struct DkmsConf {
     std::string package_name;
     std::string package_version;
     std::string make;                 // MAKE[n] chosen by MAKE_MATCH[n], or DKMS's default
+    std::string clean;                // CLEAN, empty when unset
     std::vector<std::string> patches; // PATCH[n] whose PATCH_MATCH[n] matches, in index order
     std::string pre_build;
     std::string post_build;
@@ -51,7 +53,7 @@ std::vector<std::string> dkms_environment(const DkmsContext& context);
 std::map<std::string, std::string> parse_dkms_output(const std::string& output);
 
 // The evaluated variables as a DkmsConf; throws InputError "`where`: ..." when PACKAGE_NAME,
-// PACKAGE_VERSION or BUILT_MODULE_NAME are missing or a name is unusable.
+// PACKAGE_VERSION or a BUILT_MODULE_NAME[n] is missing or a name is unusable.
 DkmsConf dkms_conf_from(const std::map<std::string, std::string>& variables,
                         const std::string& where);
 

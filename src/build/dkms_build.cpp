@@ -80,7 +80,8 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
     run.env.push_back("module_version=" + conf.package_version);
     run.cwd = build_inside;
 
-    auto step = [&](const std::string& label, const std::string& command) {
+    // Runs one step; its exit status (a failure ends the build unless `must_pass` is false).
+    auto step = [&](const std::string& label, const std::string& command, bool must_pass = true) {
         append_log(log, "$ # " + label + "\n$ " + command);
         run.argv = {"bash", "-c", command};
         auto started = std::chrono::steady_clock::now();
@@ -91,10 +92,11 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
                       100;
         append_log(log, "# dkms " + label + ": " + std::to_string(tenths / 10) + "." +
                             std::to_string(tenths % 10) + " s");
-        if (status != 0) {
+        if (status != 0 && must_pass) {
             throw Error(job.field + ": dkms " + label + " failed with exit status " +
                         std::to_string(status) + "; see " + log.string());
         }
+        return status;
     };
     // DKMS keeps a kernel's results in $dkms_tree/NAME/VERSION/KERNEL/ARCH/{module,log} before
     // POST_BUILD runs; post-build scripts (zfs's) copy files there.
@@ -107,6 +109,15 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
     }
     if (!conf.pre_build.empty()) {
         step("PRE_BUILD", dkms_script_command(conf.pre_build, build_inside));
+    }
+    if (!conf.clean.empty()) {
+        // DKMS 3.0 (Debian 12's) runs CLEAN after PRE_BUILD, right before MAKE, and ignores
+        // its exit status: `invoke_command "$clean" "Cleaning build area" background` has no
+        // `||`. DKMS 3.1.7 and later no longer run it (the build tree is a fresh copy).
+        if (int status = step("CLEAN", conf.clean, false); status != 0) {
+            append_log(log, "# dkms CLEAN: exit status " + std::to_string(status) +
+                                ", ignored as DKMS does");
+        }
     }
     step("MAKE", dkms_make_command(conf, job.jobs, job.context.kernelver));
     if (!conf.post_build.empty()) {

@@ -100,12 +100,26 @@ std::vector<ModuleJob> module_jobs(const manifest::Manifest& manifest, const Dkm
     return jobs;
 }
 
-bool uses_dkms(const manifest::SourceSpec& source, const fs::path& tree) {
-    if (source.dkms == manifest::DkmsMode::Auto) {
-        std::error_code ec;
-        return fs::is_regular_file(tree / "dkms.conf", ec);
+// Whether `tree` (the copy of `fetched`) is built by its dkms.conf; `auto` without one needs
+// build.commands. The errors say where the dkms.conf was looked for.
+bool uses_dkms(const manifest::Manifest& manifest, const manifest::SourceSpec& source,
+               const SourceTree& fetched, const fs::path& tree) {
+    const auto conf = source.dkms_conf.empty() ? std::string("dkms.conf") : source.dkms_conf;
+    std::error_code ec;
+    const bool has_conf = fs::is_regular_file(tree / conf, ec);
+    if (source.dkms == manifest::DkmsMode::Off) {
+        return false;
     }
-    return source.dkms == manifest::DkmsMode::On;
+    if (source.dkms == manifest::DkmsMode::On && !has_conf) {
+        throw InputError(source.field + ".dkms: no " + conf + " at " + fetched.dkms_conf_looked_at);
+    }
+    if (!has_conf && manifest.build_commands.empty()) {
+        throw InputError(source.field + ": no dkms.conf at " + fetched.dkms_conf_looked_at +
+                         ", and the manifest has no build.commands: set " + source.field +
+                         ".subdir to the directory that holds the package's dkms.conf, or add "
+                         "build.commands");
+    }
+    return has_conf;
 }
 
 KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootfs& rootfs,
@@ -121,7 +135,8 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         "kernel " + release +
         (manifest.target_list ? " (target " + manifest.target_name + ")" : std::string());
     if (choice.source == nullptr) {
-        result.skipped = kernel_label + ": skipped: " + choice.skip_reason; // the caller says it
+        // Reported once, by the caller (the build's summary), not here too.
+        result.skipped = kernel_label + ": skipped: " + choice.skip_reason;
         return result;
     }
     const auto& source_spec = *choice.source;
@@ -139,8 +154,8 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     fs::create_directories(patches);
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
     // A fresh copy per kernel: builds write objects next to the sources.
-    fs::copy(sources.source(source_spec, result.log), source,
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const auto fetched = sources.source(source_spec, result.log);
+    fs::copy(fetched.dir, source, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
 
     const auto kernel_source = container::kernel_source_in_container(rootfs, release);
     container::RunSpec run;
@@ -173,7 +188,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     }
 
     std::optional<DkmsResult> dkms;
-    if (uses_dkms(source_spec, source)) {
+    if (uses_dkms(manifest, source_spec, fetched, source)) {
         note(options, "[" + release + "] dkms build");
         DkmsJob job;
         job.rootfs = &rootfs;
@@ -195,17 +210,13 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         job.field = source_spec.field;
         dkms = build_with_dkms(job);
         if (!dkms->excluded.empty()) {
+            // Reported once, by the caller, as the skip above.
             result.skipped = kernel_label + ": skipped: " + source_spec.field + " " + job.conf +
                              ": " + dkms->excluded;
-            note(options, result.skipped);
             return result;
         }
         source = dkms->build_dir;
     } else {
-        if (manifest.build_commands.empty()) {
-            throw InputError("kernel " + release + ": " + source_spec.field +
-                             ": the tree has no dkms.conf and the manifest has no build.commands");
-        }
         const auto& commands = manifest.build_commands;
         for (size_t i = 0; i < commands.size(); ++i) {
             note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +

@@ -1,7 +1,6 @@
 #include "build/source_cache.hpp"
 
 #include "build/apt_source.hpp"
-#include "build/source_fetch.hpp"
 #include "fetch/fetch.hpp"
 #include "util/error.hpp"
 
@@ -42,20 +41,20 @@ SourceCache::SourceCache(const container::Rootfs& rootfs, fs::path cache_dir, fs
     : rootfs_(rootfs), cache_dir_(std::move(cache_dir)), scratch_root_(std::move(scratch_root)),
       progress_(progress) {}
 
-fs::path SourceCache::source(const manifest::SourceSpec& source, const fs::path& log) {
+SourceTree SourceCache::source(const manifest::SourceSpec& source, const fs::path& log) {
     std::lock_guard lock(mutex_);
     if (auto failed = failures_.find(&source); failed != failures_.end()) {
         std::rethrow_exception(failed->second);
     }
     if (auto found = sources_.find(&source); found != sources_.end()) {
-        append_log(log, "# " + source.field + ": fetched before, at " + found->second.string());
+        append_log(log, "# " + source.field + ": fetched before, at " + found->second.dir.string());
         return found->second;
     }
     try {
         FetchContext context{&rootfs_, cache_dir_, log, progress_};
         auto tree = fetch_source(source, context,
                                  scratch_root_ / ("source-" + std::to_string(sources_.size())));
-        append_log(log, "# " + source.field + ": tree at " + tree.string());
+        append_log(log, "# " + source.field + ": tree at " + tree.dir.string());
         return sources_[&source] = tree;
     } catch (...) {
         failures_[&source] = std::current_exception();

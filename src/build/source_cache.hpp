@@ -1,6 +1,7 @@
 // Sources and userspace packages fetched once per run and shared by every kernel's build.
 #pragma once
 
+#include "build/source_fetch.hpp"
 #include "build/userspace.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
@@ -19,10 +20,9 @@ public:
     SourceCache(const container::Rootfs& rootfs, std::filesystem::path cache_dir,
                 std::filesystem::path scratch_root, Progress* progress);
 
-    // The host directory of `source`'s tree; fetched on first use (commands logged to `log`).
+    // `source`'s tree on the host; fetched on first use (commands logged to `log`).
     // A failure is remembered and thrown again for every kernel that needs the source.
-    std::filesystem::path source(const manifest::SourceSpec& source,
-                                 const std::filesystem::path& log);
+    SourceTree source(const manifest::SourceSpec& source, const std::filesystem::path& log);
 
     // `package` fetched and laid out by `rules`; its report goes to `log` on first use.
     const StagedPackage& package(const manifest::PackageSpec& package,
@@ -35,7 +35,7 @@ private:
     std::filesystem::path scratch_root_;
     Progress* progress_;
     std::mutex mutex_;
-    std::map<const void*, std::filesystem::path> sources_;
+    std::map<const void*, SourceTree> sources_;
     std::map<const void*, StagedPackage> packages_;
     std::map<const void*, std::exception_ptr> failures_;
 };

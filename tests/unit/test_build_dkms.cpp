@@ -14,12 +14,15 @@ using namespace ksx::build;
 namespace {
 
 // Evaluates `conf` for `kernel` with bash; returns the exit status and fills `conf_out`.
+// `with_config`: the headers have a .config (unless they have one already).
 int evaluate(const std::string& conf, const std::string& kernel, DkmsConf& conf_out,
-             const std::string& arch = "x86_64") {
+             const std::string& arch = "x86_64", bool with_config = true) {
     fs::create_directories("dkms");
     std::ofstream("dkms/dkms.conf") << conf;
     fs::create_directories("dkms/headers");
-    std::ofstream("dkms/headers/.config") << "CONFIG_MODULES=y\nCONFIG_PCI=m\n";
+    if (with_config && !fs::exists("dkms/headers/.config")) {
+        std::ofstream("dkms/headers/.config") << "CONFIG_MODULES=y\nCONFIG_PCI=m\n";
+    }
     DkmsContext context;
     context.kernelver = kernel;
     context.kernel_source_dir = (fs::current_path() / "dkms/headers").string();
@@ -81,6 +84,80 @@ TEST_CASE("MAKE_MATCH and PATCH_MATCH pick by the kernel release") {
     CHECK(new_kernel.patches == std::vector<std::string>{"all.patch"});
 }
 
+TEST_CASE("MAKE[0] applies unless MAKE_MATCH[0] is set and does not match, as in DKMS 3") {
+    const auto own = "MAKE[0]=\"make OWN=1\"\n";
+    DkmsConf conf;
+    REQUIRE(evaluate(base + own + "MAKE_MATCH[0]=\"^5\\.\"\n", "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.make == "make -C " + (fs::current_path() / "dkms/headers").string() +
+                           " M=/var/lib/dkms/demo/1.2/build");
+    REQUIRE(evaluate(base + own + "MAKE_MATCH[0]=\"^6\\.1\\.\"\n", "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.make == "make OWN=1");
+    REQUIRE(evaluate(base + own, "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.make == "make OWN=1");
+}
+
+TEST_CASE("MAKE[n] for n > 0 applies only when its MAKE_MATCH[n] is set and matches") {
+    const auto text = base + "MAKE[0]=\"make ZERO=1\"\n"
+                             "MAKE[1]=\"make ONE=1\"\n"
+                             "MAKE[2]=\"make TWO=1\"\n"
+                             "MAKE_MATCH[2]=\"^6\\.12\\.\"\n";
+    DkmsConf old_kernel;
+    REQUIRE(evaluate(text, "6.1.0-56-amd64", old_kernel) == 0);
+    CHECK(old_kernel.make == "make ZERO=1"); // MAKE[1] has no MAKE_MATCH[1]: never chosen
+    DkmsConf new_kernel;
+    REQUIRE(evaluate(text, "6.12.117+deb12-amd64", new_kernel) == 0);
+    CHECK(new_kernel.make == "make TWO=1");
+}
+
+TEST_CASE("BUILT_MODULE_NAME[0] defaults to PACKAGE_NAME in a dkms.conf of one module") {
+    DkmsConf conf;
+    REQUIRE(evaluate("PACKAGE_NAME=\"solo\"\nPACKAGE_VERSION=\"0.8\"\n"
+                     "DEST_MODULE_LOCATION[0]=\"/kernel/drivers/acpi\"\n",
+                     "6.1.0-56-amd64", conf) == 0);
+    REQUIRE(conf.modules.size() == 1);
+    CHECK(conf.modules[0].built_name == "solo");
+    CHECK(conf.modules[0].dest_name == "solo");
+    // Unindexed assignments are index 0 (dm-writeboost's dkms.conf writes them so).
+    REQUIRE(evaluate("PACKAGE_NAME=\"wb\"\nPACKAGE_VERSION=\"2\"\nMAKE=\"make all\"\n"
+                     "BUILT_MODULE_NAME=\"dm-writeboost\"\nDEST_MODULE_LOCATION=\"/extra\"\n",
+                     "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.make == "make all");
+    REQUIRE(conf.modules.size() == 1);
+    CHECK(conf.modules[0].built_name == "dm-writeboost");
+    // With two records neither gets a default: DKMS refuses record #0 without a name.
+    CHECK_THROWS_WITH_AS(evaluate("PACKAGE_NAME=\"pair\"\nPACKAGE_VERSION=\"1\"\n"
+                                  "DEST_MODULE_LOCATION[0]=\"/extra\"\n"
+                                  "BUILT_MODULE_NAME[1]=\"second\"\n",
+                                  "6.1.0-56-amd64", conf),
+                         "dkms.conf: BUILT_MODULE_NAME[0] is not set (it defaults to "
+                         "PACKAGE_NAME only in a dkms.conf of one module)",
+                         ksx::InputError);
+}
+
+TEST_CASE("STRIP[n] reads its first letter and defaults to STRIP[0], as DKMS does") {
+    DkmsConf conf;
+    REQUIRE(evaluate(base + "STRIP[0]=No\nBUILT_MODULE_NAME[2]=third\nSTRIP[2]=YES\n",
+                     "6.1.0-56-amd64", conf) == 0);
+    REQUIRE(conf.modules.size() == 3);
+    CHECK_FALSE(conf.modules[0].strip);
+    CHECK_FALSE(conf.modules[1].strip); // STRIP[1]=no in `base`
+    CHECK(conf.modules[2].strip);
+    REQUIRE(evaluate(base + "STRIP[0]=n\nBUILT_MODULE_NAME[2]=third\n", "6.1.0-56-amd64", conf) ==
+            0);
+    CHECK_FALSE(conf.modules[2].strip); // unset: STRIP[0]'s
+}
+
+TEST_CASE("CLEAN is read with the package's variables expanded") {
+    DkmsConf conf;
+    REQUIRE(evaluate(base + "CLEAN=\"make -C ${kernel_source_dir} M=${dkms_tree}/"
+                            "${PACKAGE_NAME}/${PACKAGE_VERSION}/build clean\"\n",
+                     "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.clean == "make -C " + (fs::current_path() / "dkms/headers").string() +
+                            " M=/var/lib/dkms/demo/1.2/build clean");
+    REQUIRE(evaluate(base, "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.clean.empty());
+}
+
 TEST_CASE("values are expanded twice as DKMS's safe_source does") {
     // zfs's dkms.conf relies on this: --with-qat=\"\" becomes --with-qat=.
     DkmsConf conf;
@@ -98,9 +175,18 @@ TEST_CASE("BUILD_EXCLUSIVE rules exclude a kernel with the reason") {
     REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_KERNEL_MAX=\"6.2\"\n", "6.12.117+deb12-amd64", conf) ==
             0);
     CHECK(conf.excluded ==
-          "kernel 6.12.117+deb12 is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"6.2\"");
+          "kernel 6.12.117+deb12-amd64 is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"6.2\"");
     REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_KERNEL_MIN=\"6.3\"\n", "6.1.0-56-amd64", conf) == 0);
-    CHECK(conf.excluded == "kernel 6.1.0 is older than BUILD_EXCLUSIVE_KERNEL_MIN=\"6.3\"");
+    CHECK(conf.excluded ==
+          "kernel 6.1.0-56-amd64 is older than BUILD_EXCLUSIVE_KERNEL_MIN=\"6.3\"");
+    // DKMS compares VER() strings: numbers padded to three digits, so 6.12 is above 6.2.
+    REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_KERNEL_MIN=\"6.2\"\n", "6.12.117+deb12-amd64", conf) ==
+            0);
+    CHECK(conf.excluded.empty());
+    // DKMS 3.2: OBSOLETE_BY is a BUILD_EXCLUSIVE_KERNEL_MAX.
+    REQUIRE(evaluate(base + "OBSOLETE_BY=\"6.5\"\n", "6.12.117+deb12-amd64", conf) == 0);
+    CHECK(conf.excluded ==
+          "kernel 6.12.117+deb12-amd64 is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"6.5\"");
     REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_ARCH=\"aarch64\"\n", "6.1.0-56-amd64", conf) == 0);
     CHECK(conf.excluded == "BUILD_EXCLUSIVE_ARCH=\"aarch64\" does not match x86_64");
     REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_CONFIG=\"CONFIG_PCI !CONFIG_MODULES\"\n",
@@ -109,6 +195,21 @@ TEST_CASE("BUILD_EXCLUSIVE rules exclude a kernel with the reason") {
           "BUILD_EXCLUSIVE_CONFIG=\"CONFIG_PCI !CONFIG_MODULES\" does not hold (CONFIG_MODULES)");
     REQUIRE(evaluate(base + "BUILD_EXCLUSIVE_CONFIG=\"CONFIG_PCI\"\n", "6.1.0-56-amd64", conf) ==
             0);
+    CHECK(conf.excluded.empty());
+}
+
+TEST_CASE("BUILD_EXCLUSIVE_CONFIG reads auto.conf before .config, and neither means no check") {
+    const auto text = base + "BUILD_EXCLUSIVE_CONFIG=\"CONFIG_ACPI\"\n";
+    DkmsConf conf;
+    REQUIRE(evaluate(text, "6.1.0-56-amd64", conf) == 0); // .config has no CONFIG_ACPI
+    CHECK(conf.excluded == "BUILD_EXCLUSIVE_CONFIG=\"CONFIG_ACPI\" does not hold (CONFIG_ACPI)");
+    fs::create_directories("dkms/headers/include/config");
+    std::ofstream("dkms/headers/include/config/auto.conf") << "CONFIG_ACPI=y\n";
+    REQUIRE(evaluate(text, "6.1.0-56-amd64", conf) == 0);
+    CHECK(conf.excluded.empty());
+    fs::remove_all("dkms/headers");
+    fs::create_directories("dkms/headers");
+    REQUIRE(evaluate(text, "6.1.0-56-amd64", conf, "x86_64", false) == 0);
     CHECK(conf.excluded.empty());
 }
 
@@ -122,7 +223,12 @@ TEST_CASE("a dkms.conf without its package name or modules is an input error") {
     CHECK_THROWS_WITH_AS(evaluate("PACKAGE_VERSION=1\nBUILT_MODULE_NAME[0]=x\n", "6.1.0-1", conf),
                          "dkms.conf: PACKAGE_NAME is not set", ksx::InputError);
     CHECK_THROWS_WITH_AS(evaluate("PACKAGE_NAME=x\nPACKAGE_VERSION=1\n", "6.1.0-1", conf),
-                         "dkms.conf: no BUILT_MODULE_NAME[n] is set", ksx::InputError);
+                         "dkms.conf: names no module (no BUILT_MODULE_NAME[n] or "
+                         "DEST_MODULE_LOCATION[n] is set)",
+                         ksx::InputError);
+    CHECK_THROWS_WITH_AS(evaluate(base + "BUILT_MODULE_NAME[1]=helper.ko\n", "6.1.0-1", conf),
+                         "dkms.conf: BUILT_MODULE_NAME[1] \"helper.ko\" is not a module name",
+                         ksx::InputError);
     CHECK_THROWS_WITH_AS(evaluate(base + "BUILT_MODULE_LOCATION[0]=../up\n", "6.1.0-1", conf),
                          "dkms.conf: BUILT_MODULE_LOCATION[0] \"../up\" leaves the build "
                          "directory",
