@@ -3,6 +3,7 @@
 #include "cli/build_signing.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_packer.hpp"
+#include "cli/manifest_paths.hpp"
 #include "container/container.hpp"
 #include "image/sysext_layout.hpp"
 #include "manifest/manifest.hpp"
@@ -36,6 +37,7 @@ struct BuildArgs {
     bool keep_work = false;
     std::string sign_key; // overrides the manifest's signing keys, with sign_cert
     std::string sign_cert;
+    std::vector<std::string> allowed_paths; // --allow-path
 };
 
 // `--kernel 6.1.0-28-amd64` or `--kernel package:linux-headers-amd64`.
@@ -60,7 +62,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto started = std::chrono::steady_clock::now();
-    auto manifest = manifest::load(args.manifest);
+    auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
     if (!args.only.empty()) {
         // One shard of `plan`: its kernel spec, resolved in the container like any other.
         auto entry = publish::find_entry(publish::plan(manifest, {}), args.only);
@@ -209,6 +211,7 @@ Command build_command() {
                                             "Certificate of --sign-key (PEM or DER)");
                 key->needs(cert);
                 cert->needs(key);
+                add_allow_path_option(app, args->allowed_paths);
                 return [args, &global] { return run_build(*args, global); };
             }};
 }

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "manifest/manifest.hpp"
-#include "manifest/yaml_value.hpp"
+#include "manifest/path_value.hpp"
 
 #include <filesystem>
 
@@ -13,6 +13,6 @@ OciContainer read_oci(const Value& value);
 
 // `ostree:`: a map with `repo:` (a URL or a path) and `ref:` (required), `commit:` and
 // `gpg_keys:`.
-OstreeContainer read_ostree(const Value& value, const std::filesystem::path& base);
+OstreeContainer read_ostree(const Value& value, const PathRoots& base);
 
 } // namespace ksx::manifest::detail

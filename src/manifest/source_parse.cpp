@@ -130,7 +130,7 @@ void read_dkms(const Value& value, SourceSpec& source) {
     }
 }
 
-SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_list) {
+SourceSpec read_source_map(const Value& value, const PathRoots& base, bool in_list) {
     SourceSpec source;
     source.field = value.path();
     source.where = value.location();
@@ -255,11 +255,11 @@ KernelSelector read_selector(const Value& value) {
     return selector;
 }
 
-std::vector<SourceSpec> read_source_entry(const Value& value, const fs::path& base) {
+std::vector<SourceSpec> read_source_entry(const Value& value, const PathRoots& base) {
     return {read_source_map(value, base, false)};
 }
 
-std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& base) {
+std::vector<SourceSpec> read_source_list(const Value& value, const PathRoots& base) {
     std::vector<SourceSpec> sources;
     auto items = value.items();
     if (items.empty()) {
@@ -271,7 +271,7 @@ std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& bas
     return sources;
 }
 
-std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base) {
+std::vector<PatchSpec> read_patches(const Value& value, const PathRoots& base) {
     std::vector<PatchSpec> patches;
     for (const auto& item : value.items()) {
         PatchSpec patch;

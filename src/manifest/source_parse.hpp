@@ -3,7 +3,7 @@
 #pragma once
 
 #include "manifest/manifest.hpp"
-#include "manifest/yaml_value.hpp"
+#include "manifest/path_value.hpp"
 
 #include <filesystem>
 #include <vector>
@@ -11,11 +11,11 @@
 namespace ksx::manifest::detail {
 
 // `source:` (one map) or `sources:` (a non-empty list of maps, each may have `kernels:`).
-std::vector<SourceSpec> read_source_entry(const Value& value, const std::filesystem::path& base);
-std::vector<SourceSpec> read_source_list(const Value& value, const std::filesystem::path& base);
+std::vector<SourceSpec> read_source_entry(const Value& value, const PathRoots& base);
+std::vector<SourceSpec> read_source_list(const Value& value, const PathRoots& base);
 
 // `patches:`: items are a path, or a map with `file:` and `kernels:`.
-std::vector<PatchSpec> read_patches(const Value& value, const std::filesystem::path& base);
+std::vector<PatchSpec> read_patches(const Value& value, const PathRoots& base);
 
 // `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`.
 std::vector<PackageSpec> read_packages(const Value& value);
