@@ -4,6 +4,7 @@
 #include "build/reproducible_env.hpp"
 #include "build/source_cache.hpp"
 #include "build/source_select.hpp"
+#include "build/source_tree.hpp"
 #include "manifest/manifest_rules.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -136,8 +137,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     fs::create_directories(patches);
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
     // A fresh copy per kernel: builds write objects next to the sources.
-    fs::copy(sources.source(source_spec, result.log), source,
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    copy_source_tree(sources.source(source_spec, result.log), source);
 
     const auto kernel_source = container::kernel_source_in_container(rootfs, release);
     container::RunSpec run;

@@ -26,6 +26,8 @@ namespace {
 
 constexpr const char* kSecurityMirror = "http://deb.debian.org/debian-security";
 constexpr const char* kStamp = ".complete";
+const std::vector<std::string> kInstallPrefix{"apt-get", "install", "-y",
+                                              "--no-install-recommends"};
 
 std::string join(const std::set<std::string>& items, const char* separator) {
     std::string out;
@@ -83,13 +85,10 @@ public:
                    trimmed_mirror(debian_.mirror)});
         write_file_atomic(root_ / "etc/apt/sources.list", sources_list(debian_));
         container_step("apt-get update", {"apt-get", "update"});
-        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
-        std::set<std::string> packages(debian_.packages.begin(), debian_.packages.end());
-        install.insert(install.end(), packages.begin(), packages.end());
-        install.insert(install.end(), headers_.begin(), headers_.end());
-        container_step("installing " +
-                           join(std::vector<std::string>(install.begin() + 4, install.end()), " "),
-                       install);
+        std::set<std::string> sorted(debian_.packages.begin(), debian_.packages.end());
+        std::vector<std::string> packages(sorted.begin(), sorted.end());
+        packages.insert(packages.end(), headers_.begin(), headers_.end());
+        install(packages);
         container_step("apt-get clean", {"apt-get", "clean"});
     }
 
@@ -101,13 +100,28 @@ public:
             return;
         }
         container_step("apt-get update", {"apt-get", "update"});
-        std::vector<std::string> install{"apt-get", "install", "-y", "--no-install-recommends"};
-        install.insert(install.end(), sibling.missing.begin(), sibling.missing.end());
-        container_step("installing " + join(sibling.missing, " "), install);
+        install(sibling.missing);
         container_step("apt-get clean", {"apt-get", "clean"});
     }
 
 private:
+    // In as many apt-get runs as bubblewrap's argument limit asks for (thousands of kernels).
+    void install(const std::vector<std::string>& packages) {
+        const auto commands = install_commands(packages);
+        for (size_t i = 0; i < commands.size(); ++i) {
+            const std::vector<std::string> names(
+                commands[i].begin() + static_cast<long>(kInstallPrefix.size()), commands[i].end());
+            std::string label =
+                "installing " + (names.size() <= 20 ? join(names, " ")
+                                                    : std::to_string(names.size()) + " packages");
+            if (commands.size() > 1) {
+                label += " (" + std::to_string(i + 1) + " of " + std::to_string(commands.size()) +
+                         " apt-get runs)";
+            }
+            container_step(label, commands[i]);
+        }
+    }
+
     template <typename Run>
     void timed(const std::string& label, const std::string& command, Run r) {
         if (options_.progress) {
@@ -120,7 +134,11 @@ private:
         append_log(log_, "# exit status " + std::to_string(status) + " after " +
                              std::to_string(static_cast<int>(seconds.count() + 0.5)) + " s");
         if (status != 0) {
-            throw Error("creating the developer container failed: " + command +
+            // The whole command is in the log; thousands of package names are not a message.
+            const std::string shown = command.size() > 200
+                                          ? command.substr(0, 200) + "\xe2\x80\xa6" // "…"
+                                          : command;
+            throw Error("creating the developer container failed: " + shown +
                         " exited with status " + std::to_string(status) + "; see " + log_.string());
         }
     }
@@ -154,6 +172,19 @@ private:
 };
 
 } // namespace
+
+std::vector<std::vector<std::string>> install_commands(const std::vector<std::string>& packages) {
+    // Well below bubblewrap's limit, which also counts its own options.
+    constexpr size_t per_command = 1000;
+    std::vector<std::vector<std::string>> commands;
+    for (size_t start = 0; start < packages.size(); start += per_command) {
+        auto& command = commands.emplace_back(kInstallPrefix.begin(), kInstallPrefix.end());
+        const auto end = std::min(packages.size(), start + per_command);
+        command.insert(command.end(), packages.begin() + static_cast<long>(start),
+                       packages.begin() + static_cast<long>(end));
+    }
+    return commands;
+}
 
 std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels) {
     std::set<std::string> out;

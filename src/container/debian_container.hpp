@@ -19,6 +19,10 @@ inline constexpr const char* kBasePackages =
 // the package itself for a package selector.
 std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels);
 
+// The apt-get install command lines that install `packages` in the container: as few as the
+// container's command line allows (bubblewrap's limit), in the order given.
+std::vector<std::vector<std::string>> install_commands(const std::vector<std::string>& packages);
+
 // Everything that decides a container's contents, as canonical text (lists sorted, unique).
 std::string recipe_text(const manifest::DebianContainer& debian,
                         const std::vector<std::string>& headers);
