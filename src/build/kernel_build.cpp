@@ -4,6 +4,7 @@
 #include "build/reproducible_env.hpp"
 #include "build/source_cache.hpp"
 #include "build/source_select.hpp"
+#include "build/source_tree.hpp"
 #include "manifest/manifest_rules.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -155,7 +156,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
     // A fresh copy per kernel: builds write objects next to the sources.
     const auto fetched = sources.source(source_spec, result.log);
-    fs::copy(fetched.dir, source, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    copy_source_tree(fetched.dir, source);
 
     const auto kernel_source = container::kernel_source_in_container(rootfs, release);
     container::RunSpec run;

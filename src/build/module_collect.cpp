@@ -38,6 +38,25 @@ std::string trim(std::string text) {
     return text;
 }
 
+// `file`, when it really lies in `source_dir` or `install_dir`: a symbolic link there that
+// leads out (left by a source tree or a build command, say to a host file) is refused, so no
+// host file is ever copied into an image as a module.
+fs::path inside_build(const manifest::ModuleSpec& spec, const fs::path& file,
+                      const fs::path& source_dir, const fs::path& install_dir) {
+    std::error_code ec;
+    const auto real = fs::canonical(file, ec);
+    for (const auto& dir : {source_dir, install_dir}) {
+        const auto root = fs::weakly_canonical(dir, ec);
+        const auto rel = real.lexically_relative(root);
+        if (!real.empty() && !rel.empty() && *rel.begin() != "..") {
+            return file;
+        }
+    }
+    throw Error("module " + spec.name + ": " + file.string() +
+                " is a symbolic link that leads out of the build's directories (to " +
+                real.string() + ")");
+}
+
 } // namespace
 
 fs::path find_module_file(const manifest::ModuleSpec& spec, const fs::path& source_dir,
@@ -47,13 +66,13 @@ fs::path find_module_file(const manifest::ModuleSpec& spec, const fs::path& sour
         if (!fs::is_regular_file(file)) {
             throw Error("module " + spec.name + ": the build did not produce " + spec.path);
         }
-        return file;
+        return inside_build(spec, file, source_dir, install_dir);
     }
     auto wanted = canonical(spec.name) + ".ko";
     for (const auto& dir : {install_dir, source_dir}) {
         auto found = search(dir, wanted);
         if (found.size() == 1) {
-            return found.front();
+            return inside_build(spec, found.front(), source_dir, install_dir);
         }
         if (found.size() > 1) {
             std::string list;

@@ -9,7 +9,7 @@ namespace ksx::build {
 
 // The host path of the .ko for `spec`: its explicit path under source_dir, or `<name>.ko`
 // searched under install_dir then source_dir ('-' and '_' equivalent). Throws Error when
-// missing or ambiguous.
+// missing, ambiguous, or a symbolic link that leads out of those two directories.
 std::filesystem::path find_module_file(const manifest::ModuleSpec& spec,
                                        const std::filesystem::path& source_dir,
                                        const std::filesystem::path& install_dir);

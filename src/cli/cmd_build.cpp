@@ -3,6 +3,7 @@
 #include "cli/build_signing.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_packer.hpp"
+#include "cli/manifest_paths.hpp"
 #include "container/container.hpp"
 #include "image/sysext_layout.hpp"
 #include "manifest/image_version.hpp"
@@ -39,6 +40,7 @@ struct BuildArgs {
     bool keep_work = false;
     std::string sign_key; // overrides the manifest's signing keys, with sign_cert
     std::string sign_cert;
+    std::vector<std::string> allowed_paths; // --allow-path
 };
 
 // `--kernel 6.1.0-28-amd64` or `--kernel package:linux-headers-amd64`.
@@ -153,7 +155,7 @@ void check_image_names(const std::vector<TargetJob>& jobs) {
 
 int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto started = std::chrono::steady_clock::now();
-    const auto manifest = manifest::load(args.manifest);
+    const auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
     auto targets = targets_to_build(manifest, args);
     Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
 
@@ -315,6 +317,7 @@ Command build_command() {
                                             "Certificate of --sign-key (PEM or DER)");
                 key->needs(cert);
                 cert->needs(key);
+                add_allow_path_option(app, args->allowed_paths);
                 return [args, &global] { return run_build(*args, global); };
             }};
 }

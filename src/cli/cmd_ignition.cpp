@@ -1,5 +1,6 @@
 // `kmod-sysext ignition MANIFEST|RELEASE_DIR --base-url URL`: a node's first-boot config.
 #include "cli/commands.hpp"
+#include "cli/manifest_paths.hpp"
 #include "ignition/emit.hpp"
 #include "ignition/node_config.hpp"
 #include "manifest/manifest.hpp"
@@ -27,6 +28,7 @@ struct IgnitionArgs {
     std::string output;
     bool no_activator = false;
     bool prefetch_timer = false;
+    std::vector<std::string> allowed_paths; // --allow-path, for a manifest
 };
 
 int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
@@ -55,7 +57,8 @@ int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
         }
     } else {
         std::vector<std::string> skipped;
-        config = ignition::node_config_from_manifest(manifest::load(args.source), options, skipped);
+        config = ignition::node_config_from_manifest(
+            manifest::load(args.source, load_options(args.allowed_paths)), options, skipped);
         for (const auto& kernel : skipped) {
             if (!global.quiet) {
                 fmt::print(stderr,
@@ -107,6 +110,7 @@ Command ignition_command() {
                          "Also a timer that fetches the images of every kernel installed on the "
                          "node from --base-url before it reboots into one");
             app.add_option("-o,--output", args->output, "Write here instead of stdout");
+            add_allow_path_option(app, args->allowed_paths);
             return [args, &global] { return run_ignition(*args, global); };
         }};
 }

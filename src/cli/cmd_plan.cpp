@@ -1,5 +1,6 @@
 // `kmod-sysext plan MANIFEST`: the build matrix, for CI to fan builds out over runners.
 #include "cli/commands.hpp"
+#include "cli/manifest_paths.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/local_inputs.hpp"
@@ -21,6 +22,7 @@ struct PlanArgs {
     bool resolve = false;
     bool refresh = false;
     std::vector<std::string> sign_certs;
+    std::vector<std::string> allowed_paths; // --allow-path
 };
 
 // Each `package:` kernel's release in its target's developer container (prepared, or taken
@@ -52,7 +54,7 @@ std::map<std::string, std::string> resolve_packages(const manifest::Manifest& ma
 }
 
 int run_plan(const PlanArgs& args, const GlobalOptions& global) {
-    auto manifest = manifest::load(args.manifest);
+    auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
     publish::PlanInputs inputs;
     inputs.manifest_text = read_file(manifest.file);
     inputs.local_inputs =
@@ -99,6 +101,7 @@ Command plan_command() {
                 app.add_option("--sign-cert", args->sign_certs,
                                "Signing certificate the builds use (from outside the manifest); "
                                "its content enters the cache keys; repeatable");
+                add_allow_path_option(app, args->allowed_paths);
                 return [args, &global] { return run_plan(*args, global); };
             }};
 }

@@ -1,5 +1,6 @@
 // `kmod-sysext validate MANIFEST`: parse and check a manifest without building anything.
 #include "cli/commands.hpp"
+#include "cli/manifest_paths.hpp"
 #include "manifest/manifest.hpp"
 
 #include <fmt/core.h>
@@ -72,9 +73,11 @@ Command validate_command() {
     return {"validate", "Check a manifest and print what it describes",
             [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
                 auto file = std::make_shared<std::string>();
+                auto allowed = std::make_shared<std::vector<std::string>>();
                 app.add_option("manifest", *file, "The manifest (YAML)")->required();
-                return [file, &global] {
-                    auto m = manifest::load(*file);
+                add_allow_path_option(app, *allowed);
+                return [file, allowed, &global] {
+                    auto m = manifest::load(*file, load_options(*allowed));
                     if (global.json) {
                         fmt::print("{}\n", describe(m).dump(2));
                     } else if (!global.quiet) {

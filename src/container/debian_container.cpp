@@ -27,6 +27,8 @@ namespace {
 
 constexpr const char* kSecurityMirror = "http://deb.debian.org/debian-security";
 constexpr const char* kStamp = ".complete";
+const std::vector<std::string> kInstallPrefix{"apt-get", "install", "-y",
+                                              "--no-install-recommends"};
 
 std::string join(const std::set<std::string>& items, const char* separator) {
     std::string out;
@@ -105,7 +107,8 @@ public:
     }
 
 private:
-    // Installs `packages` and the headers packages `headers` (entries of header_packages()).
+    // Installs `packages` and the headers packages `headers` (entries of header_packages()), in
+    // as many apt-get runs as bubblewrap's argument limit asks for (thousands of kernels).
     void install(std::vector<std::string> packages, const std::vector<std::string>& headers) {
         for (const auto& entry : headers) {
             auto slash = entry.find('/');
@@ -114,9 +117,19 @@ private:
                     ? entry
                     : offered_headers(entry.substr(0, slash), entry.substr(slash + 1)));
         }
-        std::vector<std::string> argv{"apt-get", "install", "-y", "--no-install-recommends"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        container_step("installing " + join(packages, " "), argv);
+        const auto commands = install_commands(packages);
+        for (size_t i = 0; i < commands.size(); ++i) {
+            const std::vector<std::string> names(
+                commands[i].begin() + static_cast<long>(kInstallPrefix.size()), commands[i].end());
+            std::string label =
+                "installing " + (names.size() <= 20 ? join(names, " ")
+                                                    : std::to_string(names.size()) + " packages");
+            if (commands.size() > 1) {
+                label += " (" + std::to_string(i + 1) + " of " + std::to_string(commands.size()) +
+                         " apt-get runs)";
+            }
+            container_step(label, commands[i]);
+        }
         container_step("apt-get clean", {"apt-get", "clean"});
     }
 
@@ -159,7 +172,11 @@ private:
         append_log(log_, "# exit status " + std::to_string(status) + " after " +
                              std::to_string(static_cast<int>(seconds.count() + 0.5)) + " s");
         if (status != 0) {
-            throw Error("creating the developer container failed: " + command +
+            // The whole command is in the log; thousands of package names are not a message.
+            const std::string shown = command.size() > 200
+                                          ? command.substr(0, 200) + "\xe2\x80\xa6" // "…"
+                                          : command;
+            throw Error("creating the developer container failed: " + shown +
                         " exited with status " + std::to_string(status) + "; see " + log_.string());
         }
     }
@@ -193,6 +210,19 @@ private:
 };
 
 } // namespace
+
+std::vector<std::vector<std::string>> install_commands(const std::vector<std::string>& packages) {
+    // Well below bubblewrap's limit, which also counts its own options.
+    constexpr size_t per_command = 1000;
+    std::vector<std::vector<std::string>> commands;
+    for (size_t start = 0; start < packages.size(); start += per_command) {
+        auto& command = commands.emplace_back(kInstallPrefix.begin(), kInstallPrefix.end());
+        const auto end = std::min(packages.size(), start + per_command);
+        command.insert(command.end(), packages.begin() + static_cast<long>(start),
+                       packages.begin() + static_cast<long>(end));
+    }
+    return commands;
+}
 
 std::vector<std::string> header_packages(const std::vector<manifest::KernelSpec>& kernels) {
     std::set<std::string> out;

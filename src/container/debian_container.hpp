@@ -32,6 +32,10 @@ std::string apt_conf_line(const std::string& option);
 std::vector<std::string> mmdebstrap_argv(const manifest::DebianContainer& debian,
                                          const std::filesystem::path& root);
 
+// The apt-get install command lines that install `packages` in the container: as few as the
+// container's command line allows (bubblewrap's limit), in the order given.
+std::vector<std::vector<std::string>> install_commands(const std::vector<std::string>& packages);
+
 // Everything that decides a container's contents, as canonical text (lists sorted, unique).
 std::string recipe_text(const manifest::DebianContainer& debian,
                         const std::vector<std::string>& headers);

@@ -114,7 +114,13 @@ int run(const Rootfs& rootfs, const RunSpec& spec) {
     if (!spec.log_file.empty()) {
         options.log_file = spec.log_file;
     }
-    return run_process(bwrap_argv(rootfs, spec, privilege, resolv_conf), options).exit_status;
+    auto argv = bwrap_argv(rootfs, spec, privilege, resolv_conf);
+    if (argv.size() > kBwrapMaxArgs) {
+        throw Error("cannot run " + spec.argv.front() + " in the container with " +
+                    std::to_string(spec.argv.size()) + " arguments: bubblewrap takes at most " +
+                    std::to_string(kBwrapMaxArgs) + " in all");
+    }
+    return run_process(argv, options).exit_status;
 }
 
 } // namespace ksx::container

@@ -186,7 +186,7 @@ void Extraction::run() {
         if (name == nullptr) {
             throw InputError(name_ + ": an entry has no readable name");
         }
-        const std::string shown = name;
+        const std::string shown = shown_entry_name(name);
         const std::string relative = placed(name, shown, "path ");
         if (whiteouts_ != nullptr && apply_whiteout(relative, shown)) {
             continue;
@@ -202,7 +202,7 @@ void Extraction::run() {
         }
         archive_entry_set_pathname(entry, (root_ / relative).c_str());
         if (const char* target = archive_entry_hardlink(entry)) {
-            std::string what = std::string("hard link target \"") + target + "\" ";
+            std::string what = "hard link target \"" + shown_entry_name(target) + "\" ";
             std::string inside = placed(target, shown, what.c_str());
             if (inside.empty()) {
                 refuse(shown, what + "is the root directory");

@@ -24,8 +24,10 @@ void set_request_options(CurlEasy& curl, const std::string& url, const DownloadO
     curl.set(CURLOPT_MAXREDIRS, 10L);
     curl.set(CURLOPT_NOSIGNAL, 1L);
     curl.set(CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
-    curl.set(CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl.set(CURLOPT_LOW_SPEED_TIME, options.low_speed_timeout_s);
+    if (options.stall.low_speed_limit > 0 && options.stall.low_speed_time_s > 0) {
+        curl.set(CURLOPT_LOW_SPEED_LIMIT, options.stall.low_speed_limit);
+        curl.set(CURLOPT_LOW_SPEED_TIME, options.stall.low_speed_time_s);
+    }
     curl.set(CURLOPT_USERAGENT, "kmod-sysext/" KSX_VERSION);
     if (!options.ca_file.empty()) {
         curl.set(CURLOPT_CAINFO, options.ca_file.string());

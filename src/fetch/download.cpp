@@ -10,7 +10,9 @@
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -64,6 +66,10 @@ public:
     Transfer(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
              const DownloadOptions& options);
     Attempt run();
+    // True when what the partial file holds continues what it held before the first attempt.
+    bool resumed() const { return resumed_; }
+    // Body bytes the last attempt received.
+    std::uint64_t received() const { return received_; }
 
 private:
     static size_t on_header(char* data, size_t size, size_t count, void* self);
@@ -71,8 +77,11 @@ private:
     static int on_progress(void* self, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t);
     // Called with the response's first bytes: decides whether they continue the partial file.
     void begin_body();
+    // True when the last attempt got a connection to the server.
+    bool connected();
 
     CurlEasy curl_;
+    StallLimits stall_;
     HeaderList headers_;
     PartialDownload& partial_;
     DownloadMeter& meter_;
@@ -82,11 +91,13 @@ private:
     std::string content_range_;
     std::string failure_; // an exception from a callback (they must not cross libcurl)
     bool misplaced_ = false;
+    bool resumed_ = false;
+    std::uint64_t received_ = 0;
 };
 
 Transfer::Transfer(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
                    const DownloadOptions& options)
-    : headers_(options.headers), partial_(partial), meter_(meter) {
+    : stall_(options.stall), headers_(options.headers), partial_(partial), meter_(meter) {
     set_request_options(curl_, url, options, headers_);
     curl_.set(CURLOPT_FAILONERROR, 1L);
     curl_.set_function(CURLOPT_HEADERFUNCTION, &Transfer::on_header);
@@ -118,6 +129,7 @@ void Transfer::begin_body() {
     }
     if (curl_.response_code() != 206) {
         base_ = 0;
+        resumed_ = false;
         partial_.restart(); // the server sent the whole file instead
         return;
     }
@@ -138,6 +150,7 @@ void Transfer::begin_body() {
         throw Error("the server resumed with \"Content-Range: " + content_range_ +
                     "\" instead of at byte " + std::to_string(offset_));
     }
+    resumed_ = true;
 }
 
 size_t Transfer::on_data(char* data, size_t size, size_t count, void* self) {
@@ -147,6 +160,7 @@ size_t Transfer::on_data(char* data, size_t size, size_t count, void* self) {
             transfer->begin_body();
         }
         transfer->partial_.append(std::string_view(data, size * count));
+        transfer->received_ += size * count;
         return size * count;
     } catch (const std::exception& e) {
         transfer->failure_ = e.what();
@@ -169,6 +183,10 @@ Attempt Transfer::run() {
     content_range_.clear();
     failure_.clear();
     misplaced_ = false;
+    received_ = 0;
+    if (offset_ == 0) {
+        resumed_ = false; // whatever was resumed before is gone
+    }
     if (offset_ > 0) {
         curl_.set(CURLOPT_RANGE, std::to_string(offset_) + "-");
     } else {
@@ -201,21 +219,46 @@ Attempt Transfer::run() {
         curl_easy_getinfo(curl_.get(), CURLINFO_EFFECTIVE_URL, &redirect);
         attempt.error = std::string("refused a redirect to ") + (redirect ? redirect : "?") +
                         " (only http and https are allowed)";
+    } else if (attempt.code == CURLE_OPERATION_TIMEDOUT && connected()) {
+        // Past the connection, only the low-speed limit times a transfer out.
+        attempt.error = "the server stalled (less than " + std::to_string(stall_.low_speed_limit) +
+                        " bytes/s for " + std::to_string(stall_.low_speed_time_s) + " s)";
     } else if (attempt.code != CURLE_OK) {
         attempt.error = curl_.error_text(attempt.code);
     }
     return attempt;
 }
 
-void fetch_into(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
+bool Transfer::connected() {
+    curl_off_t connect_us = 0;
+    return curl_.response_code() > 0 ||
+           (curl_easy_getinfo(curl_.get(), CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK &&
+            connect_us > 0);
+}
+
+// Fills `partial` from `url`, retrying transient failures with backoff until the retries or
+// the deadline run out. Returns true when some of the data continued what `partial` held.
+bool fetch_into(const std::string& url, PartialDownload& partial, DownloadMeter& meter,
                 const DownloadOptions& options) {
+    using Clock = std::chrono::steady_clock;
+    const auto& stall = options.stall;
+    // The deadline runs from the start, and again after an attempt that moved real data (as
+    // much as the low-speed limit asks for in its time), which a stalling or trickling server
+    // never does: a long transfer cut off late is still resumed.
+    const std::uint64_t progress = static_cast<std::uint64_t>(
+        std::max(1L, stall.low_speed_limit * std::max(1L, stall.low_speed_time_s)));
+    auto deadline_from = [&](Clock::time_point start) {
+        return stall.deadline_s > 0 ? start + std::chrono::seconds(stall.deadline_s)
+                                    : Clock::time_point::max();
+    };
+    auto deadline = deadline_from(Clock::now());
     Transfer transfer(url, partial, meter, options);
     unsigned failures = 0;
     bool restarted = false;
     for (;;) {
         Attempt attempt = transfer.run();
         if (attempt.code == CURLE_OK) {
-            return;
+            return transfer.resumed();
         }
         if (attempt.range_refused && !restarted) {
             // What an earlier run left is longer than the file now is: start over, once.
@@ -223,16 +266,25 @@ void fetch_into(const std::string& url, PartialDownload& partial, DownloadMeter&
             partial.restart();
             continue;
         }
-        if (!is_transient(attempt.code, attempt.status) || failures >= options.retries) {
+        if (transfer.received() >= progress) {
+            deadline = deadline_from(Clock::now());
+        }
+        const bool transient = is_transient(attempt.code, attempt.status);
+        auto delay = retry_delay(failures + 1, options.retry_base_s, attempt.retry_after_s,
+                                 options.retry_after_cap_s);
+        const bool too_late = Clock::now() + delay >= deadline;
+        if (!transient || failures >= options.retries || too_late) {
             std::string after =
                 failures > 0 ? " after " + std::to_string(failures + 1) + " attempts" : "";
-            throw TransferError(url + ": download failed" + after + ": " + attempt.error,
-                                attempt.status, is_unreachable(attempt.code),
-                                is_tls_failure(attempt.code));
+            std::string why = attempt.error;
+            if (transient && failures < options.retries) {
+                why += "; gave up at the " + std::to_string(stall.deadline_s) +
+                       " s deadline (KSX_DOWNLOAD_DEADLINE)";
+            }
+            throw TransferError(url + ": download failed" + after + ": " + why, attempt.status,
+                                is_unreachable(attempt.code), is_tls_failure(attempt.code));
         }
         ++failures;
-        auto delay = retry_delay(failures, options.retry_base_s, attempt.retry_after_s,
-                                 options.retry_after_cap_s);
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.1f s", static_cast<double>(delay.count()) / 1000);
         meter.note(url + ": " + attempt.error + ", retrying in " + seconds);
@@ -261,15 +313,24 @@ fs::path download(const std::string& url, const std::string& sha256,
     DownloadMeter meter(options.progress, options.label.empty() ? url : options.label);
     meter.start();
     partial.rehash();
-    if (partial.size() == 0 || partial.sha256() != expected) {
+    auto fetch = [&] {
         try {
-            fetch_into(url, partial, meter, options);
+            return fetch_into(url, partial, meter, options);
         } catch (const std::exception&) {
             if (partial.size() == 0) {
                 partial.discard(); // nothing worth resuming
             }
             throw;
         }
+    };
+    if ((partial.size() == 0 || partial.sha256() != expected) && fetch() &&
+        partial.sha256() != expected) {
+        // What was resumed was no prefix of the file (a damaged partial file, a file changed
+        // on the server): the whole file once more, from its first byte.
+        meter.note(url + ": sha256 mismatch after resuming a partial download; downloading it "
+                         "again from the start");
+        partial.restart();
+        fetch();
     }
     const std::string actual = partial.sha256();
     if (actual != expected) {

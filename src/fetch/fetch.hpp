@@ -9,13 +9,31 @@
 
 namespace ksx::fetch {
 
+// What makes a download from a stalled server fail soon: an attempt below `low_speed_limit`
+// bytes/s for `low_speed_time_s` seconds has stalled, and no new attempt starts once
+// `deadline_s` seconds have gone by since the download began, or since the last attempt that
+// moved real data (`low_speed_limit` x `low_speed_time_s` bytes). A stalling or trickling
+// server thus fails a download in about `deadline_s` plus one `low_speed_time_s`; a transfer
+// that keeps up its speed is never cut off, and one cut off late is still resumed. 0 turns a
+// limit off.
+struct StallLimits {
+    long low_speed_limit = 1024;
+    long low_speed_time_s = 20;
+    long deadline_s = 60;
+};
+
+// The defaults, each overridden by its environment variable when set: KSX_DOWNLOAD_LOW_SPEED
+// (bytes/s), KSX_DOWNLOAD_LOW_SPEED_TIME and KSX_DOWNLOAD_DEADLINE (seconds). A value that is
+// not a whole number throws InputError naming the variable.
+StallLimits stall_limits_from_environment();
+
 struct DownloadOptions {
     std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>;
                                      // empty: ksx::cache_dir()
     Progress* progress = nullptr;
     unsigned retries = 4; // on network errors, HTTP 5xx and 429, with backoff
     long connect_timeout_s = 30;
-    long low_speed_timeout_s = 60;    // abort when slower than 1 KiB/s for this long
+    StallLimits stall = stall_limits_from_environment();
     double retry_base_s = 0.5;        // first backoff; doubles with every further failure
     long retry_after_cap_s = 60;      // a server's Retry-After is honoured up to this
     std::filesystem::path ca_file;    // PEM certificates to trust instead of the system's (a

@@ -97,7 +97,7 @@ void Unpacker::write_entry(archive* reader, archive_entry* entry, const std::str
     if (name == nullptr) {
         throw InputError(where + ": an entry has no readable name");
     }
-    const std::string shown = name;
+    const std::string shown = shown_entry_name(name);
     const std::string relative = inside(name, where, shown, "path ");
     // Device nodes, fifos and sockets mean nothing in a source tree or an image's /usr.
     auto type = archive_entry_filetype(entry);
@@ -112,7 +112,7 @@ void Unpacker::write_entry(archive* reader, archive_entry* entry, const std::str
     archive_entry_set_pathname(entry, (root_ / relative).c_str());
     const char* target = archive_entry_hardlink(entry);
     if (target != nullptr) {
-        std::string what = std::string("hard link target \"") + target + "\" ";
+        std::string what = "hard link target \"" + shown_entry_name(target) + "\" ";
         std::string linked = inside(target, where, shown, what);
         if (linked.empty()) {
             refuse(where, shown, what + "is the root directory");

@@ -67,7 +67,7 @@ OciContainer read_oci(const Value& value) {
     return oci;
 }
 
-OstreeContainer read_ostree(const Value& value, const fs::path& base) {
+OstreeContainer read_ostree(const Value& value, const PathRoots& base) {
     OstreeContainer ostree;
     read_map(value, {
                         {"repo", Presence::Required,

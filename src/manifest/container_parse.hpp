@@ -3,7 +3,7 @@
 #pragma once
 
 #include "manifest/manifest.hpp"
-#include "manifest/yaml_value.hpp"
+#include "manifest/path_value.hpp"
 
 #include <filesystem>
 #include <string>
@@ -16,7 +16,7 @@ OciContainer read_oci(const Value& value);
 
 // `ostree:`: a map with `repo:` (a URL or a path) and `ref:` (required), `commit:` and
 // `gpg_keys:`.
-OstreeContainer read_ostree(const Value& value, const std::filesystem::path& base);
+OstreeContainer read_ostree(const Value& value, const PathRoots& base);
 
 // `debian.apt_options`: "Name=value" items (apt's `-o` syntax), names unique.
 std::vector<std::string> apt_option_list(const Value& value);

@@ -240,12 +240,21 @@ struct Manifest {
     SigningSpec signing;
 };
 
+// How a manifest is read: what the command line allows beyond the manifest's own directory.
+struct LoadOptions {
+    // Directories that local paths may lead into besides the manifest's directory
+    // (`--allow-path`). Every other local path, after its symbolic links, must stay inside the
+    // manifest's directory: a manifest alone cannot make the build read the host's files.
+    std::vector<std::filesystem::path> allowed_paths;
+};
+
 // Parses and validates a manifest file. Bad input throws ManifestError (an InputError) whose
 // message is "file:line:col: error: field: what" followed by the source line and a caret.
-Manifest load(const std::filesystem::path& file);
+Manifest load(const std::filesystem::path& file, const LoadOptions& options = {});
 
 // Same, from text; `file` is used for messages and to resolve relative paths.
-Manifest parse(const std::string& text, const std::filesystem::path& file);
+Manifest parse(const std::string& text, const std::filesystem::path& file,
+               const LoadOptions& options = {});
 
 // `manifest` working on targets[index]: `target_name`, `target`, `kernels` and `container` are
 // that target's.

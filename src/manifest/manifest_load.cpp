@@ -18,7 +18,7 @@ namespace {
 
 } // namespace
 
-Manifest load(const std::filesystem::path& file) {
+Manifest load(const std::filesystem::path& file, const LoadOptions& options) {
     UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         cannot_read(file, errno);
@@ -38,7 +38,7 @@ Manifest load(const std::filesystem::path& file) {
         }
         text.append(buffer, static_cast<size_t>(n));
     }
-    return parse(text, file);
+    return parse(text, file, options);
 }
 
 const char* to_string(Compression compression) {

@@ -253,7 +253,7 @@ DebianContainer read_debian(const Value& value) {
     return debian;
 }
 
-ContainerSpec read_container(const Value& value, const fs::path& base) {
+ContainerSpec read_container(const Value& value, const PathRoots& base) {
     ContainerSpec container;
     container.where = value.location();
     read_map(value,
@@ -316,7 +316,7 @@ std::string default_target_name(const TargetOs& os) {
 
 // One item of `targets:`; `name` receives the value of its `name:` (or the item), for messages
 // about duplicates.
-Target read_target_entry(const Value& value, const fs::path& base, std::vector<Value>& kernels,
+Target read_target_entry(const Value& value, const PathRoots& base, std::vector<Value>& kernels,
                          std::optional<Value>& name) {
     Target target;
     target.field = value.path();
@@ -348,7 +348,7 @@ Target read_target_entry(const Value& value, const fs::path& base, std::vector<V
     return target;
 }
 
-std::vector<Target> read_targets(const Value& value, const fs::path& base,
+std::vector<Target> read_targets(const Value& value, const PathRoots& base,
                                  std::vector<std::vector<Value>>& kernel_values) {
     std::vector<Target> targets;
     for (const auto& item : non_empty_items(value)) {
@@ -506,7 +506,7 @@ unsigned read_mode(const Value& value) {
 }
 
 // `destination` receives the destination's value, for messages about conflicts.
-FileSpec read_file_spec(const Value& value, const fs::path& base,
+FileSpec read_file_spec(const Value& value, const PathRoots& base,
                         std::optional<Value>& destination) {
     FileSpec file;
     file.where = value.location();
@@ -525,7 +525,7 @@ FileSpec read_file_spec(const Value& value, const fs::path& base,
     return file;
 }
 
-std::vector<FileSpec> read_files(const Value& value, const fs::path& base) {
+std::vector<FileSpec> read_files(const Value& value, const PathRoots& base) {
     std::vector<FileSpec> files;
     for (const auto& item : value.items()) {
         std::optional<Value> destination;
@@ -643,18 +643,11 @@ void check_build_needs(const Value& root, Manifest& m) {
 
 // A key or certificate file: resolved against the manifest's directory, not required to exist
 // until a build reads it (validate works where the key is not).
-fs::path key_path(const Value& value, const fs::path& base) {
-    auto text = value.text();
-    if (text.empty()) {
-        value.fail("must not be empty");
-    }
-    if (has_control_char(text)) {
-        value.fail("must not contain control characters");
-    }
-    return resolve_path(base, text);
+fs::path key_path(const Value& value, const PathRoots& base) {
+    return contained_path(value, base);
 }
 
-KeyPair read_key_pair(const Value& value, const fs::path& base, std::string* hash) {
+KeyPair read_key_pair(const Value& value, const PathRoots& base, std::string* hash) {
     KeyPair pair;
     pair.where = value.location();
     std::vector<FieldRule> rules{
@@ -686,7 +679,7 @@ KeyPair read_key_pair(const Value& value, const fs::path& base, std::string* has
     return pair;
 }
 
-SigningSpec read_signing(const Value& value, const fs::path& base) {
+SigningSpec read_signing(const Value& value, const PathRoots& base) {
     SigningSpec signing;
     read_map(value, {
                         {"modules", Presence::Optional,
@@ -763,10 +756,11 @@ void check_image_names(const Manifest& m, const std::vector<std::vector<Value>>&
     }
 }
 
-Manifest read_manifest(const Value& root, const fs::path& file) {
+Manifest read_manifest(const Value& root, const fs::path& file, const LoadOptions& options) {
     Manifest m;
     m.file = fs::absolute(file).lexically_normal();
-    const auto base = m.file.parent_path();
+    const PathRoots base(m.file.parent_path(), options.allowed_paths);
+    m.container.where = root.location();
     // A manifest of another format version is named as such, not as a list of unknown keys.
     if (root.node().IsMap()) {
         for (const auto& entry : root.node()) {
@@ -870,8 +864,10 @@ size_t find_target(const Manifest& manifest, const std::string& name, const std:
                      name + "\" (targets: " + known + ")");
 }
 
-Manifest parse(const std::string& text, const fs::path& file) {
+Manifest parse(const std::string& text, const fs::path& file, const LoadOptions& options) {
     SourceText source(text, file);
+    // yaml-cpp would take these for something else and lose their position.
+    source.check_characters(text);
     std::vector<YAML::Node> documents;
     try {
         documents = YAML::LoadAll(text);
@@ -885,7 +881,7 @@ Manifest parse(const std::string& text, const fs::path& file) {
         throw source.error(documents[1].Mark(),
                            "expected one YAML document, got " + std::to_string(documents.size()));
     }
-    return read_manifest(Value(source, documents.front()), file);
+    return read_manifest(Value(source, documents.front()), file, options);
 }
 
 } // namespace ksx::manifest

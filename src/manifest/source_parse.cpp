@@ -122,7 +122,7 @@ void read_dkms(const Value& value, SourceSpec& source) {
     }
 }
 
-SourceSpec read_source_map(const Value& value, const fs::path& base, bool in_list,
+SourceSpec read_source_map(const Value& value, const PathRoots& base, bool in_list,
                            TargetRefs& refs) {
     SourceSpec source;
     source.field = value.path();
@@ -315,12 +315,12 @@ std::vector<std::string> read_target_names(const Value& value, TargetRefs& refs)
     return names;
 }
 
-std::vector<SourceSpec> read_source_entry(const Value& value, const fs::path& base,
+std::vector<SourceSpec> read_source_entry(const Value& value, const PathRoots& base,
                                           TargetRefs& refs) {
     return {read_source_map(value, base, false, refs)};
 }
 
-std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& base,
+std::vector<SourceSpec> read_source_list(const Value& value, const PathRoots& base,
                                          TargetRefs& refs) {
     std::vector<SourceSpec> sources;
     auto items = value.items();
@@ -333,7 +333,7 @@ std::vector<SourceSpec> read_source_list(const Value& value, const fs::path& bas
     return sources;
 }
 
-std::vector<PatchSpec> read_patches(const Value& value, const fs::path& base, TargetRefs& refs) {
+std::vector<PatchSpec> read_patches(const Value& value, const PathRoots& base, TargetRefs& refs) {
     std::vector<PatchSpec> patches;
     for (const auto& item : value.items()) {
         PatchSpec patch;

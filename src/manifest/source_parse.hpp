@@ -3,7 +3,7 @@
 #pragma once
 
 #include "manifest/manifest.hpp"
-#include "manifest/yaml_value.hpp"
+#include "manifest/path_value.hpp"
 
 #include <filesystem>
 #include <vector>
@@ -15,9 +15,9 @@ using TargetRefs = std::vector<Value>;
 
 // `source:` (one map) or `sources:` (a non-empty list of maps, each may have `kernels:` and
 // `targets:`, or be `unsupported:` instead of a source).
-std::vector<SourceSpec> read_source_entry(const Value& value, const std::filesystem::path& base,
+std::vector<SourceSpec> read_source_entry(const Value& value, const PathRoots& base,
                                           TargetRefs& refs);
-std::vector<SourceSpec> read_source_list(const Value& value, const std::filesystem::path& base,
+std::vector<SourceSpec> read_source_list(const Value& value, const PathRoots& base,
                                          TargetRefs& refs);
 
 // `patches:`: items are a path, or a map with `file:`, `kernels:` and `targets:`.

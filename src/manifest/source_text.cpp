@@ -1,5 +1,7 @@
 #include "manifest/source_text.hpp"
 
+#include <cstdio>
+
 namespace ksx::manifest::detail {
 
 namespace {
@@ -12,19 +14,94 @@ int column_of(YAML::Mark mark) {
     return mark.column < 0 ? 0 : mark.column;
 }
 
-// Spaces under the first `column` bytes of `line`; tabs are kept and a multi-byte UTF-8
-// character counts once, so the caret lines up on a terminal.
-std::string caret_line(const std::string& line, int column) {
-    std::string out;
-    for (int i = 0; i < column; ++i) {
-        char c = i < static_cast<int>(line.size()) ? line[static_cast<size_t>(i)] : ' ';
-        if (c == '\t') {
-            out += '\t';
-        } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-            out += ' ';
+// Source lines are quoted with at most this many characters, around the caret.
+constexpr size_t max_shown = 100;
+
+// The length of the well-formed UTF-8 character at the start of `text`, or 0 when it is not
+// one (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
+size_t utf8_length(std::string_view text) {
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    if (lead < 0x80) {
+        return 1;
+    }
+    size_t length = lead >= 0xC2 && lead <= 0xDF   ? 2
+                    : lead >= 0xE0 && lead <= 0xEF ? 3
+                    : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                   : 0;
+    if (length == 0 || text.size() < length) {
+        return 0;
+    }
+    for (size_t i = 1; i < length; ++i) {
+        if ((byte(i) & 0xC0) != 0x80) {
+            return 0;
         }
     }
-    return out + "^";
+    // The second byte's range rules out overlong forms, surrogates and code points past U+10FFFF.
+    const unsigned char second = byte(1);
+    if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F) ||
+        (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F)) {
+        return 0;
+    }
+    return length;
+}
+
+// One character of a quoted line: where it starts in the line and how it is shown.
+struct Cell {
+    size_t offset;
+    size_t length; // bytes in the line
+    std::string shown;
+};
+
+// `line` as characters: each well-formed UTF-8 character as is, tabs as tabs, and every other
+// control character or malformed byte as U+FFFD, so that the quote stays one line of text.
+std::vector<Cell> cells_of(std::string_view line) {
+    std::vector<Cell> cells;
+    for (size_t at = 0; at < line.size();) {
+        size_t length = utf8_length(line.substr(at));
+        const auto byte = static_cast<unsigned char>(line[at]);
+        if (length == 0 || (byte < 0x20 && byte != '\t') || byte == 0x7f) {
+            cells.push_back({at, 1, "\xef\xbf\xbd"}); // U+FFFD
+            ++at;
+        } else {
+            cells.push_back({at, length, std::string(line.substr(at, length))});
+            at += length;
+        }
+    }
+    return cells;
+}
+
+// The quoted line and the caret line under it, pointing at byte `column` of `line`. A long
+// line is cut to `max_shown` characters around the caret, with "…" where it was cut.
+std::pair<std::string, std::string> quoted_line(std::string_view line, int column) {
+    const auto cells = cells_of(line);
+    const auto byte = static_cast<size_t>(column);
+    size_t caret = 0; // the cell holding byte `column`; cells.size() past the line's end
+    while (caret < cells.size() && cells[caret].offset + cells[caret].length <= byte) {
+        ++caret;
+    }
+    const size_t beyond = byte > line.size() ? byte - line.size() : 0;
+    size_t first = 0;
+    size_t last = cells.size();
+    if (cells.size() > max_shown) {
+        first =
+            caret > max_shown / 2 ? std::min(caret - max_shown / 2, cells.size() - max_shown) : 0;
+        last = first + max_shown;
+    }
+    const std::string cut = "\xe2\x80\xa6"; // U+2026, an ellipsis
+    std::string text = first > 0 ? cut : "";
+    std::string under = first > 0 ? " " : "";
+    for (size_t i = first; i < last; ++i) {
+        text += cells[i].shown;
+        if (i < caret) {
+            under += cells[i].shown == "\t" ? "\t" : " ";
+        }
+    }
+    if (last < cells.size()) {
+        text += cut;
+    }
+    under += std::string(beyond, ' ');
+    return {text, under + "^"};
 }
 
 // The part of `line` before a comment, without trailing blanks.
@@ -64,9 +141,42 @@ ManifestError SourceText::error(YAML::Mark mark, const std::string& what) const 
     const int column = column_of(mark);
     const std::string& text =
         static_cast<size_t>(line) < lines_.size() ? lines_[static_cast<size_t>(line)] : "";
+    auto [shown, caret] = quoted_line(text, column);
     return ManifestError(file_.string() + ":" + std::to_string(line + 1) + ":" +
-                         std::to_string(column + 1) + ": error: " + what + "\n" + text + "\n" +
-                         caret_line(text, column));
+                         std::to_string(column + 1) + ": error: " + what + "\n" + shown + "\n" +
+                         caret);
+}
+
+void SourceText::check_characters(std::string_view text) const {
+    YAML::Mark at; // line and column 0
+    size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte == '\n') {
+            ++at.line;
+            at.column = 0;
+            ++i;
+            continue;
+        }
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "%02x", byte);
+        if (byte == 0) {
+            throw error(at, "a NUL byte: a manifest is UTF-8 text");
+        }
+        if ((byte < 0x20 && byte != '\t' && byte != '\r') || byte == 0x7f) {
+            throw error(at, std::string("control character 0x") + hex +
+                                ": only tabs and line breaks may appear as they are (write "
+                                "\"\\x" +
+                                hex + "\" in a double-quoted string)");
+        }
+        const size_t length = utf8_length(text.substr(i));
+        if (length == 0) {
+            throw error(at, std::string("byte 0x") + hex +
+                                " is not valid UTF-8: a manifest is UTF-8 text");
+        }
+        at.column += static_cast<int>(length);
+        i += length;
+    }
 }
 
 Location SourceText::location(YAML::Mark mark) const {

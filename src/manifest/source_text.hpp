@@ -24,6 +24,10 @@ public:
 
     Location location(YAML::Mark mark) const;
 
+    // Throws at the first byte of `text` (the manifest's text) that is not text: a NUL or
+    // another control character (tab, CR and LF aside), or a byte that is not well-formed UTF-8.
+    void check_characters(std::string_view text) const;
+
     // yaml-cpp places an implicit null sequence item ("-" with nothing after it) at the next
     // token; this finds the "-" that introduced it, or returns `mark` when there is none.
     YAML::Mark dash_before(YAML::Mark mark) const;

@@ -22,8 +22,18 @@ std::string kind_name(YAML::NodeType::value kind) {
 }
 
 std::string quote(std::string_view text) {
+    // Long values are cut: the message stays readable and the source line shows the value.
+    constexpr size_t max_quoted = 80;
+    std::string_view shown = text;
+    if (shown.size() > max_quoted) {
+        size_t end = max_quoted;
+        while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+            --end; // not inside a UTF-8 character
+        }
+        shown = text.substr(0, end);
+    }
     std::string out = "\"";
-    for (char c : text) {
+    for (char c : shown) {
         auto byte = static_cast<unsigned char>(c);
         if (c == '"' || c == '\\') {
             out += '\\';
@@ -39,6 +49,9 @@ std::string quote(std::string_view text) {
         } else {
             out += c;
         }
+    }
+    if (shown.size() < text.size()) {
+        return out + "\xe2\x80\xa6\" (" + std::to_string(text.size()) + " bytes)"; // an ellipsis
     }
     return out + "\"";
 }
@@ -87,7 +100,7 @@ std::int64_t Value::integer() const {
     std::int64_t number = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
     if (ec == std::errc::result_out_of_range) {
-        fail(value + " is out of range");
+        fail(quote(value) + " is out of range");
     }
     // from_chars takes a '-' but no '+': "+-1" must not pass as -1.
     const bool two_signs = digits.size() < value.size() && digits.starts_with('-');

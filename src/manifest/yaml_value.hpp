@@ -15,7 +15,8 @@ namespace ksx::manifest::detail {
 // "a map", "a sequence", "a scalar" or "null", for "expected a map, got null".
 std::string kind_name(YAML::NodeType::value kind);
 
-// `text` in double quotes, with '"', '\' and control characters escaped.
+// `text` in double quotes, with '"', '\' and control characters escaped; past 80 bytes cut
+// with an ellipsis and followed by its length ("\"abc…\" (10485760 bytes)").
 std::string quote(std::string_view text);
 
 class Value {

@@ -13,8 +13,13 @@ struct ArchivePath {
 };
 
 // An entry name as a path relative to the extraction root. Names that could land outside it
-// (absolute, any ".." component) come back with `problem` set.
+// (absolute, any ".." component) or that no file system takes (a component longer than 255
+// bytes, a name longer than 4095) come back with `problem` set.
 ArchivePath archive_relative_path(std::string_view name);
+
+// An entry name as messages show it: cut after 100 bytes with "…", so a hostile name of
+// megabytes does not flood the terminal.
+std::string shown_entry_name(std::string_view name);
 
 // The first leading component of `relative` that exists below `root` as a symbolic link, or ""
 // when there is none. Writing through such a component could leave the root.

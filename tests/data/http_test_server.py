@@ -12,6 +12,9 @@ request to LOG: "<path?query> <Range header or ->". With CERT and KEY (PEM) it s
   query truncate=N              the first request announces the full length, sends N bytes
                                 and closes the connection
   query norange=1               Range headers are ignored (200 with the whole file)
+  query stall=1                 headers announcing the body, then nothing (until the client
+                                gives up, or 60 s)
+  query trickle=N               the body at N bytes a second, one byte at a time
   /token?service=S&scope=SCOPE  a registry bearer token (Docker token authentication) when
                                 KSX_TOKEN_KEY and KSX_TOKEN_CERT name a PEM key and its
                                 certificate: a JWT signed with RS256 with the certificate in
@@ -135,6 +138,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = data[start:]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if "stall" in query:
+            self.wfile.flush()
+            for _ in range(600):
+                time.sleep(0.1)
+            self.close_connection = True
+            return
+        if "trickle" in query:
+            self.wfile.flush()
+            pause = 1.0 / float(query["trickle"])
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
         if "truncate" in query and count == 1:
             self.wfile.write(body[: int(query["truncate"])])
             self.wfile.flush()

@@ -30,21 +30,20 @@ expect_output() {
     grep -qF -- "$1" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "output lacks: $1"; }
 }
 
-# The hello manifest with its paths made absolute and the kernels replaced by "$@"
-# (each a YAML flow item such as "{package: linux-headers-amd64}").
+# The hello manifest with the kernels replaced by "$@" (each a YAML flow item such as
+# "{package: linux-headers-amd64}"), next to a copy of manifests/hello: a manifest's local paths
+# stay inside its directory.
 hello_manifest_with_kernels() {
     out=$1
     shift
+    rm -rf "$(dirname "$out")/hello"
+    cp -r "$SRC/manifests/hello" "$(dirname "$out")/hello"
     {
-        sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
-            -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
-            -e '/^kernels:/,/^container:/{/^kernels:/!{/^container:/!d}}' \
+        sed -e '/^kernels:/,/^container:/{/^kernels:/!{/^container:/!d}}' \
             "$SRC/manifests/hello.yaml" | sed -e '/^kernels:/q'
         for k in "$@"; do
             echo "  - $k"
         done
-        sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
-            -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
-            "$SRC/manifests/hello.yaml" | sed -n '/^container:/,$p'
+        sed -n '/^container:/,$p' "$SRC/manifests/hello.yaml"
     } >"$out"
 }

@@ -14,6 +14,30 @@ expect_status 2 "$KSX" validate "$WORK/bad.yaml"
 expect_status 2 "$KSX" build "$WORK/missing.yaml"
 expect_status 2 "$KSX" build --jobs 0 "$SRC/manifests/hello.yaml"
 
+# A manifest cannot reach the host's files: a files: entry that is a link to /etc/shadow and a
+# source path that climbs out are refused at their position, before anything is built; only
+# --allow-path on the command line widens what local paths may reach.
+mkdir -p "$WORK/ci"
+hello_manifest_with_kernels "$WORK/ci/leak.yaml" "{package: linux-headers-amd64}"
+ln -s /etc/shadow "$WORK/ci/shadow"
+sed -i 's|source: hello/hello.conf|source: shadow|' "$WORK/ci/leak.yaml"
+expect_status 2 "$KSX" build "$WORK/ci/leak.yaml" --output "$WORK/leak-out"
+expect_output "leak.yaml:"
+expect_output "files[0].source: \"shadow\" leads through a symbolic link to /etc/shadow, outside the manifest's directory"
+[ ! -e "$WORK/leak-out" ] || [ -z "$(ls -A "$WORK/leak-out")" ] || fail "output written for a leaking manifest"
+hello_manifest_with_kernels "$WORK/ci/climb.yaml" "{package: linux-headers-amd64}"
+mkdir -p "$WORK/outside"
+cp -r "$SRC/manifests/hello" "$WORK/outside/"
+sed -i 's|^  path: hello$|  path: ../outside/hello|' "$WORK/ci/climb.yaml"
+expect_status 2 "$KSX" validate "$WORK/ci/climb.yaml"
+expect_output "source.path: \"../outside/hello\" is outside the manifest's directory"
+expect_status 0 "$KSX" validate "$WORK/ci/climb.yaml" --allow-path "$WORK/outside"
+
+# A NUL byte is reported at its line and column, with the line and a caret.
+printf 'apiVersion: kmod-sysext/v1\nname: he\000llo\n' >"$WORK/nul.yaml"
+expect_status 2 "$KSX" validate "$WORK/nul.yaml"
+expect_output "nul.yaml:2:9: error: a NUL byte: a manifest is UTF-8 text"
+
 # A build command that fails.
 hello_manifest_with_kernels "$WORK/fails.yaml" "{package: linux-headers-amd64}"
 sed -i 's|^    - make .*|    - echo compiling; exit 3|' "$WORK/fails.yaml"

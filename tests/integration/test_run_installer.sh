@@ -17,7 +17,7 @@ port=$((20000 + $$ % 20000))
 sleep 1
 
 hello_manifest_with_kernels "$WORK/hello.yaml" "{package: linux-headers-amd64}"
-sed -e "s|^  path: .*/manifests/hello\$|  url: http://127.0.0.1:$port/hello-installer.run\\
+sed -e "s|^  path: hello\$|  url: http://127.0.0.1:$port/hello-installer.run\\
   sha256: $sha\\
   subdir: hello-src|" "$WORK/hello.yaml" >"$WORK/run.yaml"
 grep -q "hello-installer.run" "$WORK/run.yaml" || fail "could not write the manifest"

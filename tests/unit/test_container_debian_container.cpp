@@ -1,3 +1,4 @@
+#include "container/bwrap.hpp"
 #include "container/debian_container.hpp"
 
 #include <doctest/doctest.h>
@@ -113,4 +114,26 @@ TEST_CASE("a container for other headers of the same recipe is found to grow a n
     // Of two with nothing missing, the one with fewer extras.
     make("debian-exact", recipe_text(debian, both));
     CHECK(find_sibling("containers", debian, both)->key == "exact");
+}
+
+TEST_CASE("thousands of packages are installed in several apt-get runs within bubblewrap's limit") {
+    std::vector<std::string> packages;
+    for (int i = 0; i < 4500; ++i) {
+        packages.push_back("linux-headers-6.1.0-" + std::to_string(i) + "-amd64");
+    }
+    const auto commands = install_commands(packages);
+    CHECK(commands.size() == 5);
+    std::vector<std::string> installed;
+    for (const auto& command : commands) {
+        REQUIRE(command.size() > 4);
+        CHECK(std::vector<std::string>(command.begin(), command.begin() + 4) ==
+              std::vector<std::string>{"apt-get", "install", "-y", "--no-install-recommends"});
+        // Room for bubblewrap's own options: a few dozen.
+        CHECK(command.size() + 100 < ksx::container::kBwrapMaxArgs);
+        installed.insert(installed.end(), command.begin() + 4, command.end());
+    }
+    CHECK(installed == packages);
+    CHECK(install_commands({"gcc", "make"}) ==
+          std::vector<std::vector<std::string>>{
+              {"apt-get", "install", "-y", "--no-install-recommends", "gcc", "make"}});
 }

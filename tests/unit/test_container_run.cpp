@@ -1,5 +1,6 @@
 #include "container/bwrap.hpp"
 #include "container/container.hpp"
+#include "util/error.hpp"
 #include "util/file_io.hpp"
 
 #include <algorithm>
@@ -154,4 +155,18 @@ TEST_CASE("a command sees no network unless asked for") {
     box.spec.argv = {"/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"};
     CHECK(ksx::container::run(box.rootfs, box.spec) == 0);
     CHECK(ksx::read_file(box.spec.log_file) == "lo\n");
+}
+
+TEST_CASE("a command line longer than bubblewrap takes is refused with a clear error") {
+    HostUsrRootfs box("many-root");
+    box.spec.argv = {"/bin/true"};
+    for (int i = 0; i < 9000; ++i) {
+        box.spec.argv.push_back("linux-headers-" + std::to_string(i));
+    }
+    CHECK_THROWS_WITH_AS(ksx::container::run(box.rootfs, box.spec),
+                         "cannot run /bin/true in the container with 9001 arguments: bubblewrap "
+                         "takes at most 9000 in all",
+                         ksx::Error);
+    box.spec.argv.resize(8000);
+    CHECK(ksx::container::run(box.rootfs, box.spec) == 0);
 }

@@ -65,6 +65,13 @@ TEST_CASE("tarball entries with absolute paths are refused") {
     CHECK_FALSE(fs::exists("/ksx-abs"));
 }
 
+TEST_CASE("a tarball entry whose name is too long says so, its name cut for the message") {
+    auto tarball = fs::absolute("long.tar").string();
+    CHECK(refusal("long", {file_entry("ok", "x"), file_entry(std::string(1000, 'n'), "x")}) ==
+          tarball + ": entry \"" + std::string(100, 'n') +
+              "\xe2\x80\xa6\": path has a component that is too long (1000 bytes, at most 255)");
+}
+
 TEST_CASE("tarball entries through a symlink are refused") {
     const auto passwd = ksx::read_file("/etc/passwd");
     auto tarball = fs::absolute("to-etc.tar").string();

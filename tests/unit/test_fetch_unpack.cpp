@@ -200,6 +200,24 @@ TEST_CASE("archive entries with .. components or absolute paths are refused") {
     CHECK_FALSE(fs::exists("zip-escape"));
 }
 
+TEST_CASE("an archive entry whose name is too long says so, its name cut for the message") {
+    const std::string shown = std::string(100, 'n') + "\xe2\x80\xa6";
+    CHECK(refusal("long", tar({file_entry("ok", "x"), file_entry(std::string(300, 'n'), "x")})) ==
+          fs::absolute("long.archive").string() + ": entry \"" + shown +
+              "\": path has a component that is too long (300 bytes, at most 255)");
+    std::string deep;
+    for (int i = 0; i < 30; ++i) {
+        deep += std::string(200, 'n') + "/";
+    }
+    CHECK(refusal("deep", tar({file_entry(deep + "f", "x")})) ==
+          fs::absolute("deep.archive").string() + ": entry \"" + shown +
+              "\": path is too long (6031 bytes, at most 4095)");
+    CHECK(refusal("long-link",
+                  tar({file_entry("f", "x"), hardlink_entry("h", std::string(256, 'n'))})) ==
+          fs::absolute("long-link.archive").string() + ": entry \"h\": hard link target \"" +
+              shown + "\" has a component that is too long (256 bytes, at most 255)");
+}
+
 TEST_CASE("archive entries written through a symbolic link or hard-linked outside are refused") {
     const auto passwd = ksx::read_file("/etc/passwd");
     CHECK(

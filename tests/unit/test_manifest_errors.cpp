@@ -685,7 +685,7 @@ TEST_CASE("a level or timestamp that is not a whole number is an error") {
           "  timestamp: 1700000000s\n"
           "             ^");
     CHECK(error_with("image", "image:\n  timestamp: 99999999999999999999\n") ==
-          "bad/m.yaml:18:14: error: image.timestamp: 99999999999999999999 is out of range\n"
+          "bad/m.yaml:18:14: error: image.timestamp: \"99999999999999999999\" is out of range\n"
           "  timestamp: 99999999999999999999\n"
           "             ^");
 }
@@ -751,4 +751,167 @@ TEST_CASE("an unknown key is reported before the fields missing after it") {
         "version_id, sysext_level, architecture)\n"
         "  verison_id: 12\n"
         "  ^");
+}
+
+// Local paths: inside the manifest's directory, or a directory the command line allows.
+
+namespace {
+
+// "outside the manifest's directory <abs bad> (...)", the end of every containment message.
+std::string outside_bad() {
+    return "outside the manifest's directory " + fs::absolute("bad").string() +
+           " (local paths must stay inside it; --allow-path DIR allows another directory)";
+}
+
+} // namespace
+
+TEST_CASE("a files: source that is a symbolic link to a host file is refused") {
+    fs::create_directories("bad");
+    fs::remove("bad/shadow");
+    fs::create_symlink("/etc/shadow", "bad/shadow");
+    CHECK(error_with("files", "files:\n  - source: shadow\n    destination: /usr/share/x\n") ==
+          "bad/m.yaml:18:13: error: files[0].source: \"shadow\" leads through a symbolic link "
+          "to /etc/shadow, " +
+              outside_bad() +
+              "\n"
+              "  - source: shadow\n"
+              "            ^");
+}
+
+TEST_CASE("a source path, patch or container with \"..\" or an absolute path outside is refused") {
+    CHECK(error_with("source", "source:\n  path: ../../../../etc\n") ==
+          "bad/m.yaml:11:9: error: source.path: \"../../../../etc\" is " + outside_bad() +
+              "\n"
+              "  path: ../../../../etc\n"
+              "        ^");
+    std::ofstream("outside.patch") << "x\n";
+    CHECK(error_with("source", "source:\n  path: src\n  patches: [../outside.patch]\n") ==
+          "bad/m.yaml:12:13: error: source.patches[0]: \"../outside.patch\" is " + outside_bad() +
+              "\n"
+              "  patches: [../outside.patch]\n"
+              "            ^");
+    CHECK(error_with("container", "container:\n  rootfs: /\n") ==
+          "bad/m.yaml:11:11: error: container.rootfs: \"/\" is " + outside_bad() +
+              "\n"
+              "  rootfs: /\n"
+              "          ^");
+    // Whether a file outside exists is not revealed.
+    CHECK(error_with("files", "files:\n  - source: /etc/no-such-file\n    destination: /usr/x\n") ==
+          "bad/m.yaml:18:13: error: files[0].source: \"/etc/no-such-file\" is " + outside_bad() +
+              "\n"
+              "  - source: /etc/no-such-file\n"
+              "            ^");
+}
+
+TEST_CASE("a signing key outside the manifest's directory is refused before it is read") {
+    CHECK(error_of(manifest() + "signing:\n  image: {key: /root/key.pem, cert: cert.pem}\n") ==
+          "bad/m.yaml:18:16: error: signing.image.key: \"/root/key.pem\" is " + outside_bad() +
+              "\n"
+              "  image: {key: /root/key.pem, cert: cert.pem}\n"
+              "               ^");
+    // A token's key is not a path.
+    CHECK(error_of(manifest() + "signing:\n  image: {key: \"pkcs11:token=t\", cert: c.pem}\n") ==
+          "no error");
+}
+
+TEST_CASE("a symbolic link directory on the way out is refused like \"..\"") {
+    fs::create_directories("bad");
+    fs::remove("bad/etc-link");
+    fs::create_directory_symlink("/etc", "bad/etc-link");
+    CHECK(error_with("files", "files:\n  - source: etc-link/passwd\n    destination: /usr/x\n") ==
+          "bad/m.yaml:18:13: error: files[0].source: \"etc-link/passwd\" leads through a "
+          "symbolic link to /etc/passwd, " +
+              outside_bad() +
+              "\n"
+              "  - source: etc-link/passwd\n"
+              "            ^");
+}
+
+TEST_CASE("links and absolute paths that stay inside the manifest's directory are fine") {
+    fs::create_directories("bad/src");
+    fs::remove("bad/data-link");
+    fs::create_symlink("data.conf", "bad/data-link");
+    const auto inside = fs::absolute("bad/data.conf").string();
+    CHECK(error_with("files", "files:\n  - source: data-link\n    destination: /usr/a\n"
+                              "  - source: " +
+                                  inside + "\n    destination: /usr/b\n") == "no error");
+}
+
+TEST_CASE("--allow-path lets local paths lead into another directory") {
+    fs::create_directories("allowed/tree");
+    std::ofstream("allowed/data") << "x\n";
+    fs::create_directories("bad");
+    fs::remove("bad/allowed-link");
+    fs::create_symlink(fs::absolute("allowed/data"), "bad/allowed-link");
+    const auto text = manifest({{"source", "source:\n  path: ../allowed/tree\n"},
+                                {"files", "files:\n  - source: allowed-link\n"
+                                          "    destination: /usr/a\n"}});
+    CHECK(error_of(text).find("\"../allowed/tree\" is outside the manifest's directory") !=
+          std::string::npos);
+    ksx::manifest::LoadOptions options;
+    options.allowed_paths = {"allowed"};
+    auto m = parse(text, "bad/m.yaml", options);
+    CHECK(m.sources.at(0).path == fs::absolute("allowed/tree"));
+    CHECK(m.files.at(0).source == fs::absolute("bad/allowed-link"));
+}
+
+// Text that is not text, and values too long to echo.
+
+TEST_CASE("a NUL byte is reported at its line and column with a caret") {
+    CHECK(error_with("name", std::string("name: de\0mo\n", 12)) ==
+          "bad/m.yaml:2:9: error: a NUL byte: a manifest is UTF-8 text\n"
+          "name: de\xef\xbf\xbdmo\n"
+          "        ^");
+}
+
+TEST_CASE("invalid UTF-8 is reported at its byte with a caret") {
+    CHECK(error_with("name", "name: \xc3\xa9\xff\n") ==
+          "bad/m.yaml:2:9: error: byte 0xff is not valid UTF-8: a manifest is UTF-8 text\n"
+          "name: \xc3\xa9\xef\xbf\xbd\n"
+          "       ^");
+    // An overlong encoding of '/' and a lone continuation byte.
+    CHECK(error_with("name", "name: a\xc0\xaf\n")
+              .starts_with("bad/m.yaml:2:8: error: byte 0xc0 is not valid UTF-8"));
+    CHECK(error_with("version", "version: 1\x80\n")
+              .starts_with("bad/m.yaml:3:11: error: byte 0x80 is not valid UTF-8"));
+}
+
+TEST_CASE("a raw control character is reported, with the escape that writes it") {
+    CHECK(error_with("name", "name: a\x1b[31mb\n") ==
+          "bad/m.yaml:2:8: error: control character 0x1b: only tabs and line breaks may appear "
+          "as they are (write \"\\x1b\" in a double-quoted string)\n"
+          "name: a\xef\xbf\xbd[31mb\n"
+          "       ^");
+}
+
+TEST_CASE("a long value is cut in the message and in the quoted line") {
+    const std::string value(300, 'a');
+    CHECK(error_with("name", "name: " + value + "\n") ==
+          "bad/m.yaml:2:7: error: name: \"" + std::string(80, 'a') +
+              "\xe2\x80\xa6\" (300 bytes) is too long (at most 64 characters)\n"
+              "name: " +
+              std::string(94, 'a') +
+              "\xe2\x80\xa6\n"
+              "      ^");
+    const std::string huge(10 << 20, 'a');
+    const auto message = error_with("name", "name: " + huge + "\n");
+    CHECK(message.find("(10485760 bytes) is too long") != std::string::npos);
+    CHECK(message.size() < 500);
+}
+
+TEST_CASE("an error far into a long line shows the part around the caret") {
+    const std::string long_key(250, 'k');
+    const auto message = error_with("target", "target: {id: debian, version_id: \"12\", "
+                                              "architecture: x86-64, " +
+                                                  long_key + ": 1}\n");
+    const auto lines = message.substr(message.find('\n') + 1);
+    const auto shown = lines.substr(0, lines.find('\n'));
+    const auto caret = lines.substr(lines.find('\n') + 1);
+    CHECK(message.starts_with("bad/m.yaml:4:62: error: target: unknown key \"" +
+                              std::string(80, 'k') + "\xe2\x80\xa6\" (250 bytes)"));
+    // 100 characters around the caret, cut at both ends.
+    CHECK(shown.starts_with("\xe2\x80\xa6"));
+    CHECK(shown.ends_with("\xe2\x80\xa6"));
+    CHECK(shown.size() == 100 + 2 * 3);
+    CHECK(caret == std::string(51, ' ') + "^");
 }

@@ -50,7 +50,7 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
     auto m = parse_with("signing:\n"
                         "  modules:\n"
                         "    key: keys/module.pem\n"
-                        "    cert: /etc/keys/module.crt\n"
+                        "    cert: ../sg/certs/module.crt\n"
                         "    hash: sha512\n"
                         "  image:\n"
                         "    key: keys/image.pem\n"
@@ -59,7 +59,7 @@ TEST_CASE("signing keys are resolved against the manifest's directory and need n
     REQUIRE(m.signing.modules);
     REQUIRE(m.signing.image);
     CHECK(m.signing.modules->key == dir / "keys/module.pem");
-    CHECK(m.signing.modules->cert == "/etc/keys/module.crt");
+    CHECK(m.signing.modules->cert == dir / "certs/module.crt");
     CHECK(m.signing.module_hash == "sha512");
     CHECK(m.signing.image->cert == dir / "keys/image.crt");
     CHECK(m.signing.modules->where.line == 19);

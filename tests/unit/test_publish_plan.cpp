@@ -41,7 +41,10 @@ Loaded load(const std::string& kernels) {
     Loaded result;
     result.text = hello_text(kernels);
     std::ofstream("plan.yaml") << result.text;
-    result.manifest = ksx::manifest::load(fs::absolute("plan.yaml"));
+    // The sources stay in the source tree, which the command line would allow.
+    ksx::manifest::LoadOptions options;
+    options.allowed_paths = {fs::path(KSX_SOURCE_DIR) / "manifests/hello"};
+    result.manifest = ksx::manifest::load(fs::absolute("plan.yaml"), options);
     return result;
 }
 
