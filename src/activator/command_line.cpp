@@ -1,5 +1,6 @@
 #include "activator/command_line.hpp"
 
+#include "activator/image_name.hpp"
 #include "activator/installed_kernels.hpp"
 #include "activator/kernel_modules.hpp"
 #include "activator/load.hpp"
@@ -115,8 +116,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
             }
             invocation.context.root = std::filesystem::absolute(value);
         } else if (take_option(args, i, "--kernel", value)) {
-            if (value.empty() || value.find('/') != std::string::npos) {
-                throw InputError("--kernel: \"" + value + "\" is not a kernel release");
+            if (!is_kernel_release(value)) {
+                throw InputError("--kernel: \"" + value +
+                                 "\" is not a kernel release (letters, digits and \"._+~-\", "
+                                 "at most 64 characters)");
             }
             invocation.context.kernel = value;
             invocation.kernel_given = true;

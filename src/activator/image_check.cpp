@@ -1,10 +1,12 @@
 #include "activator/image_check.hpp"
 
+#include "activator/root_files.hpp"
 #include "activator/verity_tree.hpp"
-#include "util/file_io.hpp"
+#include "util/error.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 namespace ksx::activator {
@@ -13,9 +15,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool present(const fs::path& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+bool present(const Context& context, const fs::path& node_path) {
+    return stat_beneath(context, node_path, false) || errno != ENOENT;
+}
+
+UniqueFd open_for_reading(const Context& context, const fs::path& node_path) {
+    UniqueFd fd = open_beneath(context, node_path, O_RDONLY);
+    if (!fd) {
+        throw_errno("cannot open " + context.on_disk(node_path).string());
+    }
+    return fd;
 }
 
 bool is_root_hash(std::string_view text) {
@@ -28,14 +37,14 @@ ImageCheck refuse(std::string reason) {
     return {ImageTrust::refused, std::move(reason), {}, {}, {}};
 }
 
-ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
+ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::path& image) {
     auto stem = image.string().substr(0, image.string().size() - 4); // without ".raw"
     fs::path verity = stem + ".verity";
     fs::path roothash = stem + ".roothash";
     fs::path p7s = stem + ".roothash.p7s";
-    bool has_verity = present(verity);
-    bool has_roothash = present(roothash);
-    bool has_p7s = present(p7s);
+    bool has_verity = present(context, verity);
+    bool has_roothash = present(context, roothash);
+    bool has_p7s = present(context, p7s);
     if (policy.required && policy.certificates.empty()) {
         return refuse(std::string("no usable certificate in ") + kCertificateDirs +
                       " (signatures required by policy)");
@@ -57,7 +66,7 @@ ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
                       (policy.required ? " (signatures required by policy)"
                                        : " (the image has part of its verity data)"));
     }
-    auto hash = read_file(roothash);
+    auto hash = read_beneath(context, roothash, kMaxSmallFile);
     if (hash.ends_with('\n')) {
         hash.pop_back();
     }
@@ -69,7 +78,8 @@ ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
         result.reason = std::string("signature not checked: no certificate in ") +
                         kCertificateDirs + " (signatures optional)";
     } else if (has_p7s) {
-        const Certificate* signer = verify_signature(read_file(p7s), hash, policy.certificates);
+        const Certificate* signer =
+            verify_signature(read_beneath(context, p7s, kMaxSmallFile), hash, policy.certificates);
         if (signer == nullptr) {
             return refuse(std::string("signature does not verify against any certificate in ") +
                           kCertificateDirs);
@@ -78,7 +88,9 @@ ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
     } else {
         result.reason = "no signature (signatures optional)";
     }
-    auto tree = check_verity_tree(image, verity);
+    auto tree =
+        check_verity_tree(open_for_reading(context, image), context.on_disk(image).string(),
+                          open_for_reading(context, verity), context.on_disk(verity).string());
     if (!tree.problem.empty()) {
         return refuse(tree.problem);
     }
@@ -91,9 +103,9 @@ ImageCheck check(const TrustPolicy& policy, const fs::path& image) {
 
 } // namespace
 
-ImageCheck check_image(const TrustPolicy& policy, const fs::path& image) {
+ImageCheck check_image(const Context& context, const TrustPolicy& policy, const fs::path& image) {
     try {
-        return check(policy, image);
+        return check(context, policy, image);
     } catch (const std::exception& e) {
         return refuse(e.what());
     }

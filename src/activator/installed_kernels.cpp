@@ -1,5 +1,7 @@
 #include "activator/installed_kernels.hpp"
 
+#include "activator/image_name.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -30,7 +32,7 @@ std::vector<fs::path> subdirectories(const fs::path& dir) {
 
 void add_releases(const fs::path& modules_dir, std::set<std::string>& releases) {
     for (const auto& dir : subdirectories(modules_dir)) {
-        if (holds_kernel(dir)) {
+        if (is_kernel_release(dir.filename().string()) && holds_kernel(dir)) {
             releases.insert(dir.filename().string());
         }
     }

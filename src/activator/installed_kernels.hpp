@@ -13,7 +13,8 @@ namespace ksx::activator {
 // the /usr/lib/modules of each OSTree deployment (<root>/ostree/deploy/*/deploy/*, where
 // Fedora CoreOS stages the next one) whose directory holds a kernel: modules.dep, a vmlinuz
 // or a kernel/ tree; a directory left behind by a removed kernel (only extra modules) does not
-// count. Sorted, each release once.
+// count, nor a name that is not a kernel release (contract/image_name.hpp). Sorted, each
+// release once.
 std::vector<std::string> installed_kernels(const Context& context);
 
 } // namespace ksx::activator

@@ -1,44 +1,8 @@
 #include "activator/json.hpp"
 
+#include "activator/printable.hpp"
+
 namespace ksx::activator {
-
-namespace {
-
-// Length of the valid UTF-8 sequence at text[0], or 0 if it is not one.
-std::size_t utf8_length(std::string_view text) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    unsigned char first = byte(0);
-    std::size_t length = 0;
-    unsigned min = 0;
-    unsigned code = 0;
-    if (first < 0x80) {
-        return 1;
-    } else if ((first & 0xE0) == 0xC0) {
-        length = 2, min = 0x80, code = first & 0x1F;
-    } else if ((first & 0xF0) == 0xE0) {
-        length = 3, min = 0x800, code = first & 0x0F;
-    } else if ((first & 0xF8) == 0xF0) {
-        length = 4, min = 0x10000, code = first & 0x07;
-    } else {
-        return 0;
-    }
-    if (text.size() < length) {
-        return 0;
-    }
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((byte(i) & 0xC0) != 0x80) {
-            return 0;
-        }
-        code = (code << 6) | (byte(i) & 0x3F);
-    }
-    // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not valid UTF-8.
-    if (code < min || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) {
-        return 0;
-    }
-    return length;
-}
-
-} // namespace
 
 std::string json_string(std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -69,13 +33,13 @@ std::string json_string(std::string_view text) {
             out += "\\f";
             break;
         default:
-            if (c < 0x20) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xF];
-            } else if ((length = utf8_length(text)) == 0) {
+            if ((length = utf8_length(text)) == 0) {
                 out += "\\ufffd";
                 length = 1;
+            } else if (char32_t code = utf8_code(text, length); is_control(code)) {
+                out += "\\u00"; // C0, DEL and C1 are all below U+0100
+                out += hex[code >> 4];
+                out += hex[code & 0xF];
             } else {
                 out.append(text.substr(0, length));
             }

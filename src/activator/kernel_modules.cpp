@@ -1,12 +1,15 @@
 #include "activator/kernel_modules.hpp"
 
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
 #include "util/unique_handle.hpp"
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <unistd.h>
 #include <vector>
 
 namespace ksx::activator {
@@ -31,7 +34,7 @@ void log_from_libkmod(void* data, int /*priority*/, const char* /*file*/, int /*
 
 class Libkmod final : public KernelModules {
 public:
-    Libkmod(const Context& context, Log& log) {
+    Libkmod(const Context& context, Log& log) : context_(context) {
         std::string modules_dir = context.on_disk("/lib/modules/" + context.kernel).string();
         // libkmod's defaults, under the root.
         for (const char* dir : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
@@ -50,8 +53,12 @@ public:
     }
 
     int insert_path(const std::filesystem::path& path, const std::string& options) override {
+        std::string file;
+        if (int r = resolve(path, file); r < 0) {
+            return r;
+        }
         kmod_module* raw = nullptr;
-        int r = kmod_module_new_from_path(ctx_.get(), path.c_str(), &raw);
+        int r = kmod_module_new_from_path(ctx_.get(), file.c_str(), &raw);
         if (r < 0) {
             return r;
         }
@@ -87,8 +94,10 @@ public:
 
     ModuleSignatureInfo signature_of(const std::filesystem::path& path) override {
         ModuleSignatureInfo info;
+        std::string file;
         kmod_module* raw = nullptr;
-        if (kmod_module_new_from_path(ctx_.get(), path.c_str(), &raw) < 0) {
+        if (resolve(path, file) < 0 ||
+            kmod_module_new_from_path(ctx_.get(), file.c_str(), &raw) < 0) {
             return info;
         }
         KmodModule module(raw);
@@ -117,6 +126,26 @@ public:
     }
 
 private:
+    // libkmod opens module files by path: hand it the file `path` (under the root) names once
+    // resolved beneath the root, so a symlink in the merged tree cannot lead out of it.
+    int resolve(const std::filesystem::path& path, std::string& file) const {
+        auto node_path = "/" / path.lexically_relative(context_.root);
+        UniqueFd fd = open_beneath(context_, node_path, O_PATH);
+        if (!fd) {
+            return -errno;
+        }
+        std::string link = "/proc/self/fd/" + std::to_string(fd.get());
+        std::string target(4096, '\0');
+        ssize_t n = ::readlink(link.c_str(), target.data(), target.size());
+        if (n <= 0 || static_cast<std::size_t>(n) == target.size()) {
+            return n < 0 ? -errno : -ENAMETOOLONG;
+        }
+        target.resize(static_cast<std::size_t>(n));
+        file = std::move(target);
+        return 0;
+    }
+
+    Context context_;
     std::vector<std::string> config_dirs_;
     std::vector<const char*> config_;
     KmodContext ctx_;

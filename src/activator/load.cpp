@@ -1,12 +1,13 @@
 #include "activator/load.hpp"
 
 #include "activator/image_name.hpp"
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 #include <system_error>
 
 namespace ksx::activator {
@@ -66,28 +67,63 @@ bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
         log_.error(name + " is not listed in " + order.file);
         return done_[name] = false;
     }
-    bool dependencies_ok = true;
-    for (const auto& dep : entry->depends) {
-        bool ok = order.find(dep) != nullptr ? load(order, dep) : load_from_host(dep, name);
-        dependencies_ok = dependencies_ok && ok;
+    // Dependencies first, depth-first with an explicit stack (a long chain must not exhaust the
+    // call stack); each module is loaded once, so the walk is linear. The order is acyclic
+    // (parse_load_order checks).
+    struct Frame {
+        const LoadEntry* entry;
+        std::size_t next_dependency;
+        bool dependencies_ok;
+    };
+    std::vector<Frame> stack{{entry, 0, true}};
+    bool result = false;
+    while (!stack.empty()) {
+        Frame& top = stack.back();
+        if (top.next_dependency < top.entry->depends.size()) {
+            const auto& dep = top.entry->depends[top.next_dependency++];
+            const LoadEntry* listed = order.find(dep);
+            if (listed == nullptr) {
+                bool ok = load_from_host(dep, top.entry->name);
+                top.dependencies_ok = top.dependencies_ok && ok;
+            } else if (auto it = done_.find(dep); it != done_.end()) {
+                top.dependencies_ok = top.dependencies_ok && it->second;
+            } else {
+                stack.push_back({listed, 0, true});
+            }
+            continue;
+        }
+        bool ok = insert(*top.entry, top.dependencies_ok,
+                         stack.size() == 1 ? extra_options : std::string());
+        done_[top.entry->name] = ok;
+        stack.pop_back();
+        if (stack.empty()) {
+            result = ok;
+        } else {
+            stack.back().dependencies_ok = stack.back().dependencies_ok && ok;
+        }
     }
+    return result;
+}
+
+bool ModuleLoader::insert(const LoadEntry& entry, bool dependencies_ok,
+                          const std::string& extra_options) {
     if (!dependencies_ok) {
-        log_.error("not loading " + name + " from " + entry->path + ": a dependency failed");
-        return done_[name] = false;
+        log_.error("not loading " + entry.name + " from " + entry.path + ": a dependency failed");
+        return false;
     }
-    std::string options = join_options(entry->options, extra_options);
-    int r = modules_.insert_path(context_.on_disk(entry->path), options);
+    std::string options = join_options(entry.options, extra_options);
+    int r = modules_.insert_path(context_.on_disk(entry.path), options);
     if (r == -EEXIST) {
-        log_.info(name + " is already loaded");
+        log_.info(entry.name + " is already loaded");
     } else if (r < 0) {
-        log_.error("failed to load " + name + " from " + entry->path + ": " +
-                   kernel_reason(-r, modules_, context_.on_disk(entry->path)));
-        return done_[name] = false;
+        log_.error("failed to load " + entry.name + " from " + entry.path + ": " +
+                   kernel_reason(-r, modules_, context_.on_disk(entry.path)));
+        return false;
     } else {
-        log_.info("loaded " + name + " from " + entry->path +
+        log_.info("loaded " + entry.name + " from " + entry.path +
                   (options.empty() ? "" : " with options " + options));
     }
-    return done_[name] = true;
+    return true;
 }
 
 bool ModuleLoader::load_from_host(const std::string& name, const std::string& needed_by) {
@@ -109,9 +145,19 @@ bool ModuleLoader::load_from_host(const std::string& name, const std::string& ne
     return host_done_[name] = true;
 }
 
+bool is_extension_directory(const Context& context, const std::string& name) {
+    if (!is_extension_name(name)) {
+        return false;
+    }
+    auto st = stat_beneath(context, std::string(kToolDir) + "/" + name);
+    return st && S_ISDIR(st->st_mode);
+}
+
 LoadOrder read_load_order(const Context& context, const std::string& extension) {
-    auto file = context.on_disk("/usr/lib/kmod-sysext/" + extension + "/modules.load");
-    auto order = parse_load_order(read_file(file), file.string());
+    fs::path node_file = std::string(kToolDir) + "/" + extension + "/modules.load";
+    auto file = context.on_disk(node_file);
+    auto order =
+        parse_load_order(read_beneath(context, node_file, kMaxLoadOrderBytes), file.string());
     if (order.kernel && *order.kernel != context.kernel) {
         throw InputError(file.string() + ": built for kernel " + *order.kernel +
                          ", but the running kernel is " + context.kernel);
@@ -120,13 +166,9 @@ LoadOrder read_load_order(const Context& context, const std::string& extension) 
 }
 
 int load_boot_modules(const Context& context, KernelModules& modules, Log& log) {
-    auto dir = context.on_disk("/usr/lib/kmod-sysext");
+    auto dir = context.on_disk(kToolDir);
     std::error_code ec;
-    std::vector<std::string> extensions;
-    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
-        extensions.push_back(it->path().filename().string());
-    }
+    auto extensions = list_beneath(context, kToolDir, ec);
     if (ec == std::errc::no_such_file_or_directory) {
         log.info("no extension is merged (" + dir.string() + " does not exist): nothing to load");
         return 0;
@@ -135,10 +177,9 @@ int load_boot_modules(const Context& context, KernelModules& modules, Log& log) 
         log.error("cannot read " + dir.string() + ": " + ec.message());
         return 1;
     }
-    std::sort(extensions.begin(), extensions.end());
     for (const auto& extension : extensions) {
-        if (!is_extension_name(extension)) {
-            continue;
+        if (!is_extension_directory(context, extension)) {
+            continue; // e.g. the activator itself, installed next to the extensions' files
         }
         try {
             auto order = read_load_order(context, extension);

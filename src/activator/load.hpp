@@ -26,6 +26,7 @@ public:
               const std::string& extra_options = {});
 
 private:
+    bool insert(const LoadEntry& entry, bool dependencies_ok, const std::string& extra_options);
     bool load_from_host(const std::string& name, const std::string& needed_by);
     const Context& context_;
     KernelModules& modules_;
@@ -34,11 +35,19 @@ private:
     std::map<std::string, bool> host_done_;
 };
 
+// Where merged images keep their files for the activator (one directory per extension).
+inline constexpr const char* kToolDir = "/usr/lib/kmod-sysext";
+
 // Reads and checks <root>/usr/lib/kmod-sysext/<extension>/modules.load: parsed, and built for
 // context.kernel if it says. Throws InputError / Error naming the file.
 LoadOrder read_load_order(const Context& context, const std::string& extension);
 
-// `load`: every merged extension's "boot" modules in order. Returns the exit status.
+// True if <root>/usr/lib/kmod-sysext/<name> is a directory and `name` an extension's name: only
+// those hold a modules.load (the activator itself, say, may sit there too).
+bool is_extension_directory(const Context& context, const std::string& name);
+
+// `load`: every merged extension's "boot" modules in order (directories of /usr/lib/kmod-sysext
+// with an extension's name; other entries there are left alone). Returns the exit status.
 int load_boot_modules(const Context& context, KernelModules& modules, Log& log);
 
 // `modprobe --extension NAME MODULE [ARGS...]`: MODULE with its dependencies, boot or demand;

@@ -3,8 +3,6 @@
 #include "util/error.hpp"
 
 #include <algorithm>
-#include <functional>
-#include <map>
 
 namespace ksx::activator {
 
@@ -47,35 +45,49 @@ std::string quoted(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
 
+// Depth-first over the dependencies with an explicit stack: a chain as long as the file allows
+// must not exhaust the call stack. Each module is entered once, so the walk is linear.
 void check_cycles(const LoadOrder& order) {
-    // 0: not visited, 1: on the current path, 2: done.
-    std::map<std::string, int> state;
-    std::vector<std::string> path;
-    std::function<void(const LoadEntry&)> visit = [&](const LoadEntry& entry) {
-        state[entry.name] = 1;
-        path.push_back(entry.name);
-        for (const auto& dep : entry.depends) {
-            const LoadEntry* next = order.find(dep);
-            if (next == nullptr || state[dep] == 2) {
+    enum class Mark : unsigned char { unseen, on_path, done };
+    std::vector<Mark> marks(order.modules.size(), Mark::unseen);
+    auto position = [&](const LoadEntry* entry) {
+        return static_cast<std::size_t>(entry - order.modules.data());
+    };
+    struct Frame {
+        const LoadEntry* entry;
+        std::size_t next_dependency;
+    };
+    std::vector<Frame> path;
+    for (const auto& start : order.modules) {
+        if (marks[position(&start)] != Mark::unseen) {
+            continue;
+        }
+        marks[position(&start)] = Mark::on_path;
+        path.push_back({&start, 0});
+        while (!path.empty()) {
+            Frame& top = path.back();
+            if (top.next_dependency == top.entry->depends.size()) {
+                marks[position(top.entry)] = Mark::done;
+                path.pop_back();
                 continue;
             }
-            if (state[dep] == 1) {
+            const auto& dep = top.entry->depends[top.next_dependency++];
+            const LoadEntry* next = order.find(dep);
+            if (next == nullptr || marks[position(next)] == Mark::done) {
+                continue;
+            }
+            if (marks[position(next)] == Mark::on_path) {
                 std::string cycle;
-                auto from = std::find(path.begin(), path.end(), dep);
+                auto from = std::find_if(path.begin(), path.end(),
+                                         [&](const Frame& f) { return f.entry == next; });
                 for (auto it = from; it != path.end(); ++it) {
-                    cycle += *it + " -> ";
+                    cycle += it->entry->name + " -> ";
                 }
                 throw InputError(order.file + ":" + std::to_string(next->line) +
                                  ": dependency cycle: " + cycle + dep);
             }
-            visit(*next);
-        }
-        path.pop_back();
-        state[entry.name] = 2;
-    };
-    for (const auto& entry : order.modules) {
-        if (state[entry.name] == 0) {
-            visit(entry);
+            marks[position(next)] = Mark::on_path;
+            path.push_back({next, 0});
         }
     }
 }
@@ -83,14 +95,18 @@ void check_cycles(const LoadOrder& order) {
 } // namespace
 
 const LoadEntry* LoadOrder::find(std::string_view name) const {
-    auto it = std::find_if(modules.begin(), modules.end(),
-                           [&](const LoadEntry& e) { return e.name == name; });
-    return it == modules.end() ? nullptr : &*it;
+    auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &modules[it->second];
 }
 
 LoadOrder parse_load_order(std::string_view text, const std::string& file_name) {
     LoadOrder order;
     order.file = file_name;
+    if (text.size() > kMaxLoadOrderBytes) {
+        throw InputError(file_name + ": " + std::to_string(text.size()) +
+                         " bytes, more than the activator reads (" +
+                         std::to_string(kMaxLoadOrderBytes) + ")");
+    }
     int line_number = 0;
     while (!text.empty()) {
         auto end = text.find('\n');
@@ -154,6 +170,11 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
             throw InputError(where + entry.name + " is listed twice (first on line " +
                              std::to_string(first->line) + ")");
         }
+        if (order.modules.size() == kMaxLoadOrderModules) {
+            throw InputError(where + "more than " + std::to_string(kMaxLoadOrderModules) +
+                             " modules, more than the activator loads from one image");
+        }
+        order.index_.emplace(entry.name, order.modules.size());
         order.modules.push_back(std::move(entry));
     }
     check_cycles(order);

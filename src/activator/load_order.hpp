@@ -4,6 +4,9 @@
 //   name  path-in-image  depends(comma-separated, "-" for none)  boot|demand  options
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,17 +23,27 @@ struct LoadEntry {
     int line = 0;
 };
 
+// Bounds on what the activator reads from a modules.load, far above any real driver (NVIDIA
+// ships 5 modules, a whole kernel about 6000) and low enough that a hostile file costs little:
+// the parse and every walk over the dependencies are linear and iterative.
+inline constexpr std::size_t kMaxLoadOrderBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxLoadOrderModules = 100000;
+
 struct LoadOrder {
     std::string file;
     std::optional<std::string> kernel; // from "# kernel <release>"
     std::vector<LoadEntry> modules;
 
     const LoadEntry* find(std::string_view name) const;
+
+private:
+    friend LoadOrder parse_load_order(std::string_view text, const std::string& file_name);
+    std::map<std::string, std::size_t, std::less<>> index_; // name -> position in modules
 };
 
 // Throws InputError "<file>:<line>: <what is wrong>" for anything it cannot trust: wrong field
-// counts, names, paths outside /usr or /opt, unknown modes, duplicates, dependency cycles and
-// unknown formats.
+// counts, names, paths outside /usr or /opt, unknown modes, duplicates, dependency cycles,
+// unknown formats and more than kMaxLoadOrderBytes or kMaxLoadOrderModules.
 LoadOrder parse_load_order(std::string_view text, const std::string& file_name);
 
 } // namespace ksx::activator

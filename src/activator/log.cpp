@@ -1,5 +1,7 @@
 #include "activator/log.hpp"
 
+#include "activator/printable.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -48,7 +50,8 @@ void Log::error(const std::string& message) {
 }
 
 void Log::write(int priority, const std::string& message) {
-    std::string line = "kmod-sysext-activate: " + message + "\n";
+    // Names and values from the node's files may hold anything: one event stays one line.
+    std::string line = "kmod-sysext-activate: " + printable(message) + "\n";
     if (sink_) {
         sink_(line);
         return;

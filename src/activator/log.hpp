@@ -1,4 +1,5 @@
-// One line per event, "kmod-sysext-activate: ..." on stderr (the journal under systemd).
+// One line per event, "kmod-sysext-activate: ..." on stderr (the journal under systemd), with
+// control characters and backslashes escaped (printable.hpp).
 #pragma once
 
 #include <functional>

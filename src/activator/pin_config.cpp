@@ -1,11 +1,11 @@
 #include "activator/pin_config.hpp"
 
+#include "activator/image_name.hpp"
 #include "activator/key_value.hpp"
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 #include <cerrno>
-#include <sys/stat.h>
 
 namespace ksx::activator {
 
@@ -18,9 +18,11 @@ ExtensionConfig parse_extension_config(std::string_view text, const std::string&
                              log.info(where + "ignoring unknown setting " + std::string(key));
                              return;
                          }
-                         if (value.empty() || value.find_first_of("_/") != std::string_view::npos) {
+                         if (!is_image_version(value)) {
                              throw InputError(where + "VERSION \"" + std::string(value) +
-                                              "\" is not a version (non-empty, no '_' or '/')");
+                                              "\" is not an image version (letters, digits and "
+                                              "\".+~-\", starting with a letter or digit, at "
+                                              "most 64 characters)");
                          }
                          config.version = std::string(value);
                      });
@@ -28,12 +30,12 @@ ExtensionConfig parse_extension_config(std::string_view text, const std::string&
 }
 
 ExtensionConfig read_extension_config(const Context& context, const std::string& name, Log& log) {
-    auto path = context.on_disk("/etc/kmod-sysext/" + name + ".conf");
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    std::string node_path = "/etc/kmod-sysext/" + name + ".conf";
+    if (!stat_beneath(context, node_path) && errno == ENOENT) {
         return {};
     }
-    return parse_extension_config(read_file(path), path.string(), log);
+    return parse_extension_config(read_beneath(context, node_path, kMaxSmallFile),
+                                  context.on_disk(node_path).string(), log);
 }
 
 } // namespace ksx::activator

@@ -3,6 +3,7 @@
 #include "activator/host_identity.hpp"
 #include "activator/image_check.hpp"
 #include "activator/pin_config.hpp"
+#include "activator/root_files.hpp"
 #include "activator/selection_marker.hpp"
 #include "activator/store.hpp"
 #include "activator/trust_policy.hpp"
@@ -12,10 +13,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <optional>
 #include <set>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
 
 namespace ksx::activator {
@@ -93,13 +94,14 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     }
     fs::path node_dir = context.store / extension.name;
     for (const ImageName* image : candidates) {
-        auto on_disk = context.on_disk(node_dir / image->file_name());
-        struct stat st {};
-        if (::stat(on_disk.c_str(), &st) != 0) {
+        auto node_image = node_dir / image->file_name();
+        auto on_disk = context.on_disk(node_image);
+        auto image_stat = stat_beneath(context, node_image);
+        if (!image_stat) {
             log.error("cannot use " + on_disk.string() + ": " + strerror_text(errno));
             continue;
         }
-        if (!S_ISREG(st.st_mode)) {
+        if (!S_ISREG(image_stat->st_mode)) {
             log.error("cannot use " + on_disk.string() + ": not a regular file");
             continue;
         }
@@ -112,14 +114,15 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         for (const char* suffix : kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);
             auto sidecar = context.on_disk(node_path);
-            if (::lstat(sidecar.c_str(), &st) != 0 && errno == ENOENT) {
+            if (!stat_beneath(context, node_path, false) && errno == ENOENT) {
                 continue;
             }
             // An image linked without its verity data would be merged unchecked: refuse it.
             std::string problem;
-            if (::stat(sidecar.c_str(), &st) != 0) {
+            auto st = stat_beneath(context, node_path);
+            if (!st) {
                 problem = strerror_text(errno);
-            } else if (!S_ISREG(st.st_mode)) {
+            } else if (!S_ISREG(st->st_mode)) {
                 problem = "not a regular file";
             }
             if (!problem.empty()) {
@@ -135,7 +138,7 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         }
         // A refused image is not a failed boot: log why and link nothing for this extension.
         // Never fall back to an older version, which would hide the refusal.
-        auto check = check_image(policy, on_disk);
+        auto check = check_image(context, policy, node_image);
         records.push_back({extension.name, links.front().target, check});
         if (check.trust == ImageTrust::refused) {
             log.warning("refused " + links.front().target + ": " + check.reason);
@@ -169,13 +172,21 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     return {};
 }
 
-std::optional<std::string> read_link(const fs::path& path) {
-    std::error_code ec;
-    auto target = fs::read_symlink(path, ec);
-    if (ec) {
+// /run/extensions beneath the root, open, with its path for messages. Links are made, read and
+// removed relative to it, never following a link out of it.
+struct LinkDir {
+    UniqueFd fd;
+    fs::path shown;
+};
+
+std::optional<std::string> read_link(const LinkDir& dir, const std::string& name) {
+    std::string target(4096, '\0');
+    ssize_t n = ::readlinkat(dir.fd.get(), name.c_str(), target.data(), target.size());
+    if (n < 0 || static_cast<std::size_t>(n) == target.size()) {
         return std::nullopt;
     }
-    return target.string();
+    target.resize(static_cast<std::size_t>(n));
+    return target;
 }
 
 const SelectedLink* find_link(const std::vector<SelectedLink>& links, const std::string& name) {
@@ -191,36 +202,37 @@ bool is_ours(const Selection& previous, const std::string& name, const std::stri
 }
 
 // Creates or replaces dir/link atomically (a temp link renamed over it). Throws Error.
-void make_link(const fs::path& dir, const SelectedLink& link) {
-    auto temp = dir / ("." + link.link + ".kmod-sysext-tmp");
-    ::unlink(temp.c_str());
-    if (::symlink(link.target.c_str(), temp.c_str()) != 0) {
-        throw_errno("cannot create " + temp.string());
+void make_link(const LinkDir& dir, const SelectedLink& link) {
+    auto temp = "." + link.link + ".kmod-sysext-tmp";
+    ::unlinkat(dir.fd.get(), temp.c_str(), 0);
+    if (::symlinkat(link.target.c_str(), dir.fd.get(), temp.c_str()) != 0) {
+        throw_errno("cannot create " + (dir.shown / temp).string());
     }
-    if (::rename(temp.c_str(), (dir / link.link).c_str()) != 0) {
+    if (::renameat(dir.fd.get(), temp.c_str(), dir.fd.get(), link.link.c_str()) != 0) {
         int err = errno;
-        ::unlink(temp.c_str());
-        throw Error(errno_message(
-            "cannot rename " + temp.string() + " to " + (dir / link.link).string(), err));
+        ::unlinkat(dir.fd.get(), temp.c_str(), 0);
+        throw Error(errno_message("cannot rename " + (dir.shown / temp).string() + " to " +
+                                      (dir.shown / link.link).string(),
+                                  err));
     }
 }
 
 // Links `wanted` into dir; returns the links that are in place and ours.
-std::vector<SelectedLink> place_links(const fs::path& dir, const std::vector<SelectedLink>& wanted,
+std::vector<SelectedLink> place_links(const LinkDir& dir, const std::vector<SelectedLink>& wanted,
                                       const Selection& previous, Log& log) {
     std::vector<SelectedLink> placed;
     for (const auto& link : wanted) {
-        auto path = dir / link.link;
+        auto path = dir.shown / link.link;
         struct stat st {};
         try {
-            if (::lstat(path.c_str(), &st) != 0) {
+            if (::fstatat(dir.fd.get(), link.link.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 if (errno != ENOENT) {
                     throw_errno("cannot inspect " + path.string());
                 }
                 make_link(dir, link);
                 log.info("linked " + path.string() + " -> " + link.target);
             } else {
-                auto current = read_link(path);
+                auto current = read_link(dir, link.link);
                 if (current && *current == link.target) {
                     log.info("kept " + path.string() + " -> " + link.target);
                 } else if (current && is_ours(previous, link.link, *current)) {
@@ -242,15 +254,15 @@ std::vector<SelectedLink> place_links(const fs::path& dir, const std::vector<Sel
 }
 
 // Removes the previous run's links that are not wanted any more; returns those it could not.
-std::vector<SelectedLink> remove_stale(const fs::path& dir, const std::vector<SelectedLink>& wanted,
+std::vector<SelectedLink> remove_stale(const LinkDir& dir, const std::vector<SelectedLink>& wanted,
                                        const Selection& previous, Log& log) {
     std::vector<SelectedLink> kept;
     for (const auto& link : previous.links) {
         if (find_link(wanted, link.link) != nullptr) {
             continue;
         }
-        auto path = dir / link.link;
-        auto current = read_link(path);
+        auto path = dir.shown / link.link;
+        auto current = read_link(dir, link.link);
         if (!current) {
             continue; // gone already, or replaced by something that is not ours
         }
@@ -258,7 +270,7 @@ std::vector<SelectedLink> remove_stale(const fs::path& dir, const std::vector<Se
             log.info("leaving " + path.string() + " alone: changed since it was linked");
             continue;
         }
-        if (::unlink(path.c_str()) != 0) {
+        if (::unlinkat(dir.fd.get(), link.link.c_str(), 0) != 0) {
             log.error(errno_message("cannot remove stale " + path.string(), errno));
             kept.push_back(link);
             continue;
@@ -288,13 +300,9 @@ int select_images(const Context& context, Log& log) {
             wanted.insert(wanted.end(), links.begin(), links.end());
         }
     }
-    auto dir = context.on_disk(kExtensionsDir);
     try {
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec) {
-            throw Error("cannot create " + dir.string() + ": " + ec.message());
-        }
+        LinkDir dir{make_directories_beneath(context, kExtensionsDir),
+                    context.on_disk(kExtensionsDir)};
         // Record the intent first: a run cut short leaves no link the next run would
         // take for a foreign one.
         Selection intent{context.kernel, previous.links};

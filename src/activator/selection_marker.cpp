@@ -1,12 +1,9 @@
 #include "activator/selection_marker.hpp"
 
-#include "util/atomic_file.hpp"
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 #include <cerrno>
-#include <sys/stat.h>
-#include <system_error>
 
 namespace ksx::activator {
 
@@ -80,22 +77,15 @@ Selection parse_selection(std::string_view text, const std::string& file_name) {
 }
 
 Selection read_selection(const Context& context) {
-    auto path = context.on_disk(kSelectionMarker);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    if (!stat_beneath(context, kSelectionMarker) && errno == ENOENT) {
         return {};
     }
-    return parse_selection(read_file(path), path.string());
+    return parse_selection(read_beneath(context, kSelectionMarker, kMaxSmallFile),
+                           context.on_disk(kSelectionMarker).string());
 }
 
 void write_selection(const Context& context, const Selection& selection) {
-    auto path = context.on_disk(kSelectionMarker);
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) {
-        throw Error("cannot create " + path.parent_path().string() + ": " + ec.message());
-    }
-    write_file_atomic(path, format_selection(selection));
+    write_beneath_atomic(context, kSelectionMarker, format_selection(selection));
 }
 
 } // namespace ksx::activator

@@ -104,7 +104,11 @@ bool canonical(PKCS7* p7, std::string_view p7s, const X509* signer) {
 } // namespace
 
 std::vector<Certificate> read_certificates(const std::filesystem::path& file) {
-    auto bytes = read_file(file);
+    return parse_certificates(read_file(file), file);
+}
+
+std::vector<Certificate> parse_certificates(std::string_view bytes,
+                                            const std::filesystem::path& file) {
     std::vector<Certificate> out;
     auto bio = memory_bio(bytes);
     while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {

@@ -19,7 +19,12 @@ struct Certificate {
     X509Handle x509;
 };
 
-// The certificates in one file, PEM (one or more) or DER. Throws Error when there is none.
+// The certificates in `bytes` (PEM, one or more, or DER) read from `file`. Throws Error naming
+// the file when there is none.
+std::vector<Certificate> parse_certificates(std::string_view bytes,
+                                            const std::filesystem::path& file);
+
+// The certificates in one file. Throws Error when it cannot be read or holds none.
 std::vector<Certificate> read_certificates(const std::filesystem::path& file);
 
 // The subject's common name (or the whole subject when it has none).

@@ -1,13 +1,16 @@
 #include "activator/status.hpp"
 
+#include "activator/image_name.hpp"
 #include "activator/json.hpp"
 #include "activator/load.hpp"
+#include "activator/printable.hpp"
+#include "activator/root_files.hpp"
 #include "activator/selection_marker.hpp"
 #include "activator/store.hpp"
 #include "activator/verification_record.hpp"
-#include "util/file_io.hpp"
 
 #include <algorithm>
+#include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
 #include <system_error>
@@ -40,10 +43,12 @@ std::string release_field(const std::string& text, const std::string& key) {
     return {};
 }
 
-bool module_loaded(const Context& context, std::string name) {
+// /sys/module/<name with '-' as '_'> exists; `sys_module` is that directory opened beneath the
+// root (a module name is one path component).
+bool module_loaded(const UniqueFd& sys_module, std::string name) {
     std::replace(name.begin(), name.end(), '-', '_');
     struct stat st {};
-    return ::stat(context.on_disk("/sys/module/" + name).c_str(), &st) == 0;
+    return sys_module && ::fstatat(sys_module.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 } // namespace
@@ -75,34 +80,35 @@ Status gather_status(const Context& context, Log& log) {
     } catch (const std::exception& e) {
         log.error(e.what());
     }
-    auto release_dir = context.on_disk("/usr/lib/extension-release.d");
+    const fs::path release_dir = "/usr/lib/extension-release.d";
     std::error_code ec;
-    for (fs::directory_iterator it(release_dir, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
-        auto file = it->path().filename().string();
-        if (!file.starts_with(kReleasePrefix) || file.size() == kReleasePrefix.size()) {
+    for (const auto& file : list_beneath(context, release_dir, ec)) {
+        // Extensions whose names kmod-sysext never writes are not ours to report.
+        if (!file.starts_with(kReleasePrefix) ||
+            !is_extension_name(std::string_view(file).substr(kReleasePrefix.size()))) {
             continue;
         }
         auto& extension = entry(file.substr(kReleasePrefix.size()));
         extension.merged = true;
         try {
-            auto text = read_file(it->path());
+            auto text = read_beneath(context, release_dir / file, kMaxSmallFile);
             extension.merged_version = release_field(text, "KMOD_SYSEXT_VERSION");
             extension.merged_kernel = release_field(text, "KMOD_SYSEXT_KERNEL");
         } catch (const std::exception& e) {
             log.error(e.what());
         }
     }
+    UniqueFd sys_module = open_beneath(context, "/sys/module", O_PATH | O_DIRECTORY);
     for (auto& [name, extension] : by_name) {
-        struct stat st {};
-        auto load_file = context.on_disk("/usr/lib/kmod-sysext/" + name + "/modules.load");
-        if (!extension.merged || ::stat(load_file.c_str(), &st) != 0) {
+        auto load_file = std::string(kToolDir) + "/" + name + "/modules.load";
+        if (!extension.merged || !is_extension_directory(context, name) ||
+            !stat_beneath(context, load_file)) {
             continue;
         }
         try {
             for (const auto& module : read_load_order(context, name).modules) {
                 extension.modules.push_back(
-                    {module.name, module.boot, module_loaded(context, module.name)});
+                    {module.name, module.boot, module_loaded(sys_module, module.name)});
             }
         } catch (const std::exception& e) {
             extension.problem = e.what();
@@ -116,35 +122,37 @@ Status gather_status(const Context& context, Log& log) {
 }
 
 std::string format_status_text(const Status& status) {
-    std::string out = "kernel: " + status.kernel + "\nstore: " + status.store + "\n";
+    std::string out =
+        "kernel: " + printable(status.kernel) + "\nstore: " + printable(status.store) + "\n";
     if (status.extensions.empty()) {
         out += "no extensions\n";
     }
     for (const auto& extension : status.extensions) {
-        out += "\n" + extension.name + "\n";
+        out += "\n" + printable(extension.name) + "\n";
         out += "  images:";
         for (const auto& image : extension.images) {
-            out += "\n    " + image.file_name() +
+            out += "\n    " + printable(image.file_name()) +
                    (image.kernel == status.kernel ? "  (this kernel)" : "");
         }
         out += extension.images.empty() ? " none\n" : "\n";
         out += "  selected: ";
-        out += extension.selected.empty() ? "no" : extension.selected.front();
+        out += extension.selected.empty() ? "no" : printable(extension.selected.front());
         out += "\n  merged: ";
         if (!extension.merged) {
             out += "no";
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += ", version " + extension.merged_version + " for kernel " +
-                       extension.merged_kernel;
+                out += ", version " + printable(extension.merged_version) + " for kernel " +
+                       printable(extension.merged_kernel);
             }
         }
         out += "\n";
         if (!extension.modules.empty()) {
             out += "  modules:";
             for (const auto& module : extension.modules) {
-                out += " " + module.name + (module.loaded ? " (loaded)" : " (not loaded)");
+                out +=
+                    " " + printable(module.name) + (module.loaded ? " (loaded)" : " (not loaded)");
             }
             out += "\n";
         }
@@ -152,19 +160,20 @@ std::string format_status_text(const Status& status) {
             const auto& check = *extension.verification;
             out += "  verified: ";
             if (check.trust == ImageTrust::verified) {
-                out += "yes, signed by " + check.signer;
+                out += "yes, signed by " + printable(check.signer);
             } else if (check.trust == ImageTrust::unsigned_image) {
-                out += "no: " + check.reason;
+                out += "no: " + printable(check.reason);
             } else {
-                out += "no, refused " + extension.verified_image + ": " + check.reason;
+                out += "no, refused " + printable(extension.verified_image) + ": " +
+                       printable(check.reason);
             }
             out += "\n";
             if (!check.root_hash.empty()) {
-                out += "  root hash: " + check.root_hash + "\n";
+                out += "  root hash: " + printable(check.root_hash) + "\n";
             }
         }
         if (!extension.problem.empty()) {
-            out += "  problem: " + extension.problem + "\n";
+            out += "  problem: " + printable(extension.problem) + "\n";
         }
     }
     return out;

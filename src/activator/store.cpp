@@ -1,12 +1,14 @@
 #include "activator/store.hpp"
 
+#include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <sys/stat.h>
-#include <system_error>
 
 namespace ksx::activator {
 
@@ -19,27 +21,26 @@ bool is_sidecar(std::string_view file_name) {
            file_name.ends_with(".roothash.p7s");
 }
 
-// Names in one directory, sorted; nullopt (after logging) when it cannot be read.
-std::optional<std::vector<std::string>> list_directory(const fs::path& path, Log& log) {
+// Names in one directory beneath the root, sorted; nullopt (after logging) when it cannot be
+// read.
+std::optional<std::vector<std::string>> list_directory(const Context& context,
+                                                       const fs::path& node_dir, Log& log) {
     std::error_code ec;
-    fs::directory_iterator it(path, ec);
-    std::vector<std::string> names;
-    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-        names.push_back(it->path().filename().string());
-    }
+    auto names = list_beneath(context, node_dir, ec);
     if (ec) {
-        log.error("cannot read " + path.string() + ": " + ec.message());
+        log.error("cannot read " + context.on_disk(node_dir).string() + ": " + ec.message());
         return std::nullopt;
     }
-    std::sort(names.begin(), names.end());
     return names;
 }
 
-void scan_extension(const fs::path& dir, StoredExtension& extension, Log& log) {
-    auto names = list_directory(dir, log);
+void scan_extension(const Context& context, const fs::path& node_dir, StoredExtension& extension,
+                    Log& log) {
+    auto names = list_directory(context, node_dir, log);
     if (!names) {
         return;
     }
+    auto dir = context.on_disk(node_dir);
     for (const auto& file : *names) {
         if (file.front() == '.' || is_sidecar(file)) {
             continue; // partial downloads, and verity data found by its image's name
@@ -47,7 +48,8 @@ void scan_extension(const fs::path& dir, StoredExtension& extension, Log& log) {
         auto image = parse_image_name(file);
         if (!image) {
             log.info("ignoring " + (dir / file).string() + ": not named " + extension.name +
-                     "_<version>_<kernel>.raw");
+                     "_<version>_<kernel>.raw (version: letters, digits and \".+~-\"; kernel: "
+                     "letters, digits and \"._+~-\"; each at most 64 characters)");
             continue;
         }
         if (image->extension != extension.name) {
@@ -70,17 +72,15 @@ void scan_extension(const fs::path& dir, StoredExtension& extension, Log& log) {
 
 std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
     fs::path store = context.on_disk(context.store);
-    struct stat st {};
-    if (::stat(store.c_str(), &st) != 0 && errno == ENOENT) {
+    if (!stat_beneath(context, context.store) && errno == ENOENT) {
         log.info("store " + store.string() + " does not exist: no images");
         return {};
     }
     std::vector<StoredExtension> extensions;
-    auto names = list_directory(store, log);
+    auto names = list_directory(context, context.store, log);
     if (!names) {
         return extensions;
     }
-    std::error_code ec;
     for (const auto& name : *names) {
         if (name.front() == '.') {
             continue;
@@ -88,20 +88,21 @@ std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
         fs::path dir = store / name;
         if (!is_extension_name(name)) {
             log.info("ignoring " + dir.string() +
-                     ": not an extension name (letters, digits, '-', '+', '.'; no '_')");
+                     ": not an extension name (lower-case letters, digits and '-', starting with "
+                     "a letter or digit, at most 64 characters)");
             continue;
         }
-        auto type = fs::status(dir, ec);
-        if (ec) {
-            log.error("cannot read " + dir.string() + ": " + ec.message());
+        auto st = stat_beneath(context, context.store / name);
+        if (!st) {
+            log.error("cannot read " + dir.string() + ": " + std::strerror(errno));
             continue;
         }
-        if (!fs::is_directory(type)) {
+        if (!S_ISDIR(st->st_mode)) {
             log.info("ignoring " + dir.string() + ": not a directory");
             continue;
         }
         StoredExtension extension{name, {}};
-        scan_extension(dir, extension, log);
+        scan_extension(context, context.store / name, extension, log);
         extensions.push_back(std::move(extension));
     }
     return extensions;

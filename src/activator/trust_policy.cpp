@@ -1,12 +1,11 @@
 #include "activator/trust_policy.hpp"
 
 #include "activator/key_value.hpp"
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 #include <algorithm>
 #include <cerrno>
-#include <sys/stat.h>
 #include <system_error>
 
 namespace ksx::activator {
@@ -15,28 +14,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Certificate files in one directory, sorted; a missing directory has none.
-std::vector<fs::path>
-certificate_files(const fs::path& dir, std::initializer_list<std::string_view> suffixes, Log& log) {
+// Certificate files (node paths) in one directory beneath the root, sorted; a missing
+// directory has none.
+std::vector<fs::path> certificate_files(const Context& context, const fs::path& dir,
+                                        std::initializer_list<std::string_view> suffixes,
+                                        Log& log) {
     std::vector<fs::path> files;
     std::error_code ec;
-    fs::directory_iterator it(dir, ec);
+    auto names = list_beneath(context, dir, ec);
     if (ec == std::errc::no_such_file_or_directory) {
         return files;
     }
-    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-        auto name = it->path().filename().string();
+    if (ec) {
+        log.error("cannot read " + context.on_disk(dir).string() + ": " + ec.message());
+    }
+    for (const auto& name : names) {
         bool wanted = name.front() != '.' &&
                       std::any_of(suffixes.begin(), suffixes.end(),
                                   [&](std::string_view suffix) { return name.ends_with(suffix); });
         if (wanted) {
-            files.push_back(it->path());
+            files.push_back(dir / name);
         }
     }
-    if (ec) {
-        log.error("cannot read " + dir.string() + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
     return files;
 }
 
@@ -66,24 +65,23 @@ SignaturePolicy parse_signature_policy(std::string_view text, const std::string&
 TrustPolicy read_trust_policy(const Context& context, Log& log) {
     TrustPolicy policy;
     auto file = context.on_disk(kPolicyFile);
-    struct stat st {};
-    if (::stat(file.c_str(), &st) == 0 || errno != ENOENT) {
+    if (stat_beneath(context, kPolicyFile) || errno != ENOENT) {
         try {
-            policy.configured = parse_signature_policy(read_file(file), file.string(), log);
+            policy.configured = parse_signature_policy(
+                read_beneath(context, kPolicyFile, kMaxSmallFile), file.string(), log);
         } catch (const std::exception& e) {
             log.error(std::string(e.what()) + "; requiring signatures");
             policy.configured = SignaturePolicy::required;
         }
     }
-    std::vector<fs::path> files =
-        certificate_files(context.on_disk(kSystemdCertificateDir), {".crt"}, log);
-    for (auto& extra :
-         certificate_files(context.on_disk("/etc/kmod-sysext/keys"), {".crt", ".pem"}, log)) {
+    std::vector<fs::path> files = certificate_files(context, kSystemdCertificateDir, {".crt"}, log);
+    for (auto& extra : certificate_files(context, "/etc/kmod-sysext/keys", {".crt", ".pem"}, log)) {
         files.push_back(std::move(extra));
     }
-    for (const auto& path : files) {
+    for (const auto& node_path : files) {
         try {
-            for (auto& certificate : read_certificates(path)) {
+            auto bytes = read_beneath(context, node_path, kMaxSmallFile);
+            for (auto& certificate : parse_certificates(bytes, context.on_disk(node_path))) {
                 policy.certificates.push_back(std::move(certificate));
             }
         } catch (const std::exception& e) {

@@ -1,13 +1,10 @@
 #include "activator/verification_record.hpp"
 
-#include "util/atomic_file.hpp"
+#include "activator/root_files.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 #include <algorithm>
 #include <cerrno>
-#include <sys/stat.h>
-#include <system_error>
 
 namespace ksx::activator {
 
@@ -77,22 +74,15 @@ std::vector<VerificationRecord> parse_verification(std::string_view text,
 }
 
 std::vector<VerificationRecord> read_verification(const Context& context) {
-    auto path = context.on_disk(kVerificationRecord);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    if (!stat_beneath(context, kVerificationRecord) && errno == ENOENT) {
         return {};
     }
-    return parse_verification(read_file(path), path.string());
+    return parse_verification(read_beneath(context, kVerificationRecord, kMaxSmallFile),
+                              context.on_disk(kVerificationRecord).string());
 }
 
 void write_verification(const Context& context, const std::vector<VerificationRecord>& records) {
-    auto path = context.on_disk(kVerificationRecord);
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) {
-        throw Error("cannot create " + path.parent_path().string() + ": " + ec.message());
-    }
-    write_file_atomic(path, format_verification(records));
+    write_beneath_atomic(context, kVerificationRecord, format_verification(records));
 }
 
 } // namespace ksx::activator

@@ -29,14 +29,11 @@ constexpr std::size_t kMaxSalt = 256;
 // A read-only mapping of a whole file (empty files are not mapped).
 class MappedFile {
 public:
-    explicit MappedFile(const std::filesystem::path& path) {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) {
-            throw_errno("cannot open " + path.string());
-        }
+    // `fd` open for reading; `name` for messages.
+    MappedFile(const UniqueFd& fd, const std::string& name) {
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) {
-            throw_errno("cannot inspect " + path.string());
+            throw_errno("cannot inspect " + name);
         }
         size_ = static_cast<std::size_t>(st.st_size);
         if (size_ == 0) {
@@ -45,7 +42,7 @@ public:
         // Populated at once: faulting the pages in one by one cost a quarter of the check's time.
         void* data = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
         if (data == MAP_FAILED) {
-            throw_errno("cannot map " + path.string());
+            throw_errno("cannot map " + name);
         }
         data_ = static_cast<const unsigned char*>(data);
     }
@@ -180,8 +177,20 @@ std::string read_superblock(std::span<const unsigned char> verity, std::uint64_t
 
 TreeCheck check_verity_tree(const std::filesystem::path& image,
                             const std::filesystem::path& verity) {
-    MappedFile verity_file(verity);
-    MappedFile image_file(image);
+    auto open = [](const std::filesystem::path& path) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) {
+            throw_errno("cannot open " + path.string());
+        }
+        return fd;
+    };
+    return check_verity_tree(open(image), image.string(), open(verity), verity.string());
+}
+
+TreeCheck check_verity_tree(const UniqueFd& image, const std::string& image_name,
+                            const UniqueFd& verity, const std::string& verity_name) {
+    MappedFile verity_file(verity, verity_name);
+    MappedFile image_file(image, image_name);
     auto tree = verity_file.bytes();
     auto data = image_file.bytes();
     Superblock sb;

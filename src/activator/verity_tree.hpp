@@ -1,6 +1,8 @@
 // Checks a dm-verity hash tree (veritysetup's format 1 with superblock) against the image data.
 #pragma once
 
+#include "util/unique_fd.hpp"
+
 #include <filesystem>
 #include <string>
 
@@ -22,5 +24,9 @@ struct TreeCheck {
 // Throws Error when a file cannot be read.
 TreeCheck check_verity_tree(const std::filesystem::path& image,
                             const std::filesystem::path& verity);
+
+// The same on files already open for reading (names for messages).
+TreeCheck check_verity_tree(const UniqueFd& image, const std::string& image_name,
+                            const UniqueFd& verity, const std::string& verity_name);
 
 } // namespace ksx::activator

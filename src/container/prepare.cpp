@@ -5,6 +5,7 @@
 #include "container/ostree_container.hpp"
 #include "container/rootfs_path.hpp"
 #include "container/tar_extract.hpp"
+#include "contract/image_name.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -152,6 +153,14 @@ std::string resolve_kernel(const Rootfs& rootfs, const manifest::KernelSpec& ker
                              found.problem);
         }
         release = found.release;
+        // The release names the image and a directory in it: the activator's rule must hold.
+        if (!contract::is_kernel_release(release)) {
+            throw InputError(located(kernel.where) + "kernel package " + kernel.value +
+                             ": release \"" + release +
+                             "\" is not a valid kernel release (letters, digits and \"._+~-\", "
+                             "at most " +
+                             std::to_string(contract::kMaxKernelRelease) + " characters)");
+        }
     }
     const auto tree = kernel_source_in_container(rootfs, release);
     std::error_code ec;

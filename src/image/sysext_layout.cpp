@@ -1,5 +1,6 @@
 #include "image/sysext_layout.hpp"
 
+#include "contract/image_name.hpp"
 #include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
@@ -56,7 +57,8 @@ std::string module_file_name(const build::BuiltModule& module) {
 } // namespace
 
 std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel) {
-    return manifest.name + "_" + manifest::image_version(manifest, kernel) + "_" + kernel + ".raw";
+    return contract::ImageName{manifest.name, manifest::image_version(manifest, kernel), kernel}
+        .file_name();
 }
 
 std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel) {

@@ -82,13 +82,13 @@ std::string read_api_version(const Value& value) {
 
 std::string read_name(const Value& value) {
     auto name = value.text();
-    if (!is_extension_name(name)) {
-        value.fail(quote(name) + " is not a valid name (lower-case letters, digits and '-', "
-                                 "starting with a letter or digit)");
-    }
     if (name.size() > max_extension_name) {
         value.fail(quote(name) + " is too long (at most " + std::to_string(max_extension_name) +
                    " characters)");
+    }
+    if (!is_extension_name(name)) {
+        value.fail(quote(name) + " is not a valid name (lower-case letters, digits and '-', "
+                                 "starting with a letter or digit)");
     }
     return name;
 }
@@ -148,6 +148,11 @@ KernelSpec read_kernel(const Value& value) {
                   [&](const Value& v) {
                       kernel.kind = KernelSpec::Kind::Release;
                       kernel.value = v.text();
+                      if (kernel.value.size() > max_kernel_release) {
+                          v.fail(quote(kernel.value) +
+                                 " is too long for a kernel release (at most " +
+                                 std::to_string(max_kernel_release) + " characters)");
+                      }
                       if (!is_kernel_release(kernel.value)) {
                           v.fail(quote(kernel.value) +
                                  " is not a valid kernel release (letters, digits and "

@@ -39,26 +39,12 @@ template <typename Rest> bool matches(std::string_view text, Rest rest) {
 
 } // namespace
 
-bool is_extension_name(std::string_view text) {
-    return matches(text, is_lower_alnum, [](char c) { return is_lower_alnum(c) || c == '-'; });
-}
-
-bool is_version(std::string_view text) {
-    return matches(text, is_alnum, [](char c) { return is_alnum(c) || in(c, ".+~-"); });
-}
-
 bool is_os_release_id(std::string_view text) {
     return matches(text, [](char c) { return is_lower_alnum(c) || in(c, "._-"); });
 }
 
 bool is_os_release_value(std::string_view text) {
     return matches(text, [](char c) { return is_alnum(c) || in(c, "._~-"); });
-}
-
-bool is_kernel_release(std::string_view text) {
-    // The release becomes a directory name in the image: "." and ".." would escape it.
-    return text != "." && text != ".." &&
-           matches(text, [](char c) { return is_alnum(c) || in(c, "._+~-"); });
 }
 
 bool is_debian_package(std::string_view text) {

@@ -247,6 +247,10 @@ std::string read_suite_name(const Value& value) {
 
 std::string read_version(const Value& value) {
     auto version = value.text();
+    if (version.size() > max_version) {
+        value.fail(quote(version) + " is too long (at most " + std::to_string(max_version) +
+                   " characters: it becomes part of the image's file name)");
+    }
     if (!is_version(version)) {
         value.fail(quote(version) + " is not a valid version (letters, digits and \".+~-\", "
                                     "starting with a letter or digit)");

@@ -9,6 +9,7 @@
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,38 @@ inline std::string make_signed_image(const fs::path& image, std::size_t size, un
     auto hash = add_verity(image);
     sign_root_hash(image, key);
     return hash;
+}
+
+// A modules.load body (no header) with a dependency chain of `count` modules: m0 needs m1, m1
+// needs m2, ... Listed top first, so every walk goes the whole depth. Each is `mode` ("boot" or
+// "demand"), its file /usr/lib/m/m<i>.ko.
+inline std::string chain_load_order(std::size_t count, const std::string& mode) {
+    std::string text;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto name = "m" + std::to_string(i);
+        auto dep = i + 1 < count ? "m" + std::to_string(i + 1) : std::string("-");
+        text += name + "\t/usr/lib/m/" + name + ".ko\t" + dep + "\t" + mode + "\t\n";
+    }
+    return text;
+}
+
+// A fresh directory next to the test's node trees, for what must stay outside --root.
+inline fs::path outside_root(const std::string& name) {
+    auto dir = fs::absolute(name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// Every file, directory and link below `dir` (relative names, sorted): to prove nothing was
+// written there.
+inline std::vector<std::string> tree_entries(const fs::path& dir) {
+    std::vector<std::string> entries;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        entries.push_back(fs::relative(entry.path(), dir).string());
+    }
+    std::sort(entries.begin(), entries.end());
+    return entries;
 }
 
 } // namespace ksx::test

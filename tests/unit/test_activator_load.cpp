@@ -1,5 +1,6 @@
 #include "activator/command_line.hpp"
 #include "activator/load.hpp"
+#include "activator_fixture.hpp"
 #include "image/sysext_layout.hpp"
 #include "util/error.hpp"
 
@@ -274,4 +275,96 @@ TEST_CASE("the command line rejects unknown verbs and options with a usage error
     CHECK(invocation.context.root == "/tmp/x");
     CHECK(invocation.context.kernel == "6.1.0-1-amd64");
     CHECK(invocation.json);
+}
+
+TEST_CASE("load and modprobe walk a 100000-module dependency chain, deepest module first") {
+    const auto chain =
+        "# kernel 6.1.0-28-amd64\n" + test::chain_load_order(kMaxLoadOrderModules, "boot");
+    Node node("chain");
+    node.load_order("chain", chain);
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    REQUIRE(node.modules.calls.size() == kMaxLoadOrderModules);
+    CHECK(node.modules.calls.front() == node.path("/usr/lib/m/m99999.ko"));
+    CHECK(node.modules.calls.back() == node.path("/usr/lib/m/m0.ko"));
+    CHECK(node.logged("chain: 100000 boot module(s) handled"));
+
+    Node demand("chain-demand");
+    demand.load_order("chain", "# kernel 6.1.0-28-amd64\n" +
+                                   test::chain_load_order(kMaxLoadOrderModules, "demand"));
+    CHECK(modprobe_module(demand.context, demand.modules, demand.log, "chain", "m0", {"x=1"}) == 0);
+    REQUIRE(demand.modules.calls.size() == kMaxLoadOrderModules);
+    CHECK(demand.modules.calls.front() == demand.path("/usr/lib/m/m99999.ko"));
+    CHECK(demand.modules.calls.back() == demand.path("/usr/lib/m/m0.ko [x=1]"));
+}
+
+TEST_CASE("a failure deep in a long chain stops every module above it, each logged once") {
+    Node node("chain-failure");
+    node.load_order("chain", test::chain_load_order(1000, "boot"));
+    node.modules.results["m999.ko"] = -ENOEXEC;
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.modules.calls == std::vector<std::string>{node.path("/usr/lib/m/m999.ko")});
+    CHECK(node.logged("failed to load m999 from /usr/lib/m/m999.ko: Exec format error"));
+    CHECK(node.logged("not loading m0 from /usr/lib/m/m0.ko: a dependency failed"));
+    CHECK(node.lines.size() == 1001);
+}
+
+TEST_CASE("a modules.load larger than the activator reads is refused by name") {
+    Node node("huge");
+    node.load_order("hello", std::string(kMaxLoadOrderBytes + 1, '#'));
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
+    CHECK(node.modules.calls.empty());
+    CHECK(node.logged((node.root / "usr/lib/kmod-sysext/hello/modules.load").string() +
+                      " is larger than 16777216 bytes, more than the activator reads from it; "
+                      "not loading the modules of hello"));
+}
+
+TEST_CASE("entries of /usr/lib/kmod-sysext that are not extension directories are left alone") {
+    Node node("not-extensions");
+    node.load_order("hello", kHello);
+    // The activator itself is a natural thing to keep there.
+    std::ofstream(node.root / "usr/lib/kmod-sysext/kmod-sysext-activate") << "\x7f"
+                                                                             "ELF";
+    fs::create_symlink("kmod-sysext-activate", node.root / "usr/lib/kmod-sysext/activate");
+    fs::create_directories(node.root / "usr/lib/kmod-sysext/Not_an_extension");
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    CHECK(node.modules.calls == std::vector<std::string>{node.path(kDir + "hello_core.ko [g=1]"),
+                                                         "name crc32c",
+                                                         node.path(kDir + "hello.ko")});
+    CHECK_FALSE(node.log.failed());
+    CHECK(node.logged("hello: 1 boot module(s) handled"));
+}
+
+TEST_CASE("a modules.load behind a symlink that leaves --root is not read") {
+    Node node("load-beneath");
+    auto outside = test::outside_root("load-beneath-outside");
+    fs::create_directories(outside / "hello");
+    std::ofstream(outside / "hello/modules.load") << kHello;
+    fs::create_directories(node.root / "usr/lib/kmod-sysext");
+    SUBCASE("an absolute symlink") {
+        fs::create_symlink(outside / "hello", node.root / "usr/lib/kmod-sysext/hello");
+    }
+    SUBCASE("a relative symlink that climbs out") {
+        fs::create_symlink("../../../../load-beneath-outside/hello",
+                           node.root / "usr/lib/kmod-sysext/hello");
+    }
+    CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
+    CHECK(node.modules.calls.empty());
+    CHECK_THROWS_AS(modprobe_module(node.context, node.modules, node.log, "hello", "hello", {}),
+                    Error);
+    CHECK(node.modules.calls.empty());
+}
+
+TEST_CASE("--kernel takes only a kernel release of the builder's rule") {
+    for (const char* bad : {"6.1\n", "6.1 x", "6.1\"", "..", "6.1/x", ""}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse_command_line({"status", std::string("--kernel=") + bad}), InputError);
+    }
+    CHECK_THROWS_WITH_AS(parse_command_line({"status", "--kernel=" + std::string(65, '6')}),
+                         ("--kernel: \"" + std::string(65, '6') +
+                          "\" is not a kernel release (letters, digits and \"._+~-\", at most "
+                          "64 characters)")
+                             .c_str(),
+                         InputError);
+    CHECK(parse_command_line({"status", "--kernel=6.12.5+deb12-amd64_custom~1"}).context.kernel ==
+          "6.12.5+deb12-amd64_custom~1");
 }

@@ -1,8 +1,10 @@
 #include "activator/load_order.hpp"
+#include "activator_fixture.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
 #include <string>
+#include <vector>
 
 using namespace ksx;
 using namespace ksx::activator;
@@ -82,4 +84,26 @@ TEST_CASE("bad load order lines give the file, the line and what is wrong") {
     check_error("a\t/usr/lib/a.ko\tb\tboot\t\nb\t/usr/lib/b.ko\tc\tboot\t\n"
                 "c\t/usr/lib/c.ko\ta\tboot\t\n",
                 "modules.load:1: dependency cycle: a -> b -> c -> a");
+}
+
+TEST_CASE("a 100000-module dependency chain parses and is checked for cycles without recursion") {
+    auto text = test::chain_load_order(kMaxLoadOrderModules, "boot");
+    auto order = parse_load_order(text, "modules.load");
+    REQUIRE(order.modules.size() == kMaxLoadOrderModules);
+    CHECK(order.find("m99999")->line == 100000);
+    CHECK(order.find("m0")->depends == std::vector<std::string>{"m1"});
+}
+
+TEST_CASE("a cycle at the bottom of a long chain is found and named") {
+    auto text = test::chain_load_order(50000, "boot");
+    text.replace(text.rfind("\t-\t"), 3, "\tm49998\t");
+    check_error(text, "modules.load:49999: dependency cycle: m49998 -> m49999 -> m49998");
+}
+
+TEST_CASE("a load order past the activator's bounds is refused with the bound") {
+    check_error(test::chain_load_order(kMaxLoadOrderModules + 1, "boot"),
+                "modules.load:100001: more than 100000 modules, more than the activator loads "
+                "from one image");
+    check_error(std::string(kMaxLoadOrderBytes + 1, '#'),
+                "modules.load: 16777217 bytes, more than the activator reads (16777216)");
 }

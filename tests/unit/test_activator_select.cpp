@@ -1,7 +1,10 @@
 #include "activator/image_name.hpp"
+#include "activator/root_files.hpp"
 #include "activator/select.hpp"
 #include "activator/selection_marker.hpp"
 #include "activator_fixture.hpp"
+#include "image/sysext_layout.hpp"
+#include "manifest/manifest.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -90,6 +93,31 @@ TEST_CASE("image names split into extension, version and kernel") {
     }
 }
 
+TEST_CASE("image names follow the builder's rule for each field, nothing else") {
+    // What the builder writes parses back into the same fields.
+    manifest::Manifest m;
+    m.name = "nvidia-open";
+    m.version = "535.261.03-1~deb12u1";
+    auto file = image::image_file_name(m, "6.12.5+deb12-amd64");
+    auto name = parse_image_name(file);
+    REQUIRE(name);
+    CHECK(name->extension == "nvidia-open");
+    CHECK(name->version == "535.261.03-1~deb12u1");
+    CHECK(name->kernel == "6.12.5+deb12-amd64");
+    CHECK(name->file_name() == file);
+    const std::string k = "_6.1.0-28-amd64.raw";
+    for (const auto& bad : std::vector<std::string>{
+             "hello_9\"" + k, "hello_1.0 beta" + k, "hello_1.0\n" + k, "hello_1.0\x1b[2J" + k,
+             "hello_-1" + k, "hello_1.0:1" + k, "Hello_1.0" + k, "hel+lo_1.0" + k, "hel.lo_1.0" + k,
+             "hello_1.0_6.1 x.raw", "hello_1.0_6.1\n.raw", "hello_1.0_...raw", "hello_1.0_..raw",
+             "hello_" + std::string(65, '1') + k, "hello_1.0_" + std::string(65, '6') + ".raw",
+             std::string(65, 'h') + "_1.0" + k}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_image_name(bad));
+    }
+    CHECK(parse_image_name("hello_" + std::string(64, '1') + "_" + std::string(64, '6') + ".raw"));
+}
+
 TEST_CASE("select links the newest version built for the running kernel") {
     Node node("newest");
     node.image("hello", "hello_1.2.0_6.1.0-28-amd64.raw");
@@ -153,12 +181,14 @@ TEST_CASE("wrongly named entries are logged and skipped while the others are lin
     auto store = node.store().string();
     CHECK(node.logged("ignoring " + store +
                       "/hello/hello-1.1.0-6.1.0-28-amd64.raw: not named "
-                      "hello_<version>_<kernel>.raw"));
+                      "hello_<version>_<kernel>.raw (version: letters, digits and \".+~-\"; "
+                      "kernel: letters, digits and \"._+~-\"; each at most 64 characters)"));
     CHECK(node.logged("ignoring " + store +
                       "/hello/world_9.0_6.1.0-28-amd64.raw: an image of world in the directory "
                       "of hello"));
     CHECK(node.logged("ignoring " + store +
-                      "/bad_name: not an extension name (letters, digits, '-', '+', '.'; no '_')"));
+                      "/bad_name: not an extension name (lower-case letters, digits and '-', "
+                      "starting with a letter or digit, at most 64 characters)"));
     CHECK(node.logged("ignoring " + store + "/README: not a directory"));
     CHECK(node.all_lines().find(".part") == std::string::npos);
 }
@@ -305,4 +335,133 @@ TEST_CASE("the selection marker rejects link names that are not plain file names
     auto round_trip = parse_selection(format_selection(selection), "selected");
     CHECK(round_trip.kernel == "k");
     CHECK(round_trip.links == selection.links);
+}
+
+TEST_CASE("a store file whose version holds a quote is never selected over a well-formed image") {
+    Node node("quote");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_9\"_6.1.0-28-amd64.raw");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
+    auto ignored = [&](const std::string& file) {
+        return std::count_if(node.lines.begin(), node.lines.end(), [&](const std::string& line) {
+            return line.starts_with("kmod-sysext-activate: ignoring " + node.store().string() +
+                                    "/hello/" + file + ": not named hello_<version>_<kernel>.raw");
+        });
+    };
+    CHECK(ignored("hello_9\"_6.1.0-28-amd64.raw") == 1);
+}
+
+TEST_CASE("names with blanks or control characters are ignored with one escaped log line") {
+    Node node("blanks");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_2.0 beta_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_3.0\nselected hello_3.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_4.0\x1b[2J_6.1.0-28-amd64.raw");
+    node.image("new\nline", "x");
+    CHECK(node.select() == 0);
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
+    auto store = node.store().string();
+    CHECK(node.logged("ignoring " + store +
+                      "/new\\nline: not an extension name (lower-case "
+                      "letters, digits and '-', starting with a letter or digit, at most 64 "
+                      "characters)"));
+    CHECK(node.all_lines().find(store + "/hello/hello_3.0\\nselected hello_3.0_6.1.0-28-amd64.raw: "
+                                        "not named hello_<version>_<kernel>.raw") !=
+          std::string::npos);
+    CHECK(node.all_lines().find("hello_4.0\\x1b[2J_6.1.0-28-amd64.raw: not named") !=
+          std::string::npos);
+    for (const auto& line : node.lines) {
+        CAPTURE(line);
+        CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+        CHECK(std::none_of(line.begin(), line.end() - 1,
+                           [](char c) { return static_cast<unsigned char>(c) < 0x20; }));
+    }
+}
+
+namespace {
+
+// Resolves as on kernels without openat2 while it lives.
+struct WithoutOpenat2 {
+    WithoutOpenat2() { use_openat2_for_tests(false); }
+    ~WithoutOpenat2() { use_openat2_for_tests(true); }
+    WithoutOpenat2(const WithoutOpenat2&) = delete;
+    WithoutOpenat2& operator=(const WithoutOpenat2&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("select writes links and markers only beneath --root, whatever symlinks run/ holds") {
+    Node node("beneath");
+    auto outside = test::outside_root("beneath-outside");
+    fs::create_directories(outside / "extensions");
+    fs::create_directories(outside / "state");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    fs::create_directories(node.root / "run");
+    std::string target = std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw";
+    SUBCASE("absolute symlinks resolve against the root, as on the node") {
+        auto inside = node.root / outside.relative_path();
+        fs::create_directories(inside / "extensions");
+        fs::create_directories(inside / "state");
+        fs::create_symlink(outside / "extensions", node.root / "run/extensions");
+        fs::create_symlink(outside / "state", node.root / "run/kmod-sysext");
+        CHECK(node.select() == 0);
+        CHECK(fs::read_symlink(inside / "extensions/hello.raw") == target);
+        CHECK(fs::exists(inside / "state/selected"));
+        CHECK(fs::exists(inside / "state/verified"));
+    }
+    SUBCASE("relative symlinks that climb out stop at the root") {
+        fs::create_directories(node.root / "beneath-outside/extensions");
+        fs::create_directories(node.root / "beneath-outside/state");
+        fs::create_symlink("../../beneath-outside/extensions", node.root / "run/extensions");
+        fs::create_symlink("../../beneath-outside/state", node.root / "run/kmod-sysext");
+        CHECK(node.select() == 0);
+        CHECK(fs::read_symlink(node.root / "beneath-outside/extensions/hello.raw") == target);
+        CHECK(fs::exists(node.root / "beneath-outside/state/selected"));
+    }
+    SUBCASE("a symlink to a directory that exists only outside the root is an error") {
+        fs::create_symlink(outside / "extensions", node.root / "run/extensions");
+        CHECK(node.select() == 1);
+        CHECK(node.logged("cannot open " + (node.root / "run/extensions").string() +
+                          ": No such file or directory"));
+    }
+    SUBCASE("without openat2 a symlink under the root is refused") {
+        WithoutOpenat2 fallback;
+        fs::create_symlink(outside / "extensions", node.root / "run/extensions");
+        CHECK(node.select() == 1);
+        CHECK(node.all_lines().find("cannot open " + (node.root / "run/extensions").string()) !=
+              std::string::npos);
+    }
+    CHECK(test::tree_entries(outside) == std::vector<std::string>{"extensions", "state"});
+}
+
+TEST_CASE("images, pins and certificates are read beneath --root, never through a symlink out") {
+    Node node("store-beneath");
+    auto outside = test::outside_root("store-beneath-outside");
+    const std::string k = "_6.1.0-28-amd64.raw";
+    node.image("hello", "hello_1.0.0" + k);
+    // Outside: a newer image, a whole extension, a pin holding hello back and a certificate
+    // that would make signatures required.
+    fs::create_directories(outside / "hello");
+    std::ofstream(outside / ("hello/hello_2.0.0" + k)) << "image";
+    fs::create_directories(outside / "zfs");
+    std::ofstream(outside / ("zfs/zfs_1.0" + k)) << "image";
+    fs::create_directories(outside / "etc");
+    std::ofstream(outside / "etc/hello.conf") << "VERSION=0.9\n";
+    auto key = test::make_key(outside / "keys", "outside");
+    fs::create_symlink(outside / ("hello/hello_2.0.0" + k),
+                       node.store() / ("hello/hello_2.0.0" + k));
+    fs::create_symlink("../../../../store-beneath-outside/zfs", node.store() / "zfs");
+    fs::create_directories(node.root / "etc");
+    fs::create_symlink(outside / "etc", node.root / "etc/kmod-sysext");
+    fs::create_symlink(outside / "keys", node.root / "etc/verity.d");
+
+    CHECK(node.select() == 1);
+    auto store = node.store().string();
+    CHECK(node.logged("cannot use " + store + "/hello/hello_2.0.0" + k +
+                      ": No such file or directory"));
+    CHECK(node.logged("cannot read " + store + "/zfs: No such file or directory"));
+    CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0" + k);
+    CHECK(node.logged("not verified hello_1.0.0" + k + ": no verity data (signatures optional)"));
+    CHECK(node.link("zfs.raw").empty());
 }

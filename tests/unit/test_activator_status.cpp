@@ -1,11 +1,15 @@
 #include "activator/json.hpp"
+#include "activator/load_order.hpp"
+#include "activator/printable.hpp"
 #include "activator/select.hpp"
 #include "activator/status.hpp"
+#include "activator_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace ksx::activator;
 namespace fs = std::filesystem;
@@ -21,6 +25,78 @@ TEST_CASE("JSON strings escape quotes, backslashes, control characters and bad U
     CHECK(json_string("bad \xff byte") == "\"bad \\ufffd byte\"");
     CHECK(json_string("cut \xe2\x82") == "\"cut \\ufffd\\ufffd\"");
     CHECK(json_string("overlong \xc0\xaf") == "\"overlong \\ufffd\\ufffd\"");
+    CHECK(json_string("del \x7f c1 \xc2\x85\xc2\x9b") == "\"del \\u007f c1 \\u0085\\u009b\"");
+}
+
+TEST_CASE("text shown from the node's files never holds a control character raw") {
+    CHECK(printable("plain gr\xc3\xbc\xc3\x9f \xe2\x82\xac") ==
+          "plain gr\xc3\xbc\xc3\x9f \xe2\x82\xac");
+    CHECK(printable("a\nb\tc\rd\\e") == "a\\nb\\tc\\rd\\\\e");
+    CHECK(printable(std::string("\x1b[2J\0\x7f", 6)) == "\\x1b[2J\\x00\\x7f");
+    CHECK(printable("c1 \xc2\x9b bad \xff cut \xe2\x82") ==
+          "c1 \\xc2\\x9b bad \\xff cut \\xe2\\x82");
+    std::vector<std::string> lines;
+    Log log{[&](const std::string& line) { lines.push_back(line); }};
+    log.info("two\nlines");
+    CHECK(lines == std::vector<std::string>{"kmod-sysext-activate: two\\nlines\n"});
+}
+
+TEST_CASE("status lists only well-formed images and escapes what the node's files hold") {
+    fs::path root = fs::absolute("status-escape");
+    fs::remove_all(root);
+    auto store = root / "var/lib/kmod-sysext/hello";
+    fs::create_directories(store);
+    std::ofstream(store / "hello_1.0.0_6.1.0-28-amd64.raw") << "x";
+    std::ofstream(store / "hello_2.0\n  images: fake_6.1.0-28-amd64.raw") << "x";
+    std::ofstream(store / "hello_3 0_6.1.0-28-amd64.raw") << "x";
+    fs::create_directories(root / "usr/lib/extension-release.d");
+    std::ofstream(root / "usr/lib/extension-release.d/extension-release.hello")
+        << "KMOD_SYSEXT_VERSION=1.0\x1b[31m\nKMOD_SYSEXT_KERNEL=6.1\rx\n";
+    // Not an extension directory: the activator itself, say.
+    fs::create_directories(root / "usr/lib/kmod-sysext");
+    std::ofstream(root / "usr/lib/kmod-sysext/kmod-sysext-activate") << "\x7f"
+                                                                        "ELF";
+    std::vector<std::string> lines;
+    Log log{[&](const std::string& line) { lines.push_back(line); }};
+    Context context;
+    context.root = root;
+    context.kernel = "6.1.0-28-amd64";
+    auto status = gather_status(context, log);
+    CHECK_FALSE(log.failed());
+    REQUIRE(status.extensions.size() == 1);
+    REQUIRE(status.extensions[0].images.size() == 1);
+    CHECK(status.extensions[0].images[0].file_name() == "hello_1.0.0_6.1.0-28-amd64.raw");
+    auto text = format_status_text(status);
+    CHECK(text == "kernel: 6.1.0-28-amd64\nstore: /var/lib/kmod-sysext\n\nhello\n  images:\n"
+                  "    hello_1.0.0_6.1.0-28-amd64.raw  (this kernel)\n  selected: no\n"
+                  "  merged: yes, version 1.0\\x1b[31m for kernel 6.1\\rx\n");
+    auto json = format_status_json(status);
+    CHECK(json.find("\"merged\":{\"version\":\"1.0\\u001b[31m\",\"kernel\":\"6.1\\rx\"}") !=
+          std::string::npos);
+    for (const auto& out : {text, json}) {
+        CHECK(std::none_of(out.begin(), out.end(), [](char c) {
+            return c != '\n' && (static_cast<unsigned char>(c) < 0x20 || c == 0x7f);
+        }));
+    }
+}
+
+TEST_CASE("status reads a 100000-module chain of a merged extension") {
+    fs::path root = fs::absolute("status-chain");
+    fs::remove_all(root);
+    fs::create_directories(root / "usr/lib/extension-release.d");
+    std::ofstream(root / "usr/lib/extension-release.d/extension-release.chain") << "ID=debian\n";
+    fs::create_directories(root / "usr/lib/kmod-sysext/chain");
+    std::ofstream(root / "usr/lib/kmod-sysext/chain/modules.load")
+        << ksx::test::chain_load_order(kMaxLoadOrderModules, "boot");
+    std::vector<std::string> lines;
+    Log log{[&](const std::string& line) { lines.push_back(line); }};
+    Context context;
+    context.root = root;
+    context.kernel = "6.1.0-28-amd64";
+    auto status = gather_status(context, log);
+    CHECK_FALSE(log.failed());
+    REQUIRE(status.extensions.size() == 1);
+    CHECK(status.extensions[0].modules.size() == kMaxLoadOrderModules);
 }
 
 TEST_CASE("status reports the store, the selection, what is merged and what is loaded") {
@@ -47,14 +123,12 @@ TEST_CASE("status reports the store, the selection, what is merged and what is l
            "hello-x\t/usr/lib/m/hello-x.ko\thello_core\tdemand\t\n";
     fs::create_directories(root / "sys/module/hello_core");
     fs::create_directories(root / "sys/module/hello_x");
+    // Not a name kmod-sysext writes: not reported.
     std::ofstream(root / "usr/lib/extension-release.d/extension-release.\"odd\"") << "ID=debian\n";
 
     auto status = gather_status(context, log);
     CHECK(format_status_json(status) ==
           "{\"kernel\":\"6.1.0-28-amd64\",\"store\":\"/var/lib/kmod-sysext\",\"extensions\":["
-          "{\"name\":\"\\\"odd\\\"\",\"images\":[],\"selected\":null,"
-          "\"merged\":{\"version\":\"\",\"kernel\":\"\"},\"modules\":[],"
-          "\"verification\":null},"
           "{\"name\":\"hello\",\"images\":["
           "{\"file\":\"hello_1.0.0_6.1.0-28-amd64.raw\",\"version\":\"1.0.0\","
           "\"kernel\":\"6.1.0-28-amd64\"},"

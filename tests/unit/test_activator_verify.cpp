@@ -96,7 +96,10 @@ struct SignedNode {
         }
         return "";
     }
-    ImageCheck check() { return check_image(read_trust_policy(context, log), image()); }
+    ImageCheck check() {
+        return check_image(context, read_trust_policy(context, log),
+                           "/" / image().lexically_relative(root));
+    }
 };
 
 // Keys are slow to make: one signer and one stranger for the whole file.

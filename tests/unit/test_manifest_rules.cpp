@@ -2,6 +2,7 @@
 #include "manifest/manifest_rules.hpp"
 
 #include <doctest/doctest.h>
+#include <string>
 
 using namespace ksx::manifest::detail;
 
@@ -28,6 +29,18 @@ TEST_CASE("kernel releases may not be path tricks") {
     CHECK_FALSE(is_kernel_release(".."));
     CHECK_FALSE(is_kernel_release("6.1/../x"));
     CHECK_FALSE(is_kernel_release(""));
+}
+
+TEST_CASE("names, versions and kernel releases are the activator's rule, lengths included") {
+    // One definition (contract/image_name.hpp): what the builder accepts, the node accepts.
+    CHECK((&is_extension_name == &ksx::contract::is_extension_name));
+    CHECK((&is_kernel_release == &ksx::contract::is_kernel_release));
+    CHECK(is_version(std::string(64, '1')));
+    CHECK_FALSE(is_version(std::string(65, '1')));
+    CHECK(is_kernel_release(std::string(64, '6')));
+    CHECK_FALSE(is_kernel_release(std::string(65, '6')));
+    CHECK(is_extension_name(std::string(64, 'a')));
+    CHECK_FALSE(is_extension_name(std::string(65, 'a')));
 }
 
 TEST_CASE("Debian package names have at least two characters") {

@@ -1,0 +1,40 @@
+// Image file names, "<name>_<version>_<kernel>.raw", and the rule for each field: one definition
+// for the builder that writes them and the activator that reads them back on the node.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ksx::contract {
+
+// Bounds that keep an image's name and its longest sidecar's (".roothash.p7s") within a file
+// name's 255 bytes. A kernel release is at most 64 characters (the kernel's utsname).
+inline constexpr std::size_t kMaxExtensionName = 64;
+inline constexpr std::size_t kMaxImageVersion = 64;
+inline constexpr std::size_t kMaxKernelRelease = 64;
+
+// An extension's name: [a-z0-9][a-z0-9-]*, at most kMaxExtensionName.
+bool is_extension_name(std::string_view text);
+// An image's version: [A-Za-z0-9][A-Za-z0-9.+~-]*, at most kMaxImageVersion (no '_': it
+// separates the fields of an image name).
+bool is_image_version(std::string_view text);
+// A kernel release: [A-Za-z0-9._+~-]+, not "." or "..", at most kMaxKernelRelease (it becomes a
+// directory name in the image).
+bool is_kernel_release(std::string_view text);
+
+struct ImageName {
+    std::string extension;
+    std::string version;
+    std::string kernel;
+    // "<name>_<version>_<kernel>": the image's file name without ".raw"; sidecars share it.
+    std::string stem() const { return extension + "_" + version + "_" + kernel; }
+    std::string file_name() const { return stem() + ".raw"; }
+};
+
+// Splits "<name>_<version>_<kernel>.raw"; nullopt unless each field follows its rule above
+// (the kernel is everything after the second '_': a release may hold '_').
+std::optional<ImageName> parse_image_name(std::string_view file_name);
+
+} // namespace ksx::contract
