@@ -29,11 +29,19 @@ TEST_CASE("libkmod reads whether a module file is signed, and by whom") {
     Log log([&](const std::string& line) { lines.push_back(line); });
     Context context;
     context.root = fs::absolute("node");
+    fs::remove_all(context.root);
     context.kernel = "6.1.0-test-amd64";
     fs::create_directories(context.root / "lib/modules" / context.kernel);
     auto modules = open_libkmod(context, log);
 
-    auto plain = elf_module("plain");
+    // Module files are read beneath the root, as the loader finds them on the node.
+    auto on_node = [&](const fs::path& file) {
+        auto copy = context.root / "usr/lib/m" / file.filename();
+        fs::create_directories(copy.parent_path());
+        fs::copy_file(file, copy, fs::copy_options::overwrite_existing);
+        return copy;
+    };
+    auto plain = on_node(elf_module("plain"));
     auto unsigned_info = modules->signature_of(plain);
     CHECK(unsigned_info.readable);
     CHECK_FALSE(unsigned_info.is_signed);
@@ -47,7 +55,7 @@ TEST_CASE("libkmod reads whether a module file is signed, and by whom") {
     auto uncompressed = fs::absolute("signed-copy.ko");
     fs::copy_file(module, uncompressed);
     auto compressed = sign::compress_module(module, sign::ModuleCompression::Xz);
-    for (const auto& file : {uncompressed, compressed}) {
+    for (const auto& file : {on_node(uncompressed), on_node(compressed)}) {
         CAPTURE(file);
         auto info = modules->signature_of(file);
         CHECK(info.readable);
@@ -57,5 +65,7 @@ TEST_CASE("libkmod reads whether a module file is signed, and by whom") {
         CHECK(info.hash == "sha512");
     }
 
-    CHECK_FALSE(modules->signature_of(fs::absolute("missing.ko")).readable);
+    CHECK_FALSE(modules->signature_of(context.root / "usr/lib/m/missing.ko").readable);
+    // A module file outside the root is not read.
+    CHECK_FALSE(modules->signature_of(uncompressed).readable);
 }

@@ -176,6 +176,7 @@ TEST_CASE("wrongly named entries are logged and skipped while the others are lin
     node.image("hello", ".hello_2.0_6.1.0-28-amd64.raw.part");
     node.image("bad_name", "bad_1_6.1.0-28-amd64.raw");
     std::ofstream(node.store() / "README") << "not an extension";
+    std::ofstream(node.store() / "notes") << "not an extension";
     CHECK(node.select() == 0);
     CHECK(node.link("hello.raw") == std::string(kStoreHello) + "hello_1.0.0_6.1.0-28-amd64.raw");
     auto store = node.store().string();
@@ -189,7 +190,10 @@ TEST_CASE("wrongly named entries are logged and skipped while the others are lin
     CHECK(node.logged("ignoring " + store +
                       "/bad_name: not an extension name (lower-case letters, digits and '-', "
                       "starting with a letter or digit, at most 64 characters)"));
-    CHECK(node.logged("ignoring " + store + "/README: not a directory"));
+    CHECK(node.logged("ignoring " + store +
+                      "/README: not an extension name (lower-case letters, digits and '-', "
+                      "starting with a letter or digit, at most 64 characters)"));
+    CHECK(node.logged("ignoring " + store + "/notes: not a directory"));
     CHECK(node.all_lines().find(".part") == std::string::npos);
 }
 
