@@ -30,8 +30,10 @@ expect_output() {
     grep -qF -- "$1" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "output lacks: $1"; }
 }
 
-# The hello manifest with its paths made absolute and the kernels replaced by "$@"
+# The hello manifest ($HELLO_MANIFEST: manifests/hello.yaml, Debian 13, unless a test needs
+# Debian 12's hello-debian12.yaml) with its paths made absolute and the kernels replaced by "$@"
 # (each a YAML flow item such as "{package: linux-headers-amd64}").
+HELLO_MANIFEST=${HELLO_MANIFEST:-$SRC/manifests/hello.yaml}
 hello_manifest_with_kernels() {
     out=$1
     shift
@@ -39,12 +41,12 @@ hello_manifest_with_kernels() {
         sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
             -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
             -e '/^kernels:/,/^container:/{/^kernels:/!{/^container:/!d}}' \
-            "$SRC/manifests/hello.yaml" | sed -e '/^kernels:/q'
+            "$HELLO_MANIFEST" | sed -e '/^kernels:/q'
         for k in "$@"; do
             echo "  - $k"
         done
         sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
             -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
-            "$SRC/manifests/hello.yaml" | sed -n '/^container:/,$p'
+            "$HELLO_MANIFEST" | sed -n '/^container:/,$p'
     } >"$out"
 }
