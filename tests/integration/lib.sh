@@ -30,9 +30,11 @@ expect_output() {
     grep -qF -- "$1" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "output lacks: $1"; }
 }
 
-# The hello manifest with the kernels replaced by "$@" (each a YAML flow item such as
-# "{package: linux-headers-amd64}"), next to a copy of manifests/hello: a manifest's local paths
-# stay inside its directory.
+# The hello manifest ($HELLO_MANIFEST: manifests/hello.yaml, Debian 13, unless a test needs
+# Debian 12's hello-debian12.yaml) with the kernels replaced by "$@" (each a YAML flow item such
+# as "{package: linux-headers-amd64}"), next to a copy of manifests/hello: a manifest's local
+# paths stay inside its directory.
+HELLO_MANIFEST=${HELLO_MANIFEST:-$SRC/manifests/hello.yaml}
 hello_manifest_with_kernels() {
     out=$1
     shift
@@ -40,10 +42,10 @@ hello_manifest_with_kernels() {
     cp -r "$SRC/manifests/hello" "$(dirname "$out")/hello"
     {
         sed -e '/^kernels:/,/^container:/{/^kernels:/!{/^container:/!d}}' \
-            "$SRC/manifests/hello.yaml" | sed -e '/^kernels:/q'
+            "$HELLO_MANIFEST" | sed -e '/^kernels:/q'
         for k in "$@"; do
             echo "  - $k"
         done
-        sed -n '/^container:/,$p' "$SRC/manifests/hello.yaml"
+        sed -n '/^container:/,$p' "$HELLO_MANIFEST"
     } >"$out"
 }

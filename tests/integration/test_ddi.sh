@@ -4,6 +4,8 @@
 # `verify` and `inspect`, and refused by `verify` after one byte is flipped at any of 60 random
 # offsets across the disk (tables, usr data, hash tree, signature partition).
 # KSX_TAMPER_SEED picks other offsets.
+# Debian 12, whose 6.1 kernel leaves modules uncompressed (.ko), as the checks below expect.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 seed=${KSX_TAMPER_SEED:-4242}

@@ -14,6 +14,8 @@ set -euo pipefail
 ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
 export KSX=$(realpath "${2:?path of kmod-sysext}")
 export SRC=$(realpath "${3:?source tree}")
+# Debian 12: bookworm's kernel lines, in a bookworm developer container.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$SRC/tests/integration/lib.sh"
 set -o pipefail
 

@@ -5,6 +5,8 @@
 # 127.0.0.1 and named by `container: {oci: ...}`. The image must equal the one built in the
 # default container byte for byte. Then: the cached root filesystem is reused, a stopped
 # registry falls back to the tag's last image, and bad references exit as the CLI promises.
+# Debian 12: bookworm's kernel lines, in a bookworm developer container.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 # 1. The default developer container (made by the first build that needs it) and its image.

@@ -3,6 +3,8 @@
 # engine): the same key imported into the token and used as a file must give byte-identical
 # images, sidecars and module signatures (RSA PKCS#1 v1.5 is deterministic), `verify` accepts
 # them, a wrong PIN or object is a clear error that never shows the PIN and writes no image.
+# Debian 12: bookworm's kernel lines, in a bookworm developer container.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 command -v softhsm2-util >/dev/null || fail "softhsm2-util is missing (scripts/setup installs softhsm2)"

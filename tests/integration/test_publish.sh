@@ -6,6 +6,8 @@
 # ignition-validate and its files, fetched from a local HTTP server, match their hashes; the
 # OSTree repository is checked with the ostree CLI; the activator prefetches a kernel's images
 # from the served release and verifies what Ignition put in its store.
+# Debian 12: bookworm's kernel lines, in a bookworm developer container.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 ACTIVATE=${ACTIVATE:?path of kmod-sysext-activate}
 

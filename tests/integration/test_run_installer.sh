@@ -2,6 +2,8 @@
 # A `url:` source that is a makeself `.run` installer (the way NVIDIA ships its drivers): served
 # over HTTP, verified by sha256, extracted by running the installer itself inside the developer
 # container, then built like any other tree. The installer is made here with Debian's makeself.
+# Debian 12, whose 6.1 kernel leaves modules uncompressed (.ko), as the checks below expect.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$WORK/payload/hello-src" "$WORK/www"

@@ -5,6 +5,8 @@
 # accept the untouched image and refuse every changed one. Also checks
 # that systemd-dissect finds the verity sidecars and that modules carry sign-file signatures.
 # KSX_TAMPER_SEED picks other offsets; KSX_TAMPER_CASES another count.
+# Debian 12, whose 6.1 kernel leaves modules uncompressed (.ko), as the checks below expect.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 seed=${KSX_TAMPER_SEED:-4242}

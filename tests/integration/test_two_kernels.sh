@@ -2,6 +2,8 @@
 # Two kernels in the manifest (Debian 12's 6.1 line and its 6.12 line, resolved at run time)
 # give two images, built at the same time, each holding modules for its own kernel, compressed
 # as that kernel compresses its own (its CONFIG_MODULE_COMPRESS_* in the developer container).
+# Debian 12: bookworm's kernel lines, in a bookworm developer container.
+HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$(dirname "$0")/lib.sh"
 
 hello_manifest_with_kernels "$WORK/hello.yaml" \

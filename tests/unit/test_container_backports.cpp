@@ -11,10 +11,10 @@ TEST_CASE("backports add the suite's -backports line with the same components") 
     debian.components = {"main", "contrib"};
     debian.backports = true;
     CHECK(container::sources_list(debian) ==
-          "deb http://deb.debian.org/debian bookworm contrib main\n"
-          "deb http://deb.debian.org/debian bookworm-updates contrib main\n"
-          "deb http://deb.debian.org/debian-security bookworm-security contrib main\n"
-          "deb http://deb.debian.org/debian bookworm-backports contrib main\n");
+          "deb http://deb.debian.org/debian trixie contrib main\n"
+          "deb http://deb.debian.org/debian trixie-updates contrib main\n"
+          "deb http://deb.debian.org/debian-security trixie-security contrib main\n"
+          "deb http://deb.debian.org/debian trixie-backports contrib main\n");
 }
 
 TEST_CASE("backports change the container's cache key, and only when set") {

@@ -12,11 +12,63 @@ using ksx::manifest::DebianContainer;
 using ksx::manifest::KernelSpec;
 
 TEST_CASE("kernels name their headers packages, sorted and once each") {
-    std::vector<KernelSpec> kernels{{KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}},
-                                    {KernelSpec::Kind::Release, "6.1.0-28-amd64", {}},
-                                    {KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}}};
+    std::vector<KernelSpec> kernels{
+        {KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}, {}},
+        {KernelSpec::Kind::Release, "6.1.0-28-amd64", {}, {}},
+        {KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}, {}}};
     CHECK(header_packages(kernels) ==
           std::vector<std::string>{"linux-headers-6.1.0-28-amd64", "linux-headers-amd64"});
+}
+
+TEST_CASE("a kernel package of another suite is named package/suite") {
+    KernelSpec backports{KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}, {}};
+    backports.suite = "trixie-backports";
+    std::vector<KernelSpec> kernels{
+        {KernelSpec::Kind::DebianPackage, "linux-headers-amd64", {}, {}}, backports};
+    CHECK(header_packages(kernels) ==
+          std::vector<std::string>{"linux-headers-amd64", "linux-headers-amd64/trixie-backports"});
+    CHECK(suite_package_record("linux-headers-amd64", "trixie-backports") ==
+          "/var/lib/kmod-sysext/offered/linux-headers-amd64@trixie-backports");
+}
+
+TEST_CASE("apt options go to mmdebstrap as apt.conf lines, which it keeps in the container") {
+    CHECK(apt_conf_line("Acquire::Check-Valid-Until=false") ==
+          "Acquire::Check-Valid-Until \"false\";");
+    CHECK(apt_conf_line("Acquire::http::Proxy=http://proxy:3142/?a=b") ==
+          "Acquire::http::Proxy \"http://proxy:3142/?a=b\";");
+    DebianContainer debian;
+    debian.suite = "forky";
+    debian.components = {"main", "contrib"};
+    CHECK(mmdebstrap_argv(debian, "/c/rootfs") ==
+          std::vector<std::string>{
+              "mmdebstrap", "--variant=minbase",
+              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates",
+              "--components=contrib,main", "forky", "/c/rootfs", "http://deb.debian.org/debian"});
+    debian.apt_options = {"Acquire::Check-Valid-Until=false", "Acquire::Retries=5"};
+    CHECK(mmdebstrap_argv(debian, "/c/rootfs") ==
+          std::vector<std::string>{
+              "mmdebstrap", "--variant=minbase",
+              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates",
+              "--components=contrib,main", "--aptopt=Acquire::Check-Valid-Until \"false\";",
+              "--aptopt=Acquire::Retries \"5\";", "forky", "/c/rootfs",
+              "http://deb.debian.org/debian"});
+}
+
+TEST_CASE("apt options are part of the recipe, in any order, and only when set") {
+    const std::vector<std::string> headers{"linux-headers-amd64"};
+    DebianContainer plain;
+    auto with = plain;
+    with.apt_options = {"Acquire::Retries=5", "Acquire::Check-Valid-Until=false"};
+    CHECK(recipe_text(plain, headers).find("apt option") == std::string::npos);
+    CHECK(recipe_text(with, headers)
+              .ends_with("apt option: Acquire::Check-Valid-Until=false\n"
+                         "apt option: Acquire::Retries=5\n"));
+    CHECK(cache_key(plain, headers) != cache_key(with, headers));
+    auto reordered = with;
+    reordered.apt_options = {"Acquire::Check-Valid-Until=false", "Acquire::Retries=5"};
+    CHECK(cache_key(reordered, headers) == cache_key(with, headers));
+    reordered.apt_options = {"Acquire::Check-Valid-Until=true", "Acquire::Retries=5"};
+    CHECK(cache_key(reordered, headers) != cache_key(with, headers));
 }
 
 TEST_CASE("the recipe text is canonical and its key does not depend on list order") {
@@ -26,7 +78,7 @@ TEST_CASE("the recipe text is canonical and its key does not depend on list orde
     const std::vector<std::string> headers{"linux-headers-amd64", "linux-headers-6.12-amd64"};
     CHECK(recipe_text(debian, headers) ==
           "kmod-sysext debian container 1\n"
-          "suite: bookworm\n"
+          "suite: trixie\n"
           "mirror: http://deb.debian.org/debian\n"
           "components: contrib main\n"
           "base: gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates\n"
@@ -44,15 +96,18 @@ TEST_CASE("the recipe text is canonical and its key does not depend on list orde
 
 TEST_CASE("the cache key of the default container is stable across versions") {
     // A changed key rebuilds every user's cached container: change it only on purpose.
-    CHECK(cache_key(DebianContainer{}, {"linux-headers-6.12-amd64", "linux-headers-amd64"}) ==
+    DebianContainer bookworm;
+    bookworm.suite = "bookworm";
+    CHECK(cache_key(bookworm, {"linux-headers-6.12-amd64", "linux-headers-amd64"}) ==
           "17b90845f5194965");
+    CHECK(cache_key(DebianContainer{}, {"linux-headers-amd64"}) == "ba6d216dfa110107");
 }
 
 TEST_CASE("every part of the recipe changes the cache key") {
     const std::vector<std::string> headers{"linux-headers-amd64"};
     const auto base = cache_key(DebianContainer{}, headers);
     DebianContainer other;
-    other.suite = "trixie";
+    other.suite = "bookworm";
     CHECK(cache_key(other, headers) != base);
     other = {};
     other.mirror = "http://ftp.de.debian.org/debian";
@@ -70,9 +125,9 @@ TEST_CASE("sources.list adds the updates and security suites for a stable releas
     DebianContainer debian;
     debian.components = {"main", "contrib", "non-free"};
     CHECK(sources_list(debian) ==
-          "deb http://deb.debian.org/debian bookworm contrib main non-free\n"
-          "deb http://deb.debian.org/debian bookworm-updates contrib main non-free\n"
-          "deb http://deb.debian.org/debian-security bookworm-security contrib main non-free\n");
+          "deb http://deb.debian.org/debian trixie contrib main non-free\n"
+          "deb http://deb.debian.org/debian trixie-updates contrib main non-free\n"
+          "deb http://deb.debian.org/debian-security trixie-security contrib main non-free\n");
     debian.suite = "sid";
     debian.components = {"main"};
     CHECK(sources_list(debian) == "deb http://deb.debian.org/debian sid main\n");
@@ -89,7 +144,7 @@ TEST_CASE("a container for other headers of the same recipe is found to grow a n
     };
     DebianContainer debian;
     DebianContainer other_suite;
-    other_suite.suite = "trixie";
+    other_suite.suite = "bookworm";
     const std::vector<std::string> both{"linux-headers-6.12-amd64", "linux-headers-amd64"};
     CHECK_FALSE(find_sibling("containers", debian, both).has_value());
 

@@ -90,3 +90,22 @@ TEST_CASE("packages that name no single kernel release explain why") {
           "status: deinstall ok config-files)");
     CHECK(headers_release(packages, "linux-headers-cloud-amd64").release.empty());
 }
+
+TEST_CASE("a package an archive offers names its versioned headers package") {
+    auto offered = [](const std::string& text) { return parse_dpkg_status(text).at(0); };
+    CHECK(release_headers_package(offered("Package: linux-headers-amd64\n"
+                                          "Depends: linux-headers-7.3.4+deb13-amd64 (= 7.3.4-1)\n"))
+              .name == "linux-headers-7.3.4+deb13-amd64");
+    CHECK(release_headers_package(offered("Package: linux-headers-7.3.4+deb13-amd64\n"
+                                          "Depends: linux-headers-7.3.4+deb13-common\n"))
+              .name == "linux-headers-7.3.4+deb13-amd64");
+    auto none = release_headers_package(offered("Package: linux-source\nDepends: xz-utils\n"));
+    CHECK(none.name.empty());
+    CHECK(none.problem ==
+          "package linux-source does not depend on a linux-headers-<release> package");
+    auto two = release_headers_package(
+        offered("Package: linux-headers-x\nDepends: linux-headers-6.1.0-1-amd64, "
+                "linux-headers-6.1.0-2-amd64\n"));
+    CHECK(two.problem == "package linux-headers-x depends on several kernel header packages: "
+                         "linux-headers-6.1.0-1-amd64, linux-headers-6.1.0-2-amd64");
+}

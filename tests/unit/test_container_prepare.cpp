@@ -56,7 +56,7 @@ container::Rootfs rootfs_at(const fs::path& root) {
 }
 
 KernelSpec package(const std::string& name) {
-    return {KernelSpec::Kind::DebianPackage, name, {"/m/kmod.yaml", 7, 14}};
+    return {KernelSpec::Kind::DebianPackage, name, {"/m/kmod.yaml", 7, 14}, {}};
 }
 
 } // namespace
@@ -84,13 +84,53 @@ TEST_CASE("a kernel package that is not installed is reported at its manifest po
 
 TEST_CASE("a release without a build tree in the container is an input error") {
     auto rootfs = rootfs_at(fake_rootfs("r3"));
-    KernelSpec kernel{KernelSpec::Kind::Release, "6.1.0-99-amd64", {"/m/kmod.yaml", 4, 14}};
+    KernelSpec kernel{KernelSpec::Kind::Release, "6.1.0-99-amd64", {"/m/kmod.yaml", 4, 14}, {}};
     CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, kernel),
                          "/m/kmod.yaml:4:14: error: kernel 6.1.0-99-amd64: no build tree in the "
                          "developer container (looked for /usr/src/linux-headers-6.1.0-99-amd64)",
                          InputError);
     kernel.value = "6.1.0-31-amd64";
     CHECK(container::resolve_kernel(rootfs, kernel) == "6.1.0-31-amd64");
+}
+
+TEST_CASE("a package of another suite resolves to what that suite offered, not the installed one") {
+    auto root = fake_rootfs("r5");
+    // The container's own linux-headers-amd64 (6.1) is installed; backports offered 6.12, whose
+    // versioned package is installed beside it.
+    std::ofstream(root / "var/lib/dpkg/status", std::ios::app)
+        << "\nPackage: linux-headers-6.12.9+bpo-amd64\n"
+           "Status: install ok installed\n";
+    write(root / "usr/src/linux-headers-6.12.9+bpo-amd64/Makefile", "include x\n");
+    write(root / "var/lib/kmod-sysext/offered/linux-headers-amd64@bookworm-backports",
+          "Package: linux-headers-amd64\n"
+          "Version: 6.12.9-1~bpo12+1\n"
+          "Depends: linux-headers-6.12.9+bpo-amd64 (= 6.12.9-1~bpo12+1)\n\n");
+    auto rootfs = rootfs_at(root);
+    auto kernel = package("linux-headers-amd64");
+    CHECK(container::resolve_kernel(rootfs, kernel) == "6.1.0-31-amd64");
+    kernel.suite = "bookworm-backports";
+    CHECK(container::resolve_kernel(rootfs, kernel) == "6.12.9+bpo-amd64");
+
+    // A suite whose offer the container does not record (one not made by kmod-sysext).
+    kernel.suite = "bookworm-updates";
+    CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, kernel),
+                         "/m/kmod.yaml:7:14: error: kernel package "
+                         "linux-headers-amd64/bookworm-updates: the developer container does not "
+                         "say what bookworm-updates offered (a suite is for the default Debian "
+                         "container, which records it when it installs the headers)",
+                         InputError);
+    // Offered but not installed.
+    write(root / "var/lib/kmod-sysext/offered/linux-headers-cloud-amd64@bookworm-backports",
+          "Package: linux-headers-cloud-amd64\n"
+          "Depends: linux-headers-6.12.9+bpo-cloud-amd64\n");
+    kernel.value = "linux-headers-cloud-amd64";
+    kernel.suite = "bookworm-backports";
+    CHECK_THROWS_WITH_AS(container::resolve_kernel(rootfs, kernel),
+                         "/m/kmod.yaml:7:14: error: kernel package "
+                         "linux-headers-cloud-amd64/bookworm-backports: package "
+                         "linux-headers-6.12.9+bpo-cloud-amd64 is not installed in the developer "
+                         "container",
+                         InputError);
 }
 
 TEST_CASE("a build tree reached through absolute symlinks is looked up inside the container") {
@@ -149,6 +189,7 @@ TEST_CASE("the default Debian container resolves both kernels and runs commands 
     using clock = std::chrono::steady_clock;
     Progress progress(Progress::Mode::Plain);
     manifest::ContainerSpec spec;
+    spec.debian.suite = "bookworm"; // Debian 12's two kernel lines
     std::vector<KernelSpec> kernels{package("linux-headers-amd64"),
                                     package("linux-headers-6.12-amd64")};
     container::PrepareOptions options{cache_dir(), false, &progress};

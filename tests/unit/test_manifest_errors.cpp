@@ -238,7 +238,7 @@ TEST_CASE("an empty kernel list is an error") {
 TEST_CASE("a misspelt kernel key lists the keys a kernel may have") {
     CHECK(error_with("kernels", "kernels:\n  - relase: 6.1.0-28-amd64\n") ==
           "bad/m.yaml:9:5: error: kernels[0]: unknown key \"relase\" (expected one of: release, "
-          "package)\n"
+          "package, suite)\n"
           "  - relase: 6.1.0-28-amd64\n"
           "    ^");
 }
@@ -285,6 +285,71 @@ TEST_CASE("a kernel package that is not a Debian package name is an error") {
           "at least 2 characters)\n"
           "  - package: Linux_Headers\n"
           "             ^");
+}
+
+TEST_CASE("a kernel's suite goes with package and is a suite name") {
+    CHECK(error_with("kernels",
+                     "kernels:\n  - {suite: trixie-backports, release: 7.3.4+deb13-amd64}\n") ==
+          "bad/m.yaml:9:13: error: kernels[0].suite: goes with package: a release's headers "
+          "package is installed from whichever suite has it\n"
+          "  - {suite: trixie-backports, release: 7.3.4+deb13-amd64}\n"
+          "            ^");
+    CHECK(error_with("kernels", "kernels:\n  - {package: linux-headers-amd64, suite: Trixie}\n") ==
+          "bad/m.yaml:9:43: error: kernels[0].suite: \"Trixie\" is not a valid suite (lower-case "
+          "letters, digits and '-')\n"
+          "  - {package: linux-headers-amd64, suite: Trixie}\n"
+          "                                          ^");
+    CHECK(error_with("kernels", "kernels:\n  - {suite: trixie-backports}\n") ==
+          "bad/m.yaml:9:5: error: kernels[0]: set exactly one of \"release\" and \"package\"\n"
+          "  - {suite: trixie-backports}\n"
+          "    ^");
+    // The same package from the container's suite and from backports are two kernels.
+    CHECK(error_with("kernels", "kernels:\n  - package: linux-headers-amd64\n"
+                                "  - {package: linux-headers-amd64, suite: trixie-backports}\n") ==
+          "no error");
+    CHECK(error_with("kernels",
+                     "kernels:\n  - {package: linux-headers-amd64, suite: trixie-backports}\n"
+                     "  - {suite: trixie-backports, package: linux-headers-amd64}\n") ==
+          "bad/m.yaml:10:5: error: kernels[1]: duplicate of kernels[0]\n"
+          "  - {suite: trixie-backports, package: linux-headers-amd64}\n"
+          "    ^");
+}
+
+TEST_CASE("apt options are Name=value with a name apt knows how to spell, each name once") {
+    auto apt = [](const std::string& items) {
+        return error_with("container", "container:\n  debian:\n    apt_options: " + items + "\n");
+    };
+    CHECK(apt("[Acquire::Check-Valid-Until=false, \"Acquire::http::Proxy=http://p:3142/\"]") ==
+          "no error");
+    CHECK(apt("[Acquire::Check-Valid-Until]") ==
+          "bad/m.yaml:12:19: error: container.debian.apt_options[0]: "
+          "\"Acquire::Check-Valid-Until\" is not an apt option \"Name=value\" (a name such as "
+          "Acquire::Check-Valid-Until: letters, digits and \"_.+-\" in parts joined by \"::\")\n"
+          "    apt_options: [Acquire::Check-Valid-Until]\n"
+          "                  ^");
+    CHECK(apt("[\"Acquire:::x=1\"]") ==
+          "bad/m.yaml:12:19: error: container.debian.apt_options[0]: \"Acquire:::x=1\" is not an "
+          "apt option \"Name=value\" (a name such as Acquire::Check-Valid-Until: letters, digits "
+          "and \"_.+-\" in parts joined by \"::\")\n"
+          "    apt_options: [\"Acquire:::x=1\"]\n"
+          "                  ^");
+    CHECK(
+        apt("['APT::Foo=a\"b']") ==
+        "bad/m.yaml:12:19: error: container.debian.apt_options[0]: \"APT::Foo=a\\\"b\": the value "
+        "must not hold '\"' or control characters (apt's configuration files cannot quote "
+        "them)\n"
+        "    apt_options: ['APT::Foo=a\"b']\n"
+        "                  ^");
+    CHECK(apt("[Acquire::Retries=3, Acquire::Retries=5]") ==
+          "bad/m.yaml:12:39: error: container.debian.apt_options[1]: sets Acquire::Retries again "
+          "(container.debian.apt_options[0] sets it)\n"
+          "    apt_options: [Acquire::Retries=3, Acquire::Retries=5]\n"
+          "                                      ^");
+    CHECK(apt("Acquire::Retries=3") ==
+          "bad/m.yaml:12:18: error: container.debian.apt_options: expected a sequence, got a "
+          "scalar\n"
+          "    apt_options: Acquire::Retries=3\n"
+          "                 ^");
 }
 
 TEST_CASE("a container needs exactly one of debian, rootfs, tarball, oci and ostree") {

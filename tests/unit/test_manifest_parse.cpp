@@ -40,16 +40,16 @@ TEST_CASE("the built-in hello manifest parses into what it says") {
     CHECK(m.name == "hello");
     CHECK(m.version == "1.0.0");
     CHECK(m.target.id == "debian");
-    CHECK(m.target.version_id == "12");
+    CHECK(m.target.version_id == "13");
     CHECK(m.target.sysext_level.empty());
     CHECK(m.target.architecture == "x86-64");
     REQUIRE(m.kernels.size() == 1);
     CHECK(m.kernels[0].kind == KernelSpec::Kind::DebianPackage);
     CHECK(m.kernels[0].value == "linux-headers-amd64");
-    CHECK(m.kernels[0].where.line == 12);
+    CHECK(m.kernels[0].where.line == 13);
     CHECK(m.kernels[0].where.column == 5);
     CHECK(m.container.kind == ContainerSpec::Kind::Debian);
-    CHECK(m.container.debian.suite == "bookworm");
+    CHECK(m.container.debian.suite == "trixie");
     CHECK(m.container.debian.mirror == "http://deb.debian.org/debian");
     CHECK(m.container.debian.components == std::vector<std::string>{"main"});
     CHECK(m.container.debian.packages.empty());
@@ -155,7 +155,7 @@ TEST_CASE("parse resolves against the directory of the file name it is given") {
 TEST_CASE("optional fields get their defaults") {
     auto m = parse(minimal("defaults"), "defaults/demo.yaml");
     CHECK(m.container.kind == ContainerSpec::Kind::Debian);
-    CHECK(m.container.debian.suite == "bookworm");
+    CHECK(m.container.debian.suite == "trixie");
     CHECK(m.container.debian.mirror == "http://deb.debian.org/debian");
     CHECK(m.container.debian.components == std::vector<std::string>{"main"});
     CHECK(m.container.debian.packages.empty());
@@ -173,7 +173,7 @@ TEST_CASE("optional fields get their defaults") {
 TEST_CASE("an empty debian container map means every debian default") {
     auto m = parse(minimal("debian-null") + "container:\n  debian:\n", "debian-null/demo.yaml");
     CHECK(m.container.kind == ContainerSpec::Kind::Debian);
-    CHECK(m.container.debian.suite == "bookworm");
+    CHECK(m.container.debian.suite == "trixie");
     CHECK(m.container.where.line == 10);
     CHECK(m.container.where.column == 3);
 }
@@ -359,4 +359,30 @@ TEST_CASE("a directory given as the manifest is an input error") {
     fs::create_directories("a-dir.yaml");
     CHECK_THROWS_WITH_AS(load("a-dir.yaml"),
                          "a-dir.yaml: error: cannot read manifest: Is a directory", ManifestError);
+}
+
+TEST_CASE("a Debian container for a suite whose Release file has expired, with backports kernels") {
+    auto text =
+        minimal("forky") +
+        "container:\n"
+        "  debian:\n"
+        "    suite: forky\n"
+        "    backports: true\n"
+        "    apt_options: [Acquire::Check-Valid-Until=false, \"APT::Acquire::Retries=3\"]\n";
+    const std::string kernels = "kernels: [{release: 6.1.0-28-amd64}]\n";
+    text.replace(text.find(kernels), kernels.size(),
+                 "kernels:\n  - package: linux-headers-amd64\n"
+                 "  - {package: linux-headers-amd64, suite: forky-backports}\n");
+    auto m = parse(text, "forky/demo.yaml");
+    CHECK(m.container.debian.suite == "forky");
+    CHECK(m.container.debian.backports);
+    CHECK(m.container.debian.apt_options ==
+          std::vector<std::string>{"Acquire::Check-Valid-Until=false", "APT::Acquire::Retries=3"});
+    REQUIRE(m.kernels.size() == 2);
+    CHECK(m.kernels[0].suite.empty());
+    CHECK(m.kernels[1].kind == KernelSpec::Kind::DebianPackage);
+    CHECK(m.kernels[1].value == "linux-headers-amd64");
+    CHECK(m.kernels[1].suite == "forky-backports");
+    CHECK(
+        parse(minimal("no-options"), "no-options/demo.yaml").container.debian.apt_options.empty());
 }
