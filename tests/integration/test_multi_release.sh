@@ -10,15 +10,15 @@ ACTIVATE=${ACTIVATE:?path of kmod-sysext-activate}
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# The example with absolute paths, and 6.1 (bookworm's linux-headers-amd64) marked unsupported.
-sed -e "s|^  path: hello$|  path: $SRC/manifests/hello|" \
-    -e "s|source: hello/hello.conf|source: $SRC/manifests/hello/hello.conf|" \
-    "$SRC/manifests/multi-release.yaml" >"$WORK/multi.yaml"
+# The example next to a copy of its sources (a manifest's local paths stay inside its
+# directory), and 6.1 (bookworm's linux-headers-amd64) marked unsupported.
+cp -r "$SRC/manifests/hello" "$WORK/hello"
+cp "$SRC/manifests/multi-release.yaml" "$WORK/multi.yaml"
 sed -e 's|^source:$|sources:\
   - unsupported: "hello is not built for 6.1 in this test"\
     kernels: {max: "6.11"}\
     targets: [debian-12]\
-  - |' -e "s|^  path: $SRC/manifests/hello|    path: $SRC/manifests/hello|" \
+  - |' -e "s|^  path: hello$|    path: hello|" \
     "$WORK/multi.yaml" >"$WORK/skip61.yaml"
 
 expect_status 0 "$KSX" validate "$WORK/multi.yaml"

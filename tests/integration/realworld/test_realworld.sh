@@ -1,20 +1,26 @@
 #!/bin/bash
-# Real drivers, end to end: build the zfs, nvidia-open and nvidia manifests for Debian 12's
-# 6.1 and 6.12 kernels, signed, check every module's vermagic and signer and every image with
-# `kmod-sysext verify`, then boot each kernel under qemu (the cached guest of
-# tests/integration/boot) as a node: the activator and its units installed, the images in its
-# store, the certificate in /etc/verity.d. In the guest the activator must verify, link and
-# (after systemd-sysext merged them with dm-verity) load the modules, and:
+# Real drivers, end to end, per OS release: build the zfs, nvidia-open and nvidia manifests for
+# the release's kernels (Debian 12: 6.1 and 6.12; Debian 13: 6.12), signed, one build per
+# kernel; check every module's vermagic and signer and every image with `kmod-sysext verify`,
+# then boot each kernel under qemu (the cached guest of tests/integration/boot for the release's
+# suite) as a node: the activator and its units installed, the images in its store, the
+# certificate in /etc/verity.d. In the guest the activator must verify, link and (after
+# systemd-sysext merged them with dm-verity) load the modules, and:
 #   zfs:    spl and zfs load, `zpool create` on a file vdev works, `zfs list` shows the pool;
 #   nvidia: the kernel accepts nvidia.ko (no symbol or vermagic errors; without a GPU the
 #           driver's own "No NVIDIA GPU found" and ENODEV, which the activator reports),
 #           nvidia-smi runs and reports that it found no device, and the driver's libraries
 #           resolve by name from the loader's default path.
-# Build and boot times are printed. Environment: KSX, ACTIVATE, SRC (as for every integration
-# test); KSX_REALWORLD="zfs nvidia-open nvidia", KSX_REALWORLD_KERNELS="6.1 6.12" narrow the
-# run; with --full it runs only when KSX_REALWORLD_FULL=1 (about 40 minutes on two cores).
+# Each build's time, each image's size and each boot's result and time are printed, and a
+# summary table at the end (the rows of bench/RESULTS.md).
+# Environment: KSX, ACTIVATE, SRC (as for every integration test);
+# KSX_REALWORLD_RELEASES="debian-13 debian-12", KSX_REALWORLD="zfs nvidia-open nvidia" and
+# KSX_REALWORLD_KERNELS="6.1 6.12" narrow the run (a kernel line a release does not have is
+# left out for it); with --full it runs only when KSX_REALWORLD_FULL=1.
 # KSX_REALWORLD_REUSE=DIR checks and boots the images (DIR/images) and key (DIR/key) of an
 # earlier run's kept work directory instead of building them.
+# Developer containers, downloaded packages and guests are cached under
+# ${XDG_CACHE_HOME:-~/.cache}/kmod-sysext and reused by the next run.
 set -euo pipefail
 if [ "${1-}" = --full ] && [ "${KSX_REALWORLD_FULL-}" != 1 ]; then
     echo "SKIP: the full real-world suite runs with KSX_REALWORLD_FULL=1"
@@ -26,23 +32,39 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 set -o pipefail
 ACTIVATE=${ACTIVATE:?path of kmod-sysext-activate}
 
+releases=${KSX_REALWORLD_RELEASES:-debian-13 debian-12}
 manifests=${KSX_REALWORLD:-zfs nvidia-open nvidia}
-lines=${KSX_REALWORLD_KERNELS:-6.1 6.12}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# 1. The guest (cached, shared with the boot test) names the kernels to build for.
-guest=$("$HERE/../boot/guest.sh")
-kernels=""
-for line in $lines; do
-    k=$(cd "$guest/boot" && ls "vmlinuz-$line".[0-9]* 2>/dev/null | sed 's/^vmlinuz-//' | head -n1)
-    [ -n "$k" ] || fail "the guest has no $line kernel"
-    kernels="$kernels $k"
-done
-echo "guest: $guest; kernels:$kernels"
+# Per OS release: the guest's Debian suite and the kernel lines it boots.
+suite_of() {
+    case $1 in
+    debian-12) echo bookworm ;;
+    debian-13) echo trixie ;;
+    *) fail "unknown release $1 (debian-12 or debian-13)" ;;
+    esac
+}
+lines_of() {
+    local all want line out=""
+    case $1 in debian-12) all="6.1 6.12" ;; *) all="6.12" ;; esac
+    want=${KSX_REALWORLD_KERNELS:-$all}
+    for line in $all; do
+        case " $want " in *" $line "*) out="$out $line" ;; esac
+    done
+    echo "${out# }"
+}
+# The manifest that builds M for RELEASE: each release's single-target form of manifests/M.yaml.
+manifest_of() { echo "$HERE/$1/$2.yaml"; }
+# The version zfs must have for RELEASE and KERNEL (2.1 supports kernels up to 6.2).
+zfs_version_of() {
+    case $1:$2 in
+    debian-12:6.1.*) echo 2.1.11 ;;
+    debian-12:*) echo 2.3.2 ;;
+    *) echo 2.3.9 ;;
+    esac
+}
 
-# 2. Build each manifest for those kernels, signed with a key made here; check every module's
-#    vermagic and signer, and the image's verity tree and root hash signature (`verify`).
 # image_of MANIFEST KERNEL: the image built for KERNEL (its version may differ per kernel).
 image_of() {
     local found
@@ -56,39 +78,67 @@ if [ -n "${KSX_REALWORLD_REUSE-}" ]; then
 else
     "$KSX" keygen --quiet --out "$WORK/key" --cn "$signer" >/dev/null || fail "keygen failed"
 fi
-for m in $manifests; do
-    args=()
-    for k in $kernels; do args+=(--kernel "$k"); done
-    start=$(now)
-    if [ -z "${KSX_REALWORLD_REUSE-}" ]; then
-        "$KSX" build "$SRC/manifests/$m.yaml" --output "$WORK/images" --jobs 1 "${args[@]}" \
-            --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
-            >"$WORK/build-$m.log" 2>&1 || { tail -n 30 "$WORK/build-$m.log"; fail "building $m failed"; }
-        echo "build $m: $(elapsed "$start") s"
-    fi
-    for k in $kernels; do
-        image=$(image_of "$m" "$k")
-        rm -rf "$WORK/x"
-        unsquashfs -q -n -d "$WORK/x" "$image" >/dev/null
-        count=0
-        for ko in "$WORK/x/usr/lib/modules/$k/extra/$m"/*.ko*; do
-            magic=$(modinfo -F vermagic "$ko")
-            [ "${magic%% *}" = "$k" ] || fail "$ko has vermagic '$magic', not $k"
-            [ "$(modinfo -F signer "$ko")" = "$signer" ] || fail "$ko is not signed by the test key"
-            count=$((count + 1))
+summary=() # "release kernel driver build-seconds image-KiB" per image; boot results appended
+
+# 1. The guests (cached, shared with the boot test) name the kernels to build for.
+declare -A guest_of kernels_of
+for r in $releases; do
+    lines=$(lines_of "$r")
+    [ -n "$lines" ] || continue
+    guest_of[$r]=$("$HERE/../boot/guest.sh" "$(suite_of "$r")")
+    kernels=""
+    for line in $lines; do
+        k=$(cd "${guest_of[$r]}/boot" && ls "vmlinuz-$line".[0-9]* 2>/dev/null | sed 's/^vmlinuz-//' | head -n1)
+        [ -n "$k" ] || fail "the $r guest has no $line kernel"
+        kernels="$kernels $k"
+    done
+    kernels_of[$r]=${kernels# }
+    echo "$r guest: ${guest_of[$r]}; kernels: ${kernels_of[$r]}"
+done
+
+# 2. Build each manifest for each kernel, signed with a key made here; check every module's
+#    vermagic and signer, and the image's verity tree and root hash signature (`verify`).
+for r in $releases; do
+    [ -n "${kernels_of[$r]-}" ] || continue
+    for m in $manifests; do
+        for k in ${kernels_of[$r]}; do
+            start=$(now)
+            seconds=reused
+            if [ -z "${KSX_REALWORLD_REUSE-}" ]; then
+                "$KSX" build "$(manifest_of "$r" "$m")" --output "$WORK/images" --jobs 1 --kernel "$k" \
+                    --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
+                    >"$WORK/build-$m-$k.log" 2>&1 ||
+                    { tail -n 30 "$WORK/build-$m-$k.log"; fail "building $m for $r $k failed"; }
+                seconds=$(elapsed "$start")
+                echo "build $m for $r $k: $seconds s"
+            fi
+            image=$(image_of "$m" "$k")
+            rm -rf "$WORK/x"
+            unsquashfs -q -n -d "$WORK/x" "$image" >/dev/null
+            count=0
+            for ko in "$WORK/x/usr/lib/modules/$k/extra/$m"/*.ko*; do
+                magic=$(modinfo -F vermagic "$ko")
+                [ "${magic%% *}" = "$k" ] || fail "$ko has vermagic '$magic', not $k"
+                [ "$(modinfo -F signer "$ko")" = "$signer" ] || fail "$ko is not signed by the test key"
+                count=$((count + 1))
+            done
+            [ "$count" -gt 0 ] || fail "$image holds no modules"
+            "$KSX" verify "$image" --cert "$WORK/key/cert.pem" >"$WORK/verify.log" 2>&1 ||
+                { cat "$WORK/verify.log"; fail "verify refused $image"; }
+            # The OS identity of the release, so that its systemd merges the image.
+            release=$WORK/x/usr/lib/extension-release.d/extension-release.$m
+            grep -qx "VERSION_ID=${r#debian-}" "$release" || fail "extension-release of $image is not for $r"
+            # Each zfs version builds the kernels it supports; the image is named after it.
+            if [ "$m" = zfs ]; then
+                want=$(zfs_version_of "$r" "$k")
+                [ "$(basename "$image")" = "zfs_${want}_$k.raw" ] || fail "$image is not zfs $want"
+                grep -q "^KMOD_SYSEXT_VERSION=$want$" "$release" ||
+                    fail "extension-release of $image does not say version $want"
+            fi
+            size=$(du -k "$image" | cut -f1)
+            summary+=("$r $k $m $seconds $size")
+            echo "  $(basename "$image"): $count modules, vermagic $k, modules signed, verify passed, $size KiB"
         done
-        [ "$count" -gt 0 ] || fail "$image holds no modules"
-        "$KSX" verify "$image" --cert "$WORK/key/cert.pem" >"$WORK/verify.log" 2>&1 ||
-            { cat "$WORK/verify.log"; fail "verify refused $image"; }
-        # zfs 2.1 builds the 6.1 image, 2.3 the 6.12 one; each is named after what it holds.
-        if [ "$m" = zfs ]; then
-            want=2.3.2
-            case $k in 6.1.*) want=2.1.11 ;; esac
-            [ "$(basename "$image")" = "zfs_${want}_$k.raw" ] || fail "$image is not zfs $want"
-            grep -q "^KMOD_SYSEXT_VERSION=$want$" "$WORK/x/usr/lib/extension-release.d/extension-release.zfs" ||
-                fail "extension-release of $image does not say version $want"
-        fi
-        echo "  $(basename "$image"): $count modules, vermagic $k, modules signed, verify passed, $(du -k "$image" | cut -f1) KiB"
     done
 done
 
@@ -119,6 +169,8 @@ for u in kmod-sysext-select kmod-sysext-load; do
     m "unit $u $(systemctl show --value -p Result "$u.service")"
 done
 for d in /sys/block/dm-*/dm; do [ -e "$d/uuid" ] && m "dm $(cat "$d/name") $(cat "$d/uuid")"; done
+# The verity devices' tables (with their root hashes), whatever systemd names the devices.
+dmsetup table --target verity 2>&1 | sed 's/^/KSX-RW-DMTABLE /'
 for mod in spl zfs nvidia nvidia_uvm nvidia_modeset nvidia_drm; do
     [ -e "/sys/module/$mod" ] && m "module $mod loaded"
 done
@@ -141,7 +193,7 @@ if [ -e /usr/lib/kmod-sysext/nvidia-open ] || [ -e /usr/lib/kmod-sysext/nvidia ]
         fi
     done
     for program in /usr/bin/nvidia-smi /usr/bin/nvidia-persistenced /usr/bin/nvidia-modprobe; do
-        /lib64/ld-linux-x86-64.so.2 --list "$program" 2>&1 | grep -i 'not found' |
+        /lib64/ld-linux-x86-64.so.2 --list "$program" 2>&1 | grep -iE 'not found|error while loading' |
             sed "s|^|KSX-RW-MISSING $program: |"
     done
     nvidia-persistenced --version 2>&1 | head -n 2 | sed 's/^/KSX-RW-PERSISTENCED /'
@@ -168,11 +220,11 @@ UNIT
     systemctl --root="$1" enable ksx-realworld.service >/dev/null 2>&1
 }
 
-# boot NAME KERNEL IMAGE...: the guest with IMAGEs (and their sidecars) in its store, booted
+# boot NAME GUEST KERNEL IMAGE...: GUEST with IMAGEs (and their sidecars) in its store, booted
 # under TCG; its serial log is $WORK/NAME.log.
 boot() {
-    local name=$1 kernel=$2 start dir image extension
-    shift 2
+    local name=$1 guest=$2 kernel=$3 start dir image extension
+    shift 3
     start=$(now)
     dir="$WORK/$name"
     mkdir -p "$dir"
@@ -194,7 +246,8 @@ boot() {
         -drive "file=$dir/disk.img,if=virtio,format=raw" -snapshot \
         </dev/null >"$WORK/$name.log" 2>&1 || echo "qemu exited with $? (see $WORK/$name.log)"
     rm -f "$dir/disk.img"
-    echo "boot $name: $(elapsed "$start") s"
+    boot_seconds=$(elapsed "$start")
+    echo "boot $name: $boot_seconds s"
 }
 
 # merged_kernel EXTENSION LOG: the kernel of EXTENSION's merged image, from the activator's
@@ -228,7 +281,10 @@ check_boot() {
         # systemd-sysext status lists the /usr extensions one per line after the first.
         grep -qE "^KSX-RW-SYSEXT (/usr)? .* $m[[:space:]]" "$LOG" || fail "$k: systemd-sysext did not merge $m"
         merged_kernel "$m" "$LOG" | grep -qx "$k" || fail "$k: the activator's status does not show $m merged"
-        has "KSX-RW dm $roothash-verity CRYPT-VERITY-"
+        # systemd 252 and 257 name the device <roothash>-verity, 262 loopN-M-verity: look for
+        # the root hash in the verity tables.
+        grep -qE "^(KSX-RW-DMTABLE .* verity .* $roothash( |$)|KSX-RW dm $roothash-verity CRYPT-VERITY-)" "$LOG" ||
+            fail "$k: no dm-verity device with root hash $roothash: $(grep -E 'KSX-RW( dm|-DMTABLE)' "$LOG" || echo none)"
     done
     has "KSX-RW unit kmod-sysext-select success"
     # nvidia-uvm, -modeset and -drm need nvidia's symbols, so without a GPU (nvidia.ko ends
@@ -261,7 +317,10 @@ check_boot() {
         has "KSX-RW library libnvidia-ml.so.1 found"
         has "KSX-RW library libnvidia-cfg.so.1 found"
         lacks "KSX-RW-MISSING"
-        has "KSX-RW-PERSISTENCED nvidia-persistenced"
+        # nvidia-persistenced runs: every library it links (down to libtirpc's Kerberos and
+        # libcom_err) is on the host or in the image.
+        has "KSX-RW-PERSISTENCED nvidia-persistenced:  version"
+        lacks "error while loading shared libraries"
         echo "  $k: nvidia verified and merged; nvidia.ko accepted (No NVIDIA GPU found, ENODEV reported by the activator), nvidia-smi reports no device, libraries resolve by name" ;;
     esac
     has "KSX-RW done"
@@ -275,14 +334,31 @@ for m in $manifests; do
     if [ "$m" = nvidia ]; then groups+=("nvidia"); else first="$first $m"; fi
 done
 [ -n "$first" ] && groups=("${first# }" "${groups[@]}")
-for k in $kernels; do
-    n=0
-    for group in "${groups[@]}"; do
-        images=()
-        for m in $group; do images+=("$(image_of "$m" "$k")"); done
-        n=$((n + 1))
-        boot "boot-$k-$n" "$k" "${images[@]}"
-        check_boot "$WORK/boot-$k-$n.log" "$k" "$group"
+results=()
+for r in $releases; do
+    [ -n "${kernels_of[$r]-}" ] || continue
+    for k in ${kernels_of[$r]}; do
+        n=0
+        for group in "${groups[@]}"; do
+            images=()
+            for m in $group; do images+=("$(image_of "$m" "$k")"); done
+            n=$((n + 1))
+            boot "boot-$k-$n" "${guest_of[$r]}" "$k" "${images[@]}"
+            check_boot "$WORK/boot-$k-$n.log" "$k" "$group"
+            for m in $group; do results+=("$k $m booted with $group in $boot_seconds s"); done
+        done
     done
+done
+
+# The measurements, one row per OS release, kernel and driver (bench/RESULTS.md's table).
+echo "| OS release | kernel | driver | build (s) | image (KiB) | boot |"
+echo "|---|---|---|---|---|---|"
+for row in "${summary[@]}"; do
+    read -r r k m seconds size <<<"$row"
+    result="not booted"
+    for b in "${results[@]}"; do
+        case "$b" in "$k $m "*) result="passed (${b#"$k $m booted with "})" ;; esac
+    done
+    echo "| $r | $k | $m | $seconds | $size | $result |"
 done
 echo "PASS"
