@@ -7,8 +7,10 @@
 #include "image/sysext_layout.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
+#include "util/cache.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/output_dir.hpp"
 #include "util/progress.hpp"
 #include "util/temp_dir.hpp"
 
@@ -81,14 +83,18 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
     require_ddi_signer(manifest, signers);
 
-    const fs::path output = fs::absolute(args.output);
-    fs::create_directories(output);
+    // Settled first: sets a killed run was committing are completed, its leftovers removed.
+    OutputDir output(fs::absolute(args.output));
     const auto cache = cache_dir();
     fs::create_directories(cache);
+    // Held for the run: `cache prune` leaves containers and downloads alone while it is.
+    auto cache_use = use_cache(cache);
+    remove_leftovers(cache);
 
     container::PrepareOptions prepare_options{cache, args.refresh, &progress};
     progress.step("container: preparing");
     auto rootfs = container::prepare(manifest.container, manifest.kernels, prepare_options);
+    mark_used(cache, rootfs.root);
 
     std::vector<std::string> releases;
     for (const auto& kernel : manifest.kernels) {
@@ -100,8 +106,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     progress.line("building " + manifest.name + " " + manifest.version + " for " +
                   std::to_string(releases.size()) + " kernel(s) in " + rootfs.description);
 
-    fs::create_directories(cache / "work");
-    TempDir work(manifest.name + "-", cache / "work");
+    auto work = make_work_dir(cache, manifest.name);
     build::BuildOptions build_options;
     build_options.work_root = work.path();
     build_options.jobs = std::max(1u, args.jobs);
@@ -123,7 +128,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     try {
         builds = build::build_kernels(manifest, rootfs, releases, build_options);
     } catch (const Error&) {
-        work.keep(); // the logs named in the message live there
+        keep_work_dir(work); // the logs named in the message live there
         throw;
     }
     auto packed = packer.finish();
@@ -157,14 +162,14 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
     }
     if (!failures.empty()) {
-        work.keep(); // the logs named in the message live there
+        keep_work_dir(work); // the logs named in the message live there
         if (failures_are_input) {
             throw InputError(failures);
         }
         throw Error(failures);
     }
     if (args.keep_work) {
-        work.keep();
+        keep_work_dir(work);
         progress.line("work directory kept: " + work.path().string());
     }
     progress.finish();
