@@ -1,5 +1,5 @@
 #!/bin/sh
-# Signed rebuilds killed (SIGKILL, the whole process group) at random moments, mostly while the
+# Signed rebuilds killed (SIGKILL) at random moments, mostly while the
 # image is packed and signed: into a directory holding an older signed set of the same names and
 # into an empty one. After every kill each set must verify and be either the complete old set
 # or the complete new set (a missing set in the empty directory counts as the old one); mixed
@@ -106,15 +106,14 @@ while read -r phase delay; do
     else
         mkdir "$dir"
     fi
-    setsid sh -c 'exec "$0" build "$1" --output "$2" --sign-key "$3" --sign-cert "$4"' \
-        "$KSX" "$WORK/hello.yaml" "$dir" "$WORK/new-key/key.pem" "$WORK/new-key/cert.pem" \
-        >"$WORK/run.out" 2>&1 &
+    build_new "$dir" >"$WORK/run.out" 2>&1 &
     pid=$!
     if [ "$phase" = pack ]; then
         packing_started "$dir" $pid
     fi
     sleep "$delay"
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    # The build's sandboxed commands die with it (bubblewrap --die-with-parent).
+    kill -KILL $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     state=$(verify_set "$dir")
     echo "kill $i ($phase +${delay}s, $([ $((i % 2)) -eq 1 ] && echo "over the old set" || echo "empty dir")): $state"

@@ -10,11 +10,21 @@
 
 namespace ksx::test {
 
+// Runs `work` in a forked child; an exception ends the child (it must never return into the
+// test runner's copy).
+inline void guarded(const std::function<void()>& work) {
+    try {
+        work();
+    } catch (...) {
+        ::_exit(3);
+    }
+}
+
 // Runs `work` in a child that is then killed with SIGKILL (no destructor, no cleanup runs).
 inline void run_then_kill(const std::function<void()>& work) {
     pid_t pid = ::fork();
     if (pid == 0) {
-        work();
+        guarded(work);
         ::kill(::getpid(), SIGKILL);
         ::_exit(1);
     }
@@ -36,7 +46,7 @@ public:
         if (pid_ == 0) {
             ::close(ready[0]);
             ::close(release[1]);
-            work();
+            guarded(work);
             char c = 1;
             (void)!::write(ready[1], &c, 1);
             (void)!::read(release[0], &c, 1); // returns when the parent closes its end

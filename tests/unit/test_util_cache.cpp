@@ -38,9 +38,9 @@ void fill_cache(const fs::path& cache) {
     write(cache / "downloads" / std::string(64, 'a'), "archive");
     write(cache / "downloads" / std::string(64, 'b'), "old archive");
     age_days(cache / "downloads" / std::string(64, 'b'), 40);
-    test::run_then_kill([&] { new TempDir("hello-", cache / "work"); });
+    test::run_then_kill([&] { new TempDir(make_work_dir(cache, "hello")); });
     test::run_then_kill([&] {
-        auto* failed = new TempDir("failed-", cache / "work");
+        auto* failed = new TempDir(make_work_dir(cache, "failed"));
         keep_work_dir(*failed);
     });
 }
