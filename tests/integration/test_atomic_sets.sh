@@ -106,7 +106,9 @@ while read -r phase delay; do
     else
         mkdir "$dir"
     fi
-    build_new "$dir" >"$WORK/run.out" 2>&1 &
+    # Not through build_new: $! must be kmod-sysext itself, not a subshell.
+    "$KSX" build "$WORK/hello.yaml" --output "$dir" --sign-key "$WORK/new-key/key.pem" \
+        --sign-cert "$WORK/new-key/cert.pem" >"$WORK/run.out" 2>&1 &
     pid=$!
     if [ "$phase" = pack ]; then
         packing_started "$dir" $pid
