@@ -118,30 +118,23 @@ nlohmann::json write_ddi_image(const image::Tree& tree, const fs::path& image,
     image::write_squashfs(usr, squashfs, options);
     auto root_hash = sign::write_ddi(squashfs, sha256_file_hex(squashfs), image,
                                      manifest.target.architecture, *signers.image, options.threads);
-    auto sidecars = sign::sidecar_paths(image);
-    for (const auto& stale : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
-        fs::remove(stale);
-    }
     return {{"format", "ddi"},
             {"root_hash", root_hash},
             {"signer", sign::certificate_subject(signers.image->certificate.get())}};
 }
 
-nlohmann::json sign_image_file(const fs::path& image, const std::string& sha256_hex,
-                               const BuildSigners& signers, unsigned threads) {
-    auto sidecars = sign::sidecar_paths(image);
+nlohmann::json sign_image_file(const fs::path& image, const fs::path& final_image,
+                               const std::string& sha256_hex, const BuildSigners& signers,
+                               unsigned threads) {
     if (!signers.image) {
-        // Sidecars of an earlier signed build would no longer match the new image.
-        for (const auto& stale : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
-            fs::remove(stale);
-        }
         return nullptr;
     }
     auto signed_image = sign::sign_image(image, sha256_hex, *signers.image, threads);
+    auto sidecars = sign::sidecar_paths(final_image);
     return {{"root_hash", signed_image.root_hash},
-            {"verity", signed_image.sidecars.verity.string()},
-            {"roothash", signed_image.sidecars.roothash.string()},
-            {"roothash_p7s", signed_image.sidecars.signature.string()},
+            {"verity", sidecars.verity.string()},
+            {"roothash", sidecars.roothash.string()},
+            {"roothash_p7s", sidecars.signature.string()},
             {"signer", sign::certificate_subject(signers.image->certificate.get())}};
 }
 

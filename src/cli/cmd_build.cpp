@@ -9,8 +9,10 @@
 #include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
 #include "publish/plan.hpp"
+#include "util/cache.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/output_dir.hpp"
 #include "util/progress.hpp"
 #include "util/temp_dir.hpp"
 
@@ -163,10 +165,13 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
     require_ddi_signer(manifest, signers);
 
-    const fs::path output = fs::absolute(args.output);
-    fs::create_directories(output);
+    // Settled first: sets a killed run was committing are completed, its leftovers removed.
+    OutputDir output(fs::absolute(args.output));
     const auto cache = cache_dir();
     fs::create_directories(cache);
+    // Held for the run: `cache prune` leaves containers and downloads alone while it is.
+    auto cache_use = use_cache(cache);
+    remove_leftovers(cache);
 
     // Each target's own container, holding only its kernels' headers.
     container::PrepareOptions prepare_options{cache, args.refresh, &progress};
@@ -175,6 +180,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         progress.step(manifest.target_list ? "container for " + target.target_name + ": preparing"
                                            : std::string("container: preparing"));
         auto rootfs = container::prepare(target.container, target.kernels, prepare_options);
+        mark_used(cache, rootfs.root);
         std::vector<std::string> releases;
         for (const auto& kernel : target.kernels) {
             auto release = container::resolve_kernel(rootfs, kernel);
@@ -186,8 +192,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     }
     check_image_names(jobs);
 
-    fs::create_directories(cache / "work");
-    TempDir work(manifest.name + "-", cache / "work");
+    auto work = make_work_dir(cache, manifest.name);
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     std::string failures;
     bool failures_are_input = true;
@@ -224,7 +229,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         try {
             builds = build::build_kernels(target, job.rootfs, job.releases, build_options);
         } catch (const Error&) {
-            work.keep(); // the logs named in the message live there
+            keep_work_dir(work); // the logs named in the message live there
             throw;
         }
         auto packed = packer.finish();
@@ -260,14 +265,14 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
     }
     if (!failures.empty()) {
-        work.keep(); // the logs named in the message live there
+        keep_work_dir(work); // the logs named in the message live there
         if (failures_are_input) {
             throw InputError(failures);
         }
         throw Error(failures);
     }
     if (args.keep_work) {
-        work.keep();
+        keep_work_dir(work);
         progress.line("work directory kept: " + work.path().string());
     }
     progress.finish();

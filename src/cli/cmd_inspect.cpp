@@ -4,6 +4,7 @@
 #include "cli/inspect_signatures.hpp"
 #include "image/squashfs_reader.hpp"
 #include "util/error.hpp"
+#include "util/output_dir.hpp"
 
 #include <fmt/core.h>
 #include <memory>
@@ -77,6 +78,7 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
     for (const auto& cert : args.certs) {
         certificates.push_back(sign::load_certificate(cert));
     }
+    SettledDir settled(std::filesystem::absolute(image).parent_path()); // the set read whole
     ImageSource source(image);
     const auto& info = source.info();
     nlohmann::json extensions = nlohmann::json::object();

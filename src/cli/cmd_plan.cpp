@@ -5,6 +5,7 @@
 #include "manifest/manifest.hpp"
 #include "publish/local_inputs.hpp"
 #include "publish/plan.hpp"
+#include "util/cache.hpp"
 #include "util/file_io.hpp"
 #include "util/progress.hpp"
 
@@ -32,6 +33,7 @@ std::map<std::string, std::string> resolve_packages(const manifest::Manifest& ma
     Progress progress(global.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto);
     const auto cache = cache_dir();
     std::filesystem::create_directories(cache);
+    auto cache_use = use_cache(cache); // `cache prune` leaves the container alone meanwhile
     container::PrepareOptions options{cache, refresh, &progress};
     std::map<std::string, std::string> releases;
     for (size_t t = 0; t < manifest.targets.size(); ++t) {

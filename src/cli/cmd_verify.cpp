@@ -4,6 +4,7 @@
 #include "image/squashfs_reader.hpp"
 #include "sign/image_verify.hpp"
 #include "util/error.hpp"
+#include "util/output_dir.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -43,6 +44,9 @@ int run_verify(const VerifyArgs& args, const GlobalOptions& global) {
         trusted.push_back(sign::load_certificate(cert));
     }
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    // The image and its sidecars as one set: an interrupted commit is completed first, and no
+    // build commits there while they are read.
+    SettledDir settled(std::filesystem::absolute(args.image).parent_path());
     auto report = sign::verify_image(args.image, squashfs_contents(), trusted, threads);
     size_t failed = static_cast<size_t>(std::count_if(report.checks.begin(), report.checks.end(),
                                                       [](const auto& c) { return !c.ok; }));

@@ -30,5 +30,6 @@ Command verify_command();
 Command plan_command();
 Command publish_command();
 Command ignition_command();
+Command cache_command();
 
 } // namespace ksx::cli

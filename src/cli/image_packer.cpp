@@ -3,6 +3,7 @@
 #include "image/squashfs_writer.hpp"
 #include "image/sysext_layout.hpp"
 #include "manifest/image_version.hpp"
+#include "sign/image_signature.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
@@ -27,18 +28,29 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
     auto tree = image::compose(manifest, kernel_build);
     auto options = image::write_options(manifest, context.threads);
     options.block_cache = block_cache;
-    auto path = context.output / name;
+    const auto staged = context.output.staging() / name;
+    const auto path = context.output.path() / name;
     nlohmann::json verity;
     if (manifest.image.format == manifest::ImageFormat::Ddi) {
-        verity = write_ddi_image(tree, path, manifest, context.signers, options);
+        verity = write_ddi_image(tree, staged, manifest, context.signers, options);
     } else {
-        image::write_squashfs(tree, path, options);
+        image::write_squashfs(tree, staged, options);
     }
-    auto size = fs::file_size(path);
-    auto digest = sha256_file_hex(path);
+    auto size = fs::file_size(staged);
+    auto digest = sha256_file_hex(staged);
     if (manifest.image.format == manifest::ImageFormat::Squashfs) {
-        verity = sign_image_file(path, digest, context.signers, context.threads);
+        verity = sign_image_file(staged, path, digest, context.signers, context.threads);
     }
+    // The set appears whole: the image with its sidecars, or without the sidecars an earlier
+    // signed build of the same name left (they would not match the new image).
+    std::vector<std::string> put;
+    std::vector<std::string> remove;
+    auto sidecars = sign::sidecar_paths(staged);
+    for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        (fs::exists(sidecar) ? put : remove).push_back(sidecar.filename().string());
+    }
+    put.push_back(name);
+    context.output.commit(put, remove);
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& m : kernel_build.modules) {
         modules.push_back({{"name", m.name},

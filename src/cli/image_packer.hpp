@@ -7,6 +7,7 @@
 #include "container/container.hpp"
 #include "image/block_cache.hpp"
 #include "manifest/manifest.hpp"
+#include "util/output_dir.hpp"
 #include "util/progress.hpp"
 
 #include <condition_variable>
@@ -25,13 +26,15 @@ struct PackContext {
     const manifest::Manifest& manifest;
     const container::Rootfs& rootfs;
     const BuildSigners& signers;
-    std::filesystem::path output;
+    OutputDir& output; // each image and its sidecars are staged there, then committed as a set
     unsigned threads = 1;
     Progress& progress;
 };
 
 // Signs and compresses the modules of one kernel's build, writes its image and verity
-// sidecars; returns what `--json` reports of it. Throws on failure.
+// sidecars into the output's staging directory and commits them as one set (replacing an
+// earlier set of the same name whole, stale sidecars included); returns what `--json` reports
+// of it. Throws on failure.
 nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
                            const std::shared_ptr<image::BlockCache>& block_cache);
 

@@ -7,6 +7,7 @@
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/output_dir.hpp"
 #include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 #include "util/unique_fd.hpp"
@@ -127,7 +128,10 @@ PublishResult publish_release(const PublishOptions& options) {
     } else if (fs::exists(to)) {
         throw InputError("--to: " + to.string() + " exists and is not a directory");
     }
+    // Each shard's sets read whole: interrupted commits completed, no build commits meanwhile.
+    std::vector<SettledDir> settled_shards;
     for (const auto& dir : options.from) {
+        settled_shards.emplace_back(fs::absolute(dir));
         for (const auto& path : shard_images(dir)) {
             merge_release_image(images, read_release_image(path, certs));
         }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <string>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 namespace ksx {
@@ -26,22 +27,34 @@ AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode) : target_(st
     std::string name = ".";
     name += target_.filename().string();
     name += ".tmp.XXXXXX";
-    std::string pattern = (dir / name).string();
-    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) {
-        throw_errno("failed to create a temporary file next to " + target_.string());
+    // Locked for as long as it exists under its temporary name (owner_lock.hpp), so that a later
+    // run can tell it from the leftover of a killed one.
+    while (!fd_) {
+        std::string pattern = (dir / name).string();
+        UniqueFd created(::mkostemp(pattern.data(), O_CLOEXEC));
+        if (!created) {
+            throw_errno("failed to create a temporary file next to " + target_.string());
+        }
+        if (::flock(created.get(), LOCK_EX) != 0) {
+            throw_errno("failed to lock " + pattern);
+        }
+        struct stat st {};
+        if (::fstat(created.get(), &st) != 0) {
+            throw_errno("failed to stat " + pattern);
+        }
+        if (st.st_nlink > 0) { // else a cleaner removed it before the lock: make another
+            fd_ = std::move(created);
+            temp_ = pattern;
+        }
     }
-    fd_.reset(fd);
-    temp_ = pattern;
-    if (::fchmod(fd, mode) != 0) {
+    if (::fchmod(fd_.get(), mode) != 0) {
         throw_errno("failed to set the mode of " + temp_.string());
     }
 }
 
 AtomicFile::~AtomicFile() {
     if (!committed_ && !temp_.empty()) {
-        fd_.reset();
-        ::unlink(temp_.c_str());
+        ::unlink(temp_.c_str()); // before the lock goes with the fd
     }
 }
 
@@ -62,11 +75,12 @@ void AtomicFile::commit() {
     if (::fsync(fd_.get()) != 0) {
         throw_errno("failed to sync " + temp_.string());
     }
-    fd_.reset();
+    // Renamed while still locked: an unlocked temporary name is a leftover to others.
     if (::rename(temp_.c_str(), target_.c_str()) != 0) {
         throw_errno("failed to rename " + temp_.string() + " to " + target_.string());
     }
     committed_ = true;
+    fd_.reset();
     fsync_directory(target_.parent_path());
 }
 

@@ -10,7 +10,8 @@ namespace ksx {
 
 // Writes go to a hidden temp file in the target's directory; commit() fsyncs it, renames it
 // over the target and fsyncs the directory. Destroyed without commit(), the temp file is
-// removed, so an interrupted run never leaves a half-written file under the final name.
+// removed, so an interrupted run never leaves a half-written file under the final name. The temp
+// file is flock'ed while it exists (owner_lock.hpp): one a killed run left can be told apart.
 class AtomicFile {
 public:
     explicit AtomicFile(std::filesystem::path target, unsigned mode = 0644);

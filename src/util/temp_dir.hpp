@@ -1,5 +1,8 @@
-// A directory removed with everything in it when its owner goes away.
+// A directory removed with everything in it when its owner goes away. It is flock'ed while its
+// owner lives (owner_lock.hpp), so one that a killed process left can be told apart.
 #pragma once
+
+#include "util/unique_fd.hpp"
 
 #include <filesystem>
 #include <string>
@@ -21,6 +24,7 @@ public:
 
 private:
     std::filesystem::path path_;
+    UniqueFd lock_; // held until the directory is removed
     bool keep_ = false;
 };
 
