@@ -21,8 +21,7 @@ std::vector<SourceSpec> read_source_list(const Value& value, const PathRoots& ba
                                          TargetRefs& refs);
 
 // `patches:`: items are a path, or a map with `file:`, `kernels:` and `targets:`.
-std::vector<PatchSpec> read_patches(const Value& value, const PathRoots& base,
-                                    TargetRefs& refs);
+std::vector<PatchSpec> read_patches(const Value& value, const PathRoots& base, TargetRefs& refs);
 
 // `packages:`: maps with `apt:` (+ `version:`, `release:`) or `url:` + `sha256:`, and
 // optionally `kernels:` and `targets:`.

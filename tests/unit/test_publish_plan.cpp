@@ -274,7 +274,10 @@ Loaded load_targets(const std::string& sources) {
                   "    container: {debian: {suite: trixie}}\n" +
                   sources + "build:\n  commands: [make]\nmodules:\n  - name: hello\n";
     std::ofstream("targets.yaml") << result.text;
-    result.manifest = ksx::manifest::load(fs::absolute("targets.yaml"));
+    // The sources stay in the source tree, which the command line would allow.
+    ksx::manifest::LoadOptions options;
+    options.allowed_paths = {fs::path(KSX_SOURCE_DIR) / "manifests/hello"};
+    result.manifest = ksx::manifest::load(fs::absolute("targets.yaml"), options);
     return result;
 }
 
