@@ -105,9 +105,6 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
             log.error("cannot use " + on_disk.string() + ": not a regular file");
             continue;
         }
-        if (!for_this_node(host, on_disk, extension.name, log)) {
-            continue;
-        }
         std::vector<SelectedLink> links{
             {extension.name, extension.name + ".raw", (node_dir / image->file_name()).string()}};
         bool sidecars_ok = true;
@@ -138,12 +135,18 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         }
         // A refused image is not a failed boot: log why and link nothing for this extension.
         // Never fall back to an older version, which would hide the refusal.
+        // Checked before anything inside the image is read: the extension-release of a changed
+        // image is not to be parsed, and its refusal is what the node must log.
         auto check = check_image(context, policy, node_image);
-        records.push_back({extension.name, links.front().target, check});
         if (check.trust == ImageTrust::refused) {
+            records.push_back({extension.name, links.front().target, check});
             log.warning("refused " + links.front().target + ": " + check.reason);
             return {};
         }
+        if (!for_this_node(host, on_disk, extension.name, log)) {
+            continue;
+        }
+        records.push_back({extension.name, links.front().target, check});
         log.info("selected " + image->file_name() + " for kernel " + context.kernel);
         if (check.trust == ImageTrust::verified) {
             log.info("verified " + image->file_name() + ": signed by " + check.signer +
