@@ -14,7 +14,9 @@ ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
 export KSX=$(realpath "${2:?path of kmod-sysext}")
 export SRC=$(realpath "${3:?source tree}")
 HERE=$(cd "$(dirname "$0")" && pwd)
-# lib.sh makes $WORK (kept when the test fails) and hello_manifest_with_kernels.
+# lib.sh makes $WORK (kept when the test fails) and hello_manifest_with_kernels; the guest is
+# Debian 12, and so are its images.
+HELLO_MANIFEST=$SRC/manifests/hello-debian12.yaml
 . "$HERE/../lib.sh"
 . "$HERE/activator.sh"
 set -o pipefail
