@@ -18,7 +18,7 @@
 # KSX_REALWORLD_KERNELS="6.1 6.12" narrow the run (a kernel line a release does not have is
 # left out for it); with --full it runs only when KSX_REALWORLD_FULL=1.
 # KSX_REALWORLD_REUSE=DIR checks and boots the images (DIR/images) and key (DIR/key) of an
-# earlier run's kept work directory instead of building them.
+# earlier run's kept work directory instead of building them (building only those it lacks).
 # Developer containers, downloaded packages and guests are cached under
 # ${XDG_CACHE_HOME:-~/.cache}/kmod-sysext and reused by the next run.
 set -euo pipefail
@@ -104,9 +104,11 @@ for r in $releases; do
         for k in ${kernels_of[$r]}; do
             start=$(now)
             seconds=reused
-            if [ -z "${KSX_REALWORLD_REUSE-}" ]; then
+            # A reused directory's images are checked as they are; what it lacks is built.
+            if [ -z "${KSX_REALWORLD_REUSE-}" ] || ! ls "$WORK/images/${m}"_*_"$k.raw" >/dev/null 2>&1; then
+                # The per-release manifests take their patches from manifests/patches.
                 "$KSX" build "$(manifest_of "$r" "$m")" --output "$WORK/images" --jobs 1 --kernel "$k" \
-                    --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
+                    --allow-path "$SRC/manifests" --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
                     >"$WORK/build-$m-$k.log" 2>&1 ||
                     { tail -n 30 "$WORK/build-$m-$k.log"; fail "building $m for $r $k failed"; }
                 seconds=$(elapsed "$start")
