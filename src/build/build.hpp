@@ -1,6 +1,7 @@
 // Compiling the manifest's modules for each kernel inside the developer container.
 #pragma once
 
+#include "build/compiler_cache.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
 #include "util/progress.hpp"
@@ -32,6 +33,7 @@ struct KernelBuild {
     std::string failed;  // set: the build failed ("kernel K: why; see LOG"); no image
     bool failed_on_input = false; // the failure is the manifest's or its inputs' fault (exit 2)
     std::vector<std::filesystem::path> userspace; // package trees (usr/, opt/) for the image
+    CompilerCacheStats compiler_cache;            // what ccache did for this kernel
 };
 
 struct BuildOptions {
@@ -41,6 +43,9 @@ struct BuildOptions {
     std::uint32_t source_date_epoch = 0; // SOURCE_DATE_EPOCH and KBUILD_BUILD_TIMESTAMP inside
     Progress* progress = nullptr;
     std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
+    // ccache's directory, bound into the container; empty (or a container without ccache):
+    // compilers run as they are.
+    std::filesystem::path compiler_cache_dir;
     // Called with each kernel's result (built, skipped or failed) as soon as it is done, from
     // the thread that built it, so its image can be packed while the next kernel compiles.
     std::function<void(const KernelBuild&)> on_kernel_done;

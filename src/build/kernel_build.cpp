@@ -1,4 +1,5 @@
 #include "build/build.hpp"
+#include "build/compiler_cache.hpp"
 #include "build/dkms_build.hpp"
 #include "build/module_collect.hpp"
 #include "build/reproducible_env.hpp"
@@ -172,6 +173,17 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
                                    std::string("INSTALL_DIR=") + kInstallInside});
     run.cwd = kSourceInside;
     run.log_file = result.log;
+    const auto compiler_stats = result.work_dir / "ccache-stats";
+    if (!options.compiler_cache_dir.empty() && write_compiler_links(rootfs, tools)) {
+        fs::create_directories(options.compiler_cache_dir);
+        fs::create_directories(compiler_stats);
+        run.binds.push_back({options.compiler_cache_dir, kCompilerCacheInside, true});
+        run.binds.push_back({compiler_stats, kCompilerStatsInside, true});
+        auto env = compiler_cache_environment();
+        run.env.insert(run.env.end(), env.begin(), env.end());
+        append_log(result.log,
+                   "# compilers run through ccache, cache " + options.compiler_cache_dir.string());
+    }
 
     for (size_t i = 0; i < choice.patches.size(); ++i) {
         const auto& patch = *choice.patches[i];
@@ -271,6 +283,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         built.push_back(std::move(module));
     }
     result.modules = dependency_order(std::move(built));
+    result.compiler_cache = read_compiler_cache_stats(compiler_stats / "log");
     for (const auto* package : choice.packages) {
         note(options, "[" + release + "] package " + package->field);
         result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);

@@ -5,6 +5,7 @@
 #include "manifest/manifest.hpp"
 #include "util/progress.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,6 +17,13 @@ struct Rootfs {
     std::filesystem::path root; // the root directory on the host
     std::string description;    // for messages: "debian bookworm (cache 3f2a...)"
     std::string kernel_source;  // pattern with ${KERNEL_RELEASE}, from the manifest
+    // What the container is, for the build cache's key: the default container's recipe key,
+    // or the cache directory named by a tarball's, OCI manifest's or OSTree commit's digest
+    // (a plain directory: its path; its contents are in the plan's key).
+    std::string identity = {};
+    // Containers that differ only in their kernels' headers (the same compilers) share this
+    // name, and with it their compiler cache.
+    std::string family = {};
 };
 
 struct PrepareOptions {
@@ -59,5 +67,9 @@ struct RunSpec {
 // binds); returns its exit status. Missing mount points of binds are first made in the rootfs
 // (a read-only root cannot grow them).
 int run(const Rootfs& rootfs, const RunSpec& spec);
+
+// How many commands this process has run in containers so far (for `build --json`: a build
+// served from the build cache runs none).
+std::uint64_t run_count();
 
 } // namespace ksx::container

@@ -11,9 +11,10 @@
 
 namespace ksx::container {
 
-// Packages every default container has: what kbuild needs for out-of-tree modules.
+// Packages every default container has: what kbuild needs for out-of-tree modules, and ccache,
+// the compiler cache every kernel's build shares (build/compiler_cache.hpp).
 inline constexpr const char* kBasePackages =
-    "gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates";
+    "gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates,ccache";
 
 // The headers packages for `kernels`, sorted and unique: linux-headers-<release> for a release,
 // the package itself for a package selector, as "package/suite" when it names a suite.

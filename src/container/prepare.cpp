@@ -49,7 +49,8 @@ Rootfs from_directory(const manifest::ContainerSpec& spec) {
                          " is not a directory");
     }
     check_has_shell(spec.path, spec, spec.path.string());
-    return {spec.path, "directory " + spec.path.string(), spec.kernel_source};
+    auto id = "directory " + spec.path.string();
+    return {spec.path, id, spec.kernel_source, id, id};
 }
 
 Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& options) {
@@ -68,7 +69,7 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
     }
     check_has_shell(root, spec, spec.path.string());
     return {root, "tarball " + spec.path.string() + " (cache " + digest.substr(0, 12) + ")",
-            spec.kernel_source};
+            spec.kernel_source, "tarball " + digest, "tarball " + digest};
 }
 
 // The linux-headers-<release> package `kernel.value` stood for in `kernel.suite` when kmod-sysext
@@ -111,14 +112,16 @@ Rootfs prepare(const manifest::ContainerSpec& spec,
         const bool oci = spec.kind == manifest::ContainerSpec::Kind::Oci;
         auto image = oci ? oci_rootfs(spec.oci, options) : ostree_rootfs(spec.ostree, options);
         check_has_shell(image.root, spec, image.description);
-        return {image.root, image.description, spec.kernel_source};
+        // The cache directory's name holds the manifest digest or the commit.
+        auto id = image.root.parent_path().filename().string();
+        return {image.root, image.description, spec.kernel_source, id, id};
     }
     case manifest::ContainerSpec::Kind::Debian:
         break;
     }
     auto debian = ensure_debian_rootfs(spec.debian, header_packages(kernels), options);
     return {debian.root, "debian " + spec.debian.suite + " (cache " + debian.key + ")",
-            spec.kernel_source};
+            spec.kernel_source, "debian-" + debian.key, "debian-" + cache_key(spec.debian, {})};
 }
 
 std::string kernel_source_in_container(const Rootfs& rootfs, const std::string& release) {

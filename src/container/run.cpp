@@ -5,6 +5,7 @@
 #include "util/process.hpp"
 #include "util/unique_fd.hpp"
 
+#include <atomic>
 #include <fcntl.h>
 #include <filesystem>
 #include <unistd.h>
@@ -16,6 +17,8 @@ namespace ksx::container {
 namespace {
 
 constexpr const char* kHostResolvConf = "/etc/resolv.conf";
+
+std::atomic<std::uint64_t> runs{0};
 
 // A read-only root cannot grow mount points, so missing ones are made in the rootfs on the host
 // first: /dev, /proc, /tmp, /run, and an empty directory (or file) for each bind.
@@ -102,6 +105,7 @@ int run(const Rootfs& rootfs, const RunSpec& spec) {
         throw Error("internal error: no command to run in the container");
     }
     create_mount_points(rootfs, spec);
+    ++runs;
     std::string resolv_conf;
     std::error_code ec;
     // Only where the container has a file to mount over: a read-only root cannot grow one.
@@ -121,6 +125,10 @@ int run(const Rootfs& rootfs, const RunSpec& spec) {
                     std::to_string(kBwrapMaxArgs) + " in all");
     }
     return run_process(argv, options).exit_status;
+}
+
+std::uint64_t run_count() {
+    return runs.load();
 }
 
 } // namespace ksx::container

@@ -42,13 +42,13 @@ TEST_CASE("apt options go to mmdebstrap as apt.conf lines, which it keeps in the
     CHECK(mmdebstrap_argv(debian, "/c/rootfs") ==
           std::vector<std::string>{
               "mmdebstrap", "--variant=minbase",
-              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates",
+              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates,ccache",
               "--components=contrib,main", "forky", "/c/rootfs", "http://deb.debian.org/debian"});
     debian.apt_options = {"Acquire::Check-Valid-Until=false", "Acquire::Retries=5"};
     CHECK(mmdebstrap_argv(debian, "/c/rootfs") ==
           std::vector<std::string>{
               "mmdebstrap", "--variant=minbase",
-              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates",
+              "--include=gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates,ccache",
               "--components=contrib,main", "--aptopt=Acquire::Check-Valid-Until \"false\";",
               "--aptopt=Acquire::Retries \"5\";", "forky", "/c/rootfs",
               "http://deb.debian.org/debian"});
@@ -81,7 +81,7 @@ TEST_CASE("the recipe text is canonical and its key does not depend on list orde
           "suite: trixie\n"
           "mirror: http://deb.debian.org/debian\n"
           "components: contrib main\n"
-          "base: gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates\n"
+          "base: gcc,make,libc6-dev,bc,kmod,libelf-dev,ca-certificates,ccache\n"
           "packages: dkms zstd\n"
           "headers: linux-headers-6.12-amd64 linux-headers-amd64\n");
 
