@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 
 "$bin" keygen --quiet --out "$work/key" --cn "kmod-sysext overhead bench" >/dev/null
 /usr/bin/time -f "%e %M" -o "$work/time" "$bin" build "$manifest" --output "$work/out" \
-    --jobs 1 --keep-work --sign-key "$work/key/key.pem" --sign-cert "$work/key/cert.pem" "$@" \
+    --jobs 1 --keep-work --no-cache --sign-key "$work/key/key.pem" --sign-cert "$work/key/cert.pem" "$@" \
     >"$work/result.txt" 2>"$work/build.err" || { cat "$work/build.err" >&2; exit 1; }
 kept=$(sed -n 's/^work directory kept: //p' "$work/build.err")
 [ -d "$kept" ] || { echo "$0: no work directory in the build's output" >&2; exit 1; }

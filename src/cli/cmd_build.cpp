@@ -1,6 +1,8 @@
 // `kmod-sysext build MANIFEST`: container -> build per kernel -> one image per kernel.
 #include "build/build.hpp"
+#include "build/compiler_cache.hpp"
 #include "cli/build_signing.hpp"
+#include "cli/cached_builds.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_packer.hpp"
 #include "cli/manifest_paths.hpp"
@@ -17,7 +19,9 @@
 #include "util/temp_dir.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/core.h>
 #include <map>
@@ -40,7 +44,8 @@ struct BuildArgs {
     std::string only;                 // a plan entry id
     bool refresh = false;
     bool keep_work = false;
-    std::string sign_key; // overrides the manifest's signing keys, with sign_cert
+    bool no_cache = false; // rebuild every kernel (the builds are still stored)
+    std::string sign_key;  // overrides the manifest's signing keys, with sign_cert
     std::string sign_cert;
     std::vector<std::string> allowed_paths; // --allow-path
 };
@@ -69,6 +74,27 @@ manifest::KernelSpec kernel_from_argument(const std::string& argument) {
     return spec;
 }
 
+// KSX_BUILD_CACHE=off does what --no-cache does; KSX_COMPILER_CACHE=off runs the compilers
+// without ccache, KSX_COMPILER_CACHE=DIR puts ccache's directory there instead of the cache's.
+bool build_cache_off() {
+    const char* value = std::getenv("KSX_BUILD_CACHE");
+    std::string text = value == nullptr ? "" : value;
+    if (text != "" && text != "on" && text != "off") {
+        throw InputError("KSX_BUILD_CACHE: \"" + text + "\" is neither on nor off");
+    }
+    return text == "off";
+}
+
+fs::path compiler_cache_for(const fs::path& cache, const container::Rootfs& rootfs) {
+    const char* value = std::getenv("KSX_COMPILER_CACHE");
+    std::string text = value == nullptr ? "" : value;
+    if (text == "off") {
+        return {};
+    }
+    return text.empty() || text == "on" ? build::compiler_cache_dir(cache, rootfs)
+                                        : fs::absolute(text);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -78,6 +104,7 @@ struct TargetJob {
     manifest::Manifest manifest; // with_target(): its identity, kernels and container
     container::Rootfs rootfs;
     std::vector<std::string> releases;
+    std::vector<std::string> kernels; // each release's kernel spec, as `--kernel` takes it
 };
 
 // The targets a run builds, each narrowed to the kernels `--only` or `--kernel` name.
@@ -182,15 +209,21 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         auto rootfs = container::prepare(target.container, target.kernels, prepare_options);
         mark_used(cache, rootfs.root);
         std::vector<std::string> releases;
+        std::vector<std::string> kernel_args;
         for (const auto& kernel : target.kernels) {
             auto release = container::resolve_kernel(rootfs, kernel);
             if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
                 releases.push_back(release);
+                kernel_args.push_back(publish::kernel_argument(kernel));
             }
         }
-        jobs.push_back({std::move(target), std::move(rootfs), std::move(releases)});
+        jobs.push_back(
+            {std::move(target), std::move(rootfs), std::move(releases), std::move(kernel_args)});
     }
     check_image_names(jobs);
+    const bool no_cache = args.no_cache || build_cache_off();
+    CachedBuilds cached(manifest, cache, signers, args.sign_cert, !no_cache);
+    size_t cache_hits = 0;
 
     auto work = make_work_dir(cache, manifest.name);
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -204,8 +237,54 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     size_t image_count = 0;
     for (const auto& job : jobs) {
         const auto& target = job.manifest;
+        // Kernels whose image set the build cache holds are committed from there: no
+        // container, no compiler.
+        std::map<std::string, std::string> keys; // release -> build cache key
+        nlohmann::json restored = nlohmann::json::array();
+        std::vector<std::string> to_build;
+        for (size_t i = 0; i < job.releases.size(); ++i) {
+            const auto& release = job.releases[i];
+            const auto key = cached.key(target, job.rootfs, job.kernels[i], release);
+            keys[release] = key;
+            if (auto record =
+                    cached.restore(key, image::image_file_name(target, release), output)) {
+                progress.line(fmt::format("{} (build cache {}, sha256 {})",
+                                          (*record)["path"].get<std::string>(), key.substr(0, 16),
+                                          (*record)["sha256"].get<std::string>()));
+                restored.push_back(std::move(*record));
+                ++cache_hits;
+            } else {
+                to_build.push_back(release);
+            }
+        }
+        auto add_images = [&](const nlohmann::json& packed_images) {
+            // In the order of the kernels, whatever order they finished in.
+            for (const auto& release : job.releases) {
+                for (const auto* list :
+                     std::array<const nlohmann::json*, 2>{&packed_images, &restored}) {
+                    for (const auto& image : *list) {
+                        if (image["kernel"] != release) {
+                            continue;
+                        }
+                        auto entry = image;
+                        if (!entry.contains("build_cache")) {
+                            entry["build_cache"] = no_cache ? "off" : "miss";
+                        }
+                        if (target.target_list) {
+                            entry["target"] = target.target_name;
+                        }
+                        images.push_back(entry);
+                        ++image_count;
+                    }
+                }
+            }
+        };
+        if (to_build.empty()) {
+            add_images(nlohmann::json::array());
+            continue;
+        }
         progress.line("building " + target.name + " " + target.version + " for " +
-                      std::to_string(job.releases.size()) + " kernel(s)" +
+                      std::to_string(to_build.size()) + " kernel(s)" +
                       (target.target_list ? " of target " + target.target_name : "") + " in " +
                       job.rootfs.description);
         build::BuildOptions build_options;
@@ -214,11 +293,21 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         build_options.jobs = std::max(1u, args.jobs);
         build_options.make_jobs = std::max(1u, cores / build_options.jobs);
         build_options.progress = &progress;
+        build_options.compiler_cache_dir = compiler_cache_for(cache, job.rootfs);
+        if (!build_options.compiler_cache_dir.empty()) {
+            fs::create_directories(build_options.compiler_cache_dir);
+            mark_used(cache, build_options.compiler_cache_dir);
+        }
         // The builds see the images' time stamp, so that same inputs give the same modules.
         build_options.source_date_epoch = image::write_options(target, 1).mtime;
         // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
         // while the next one compiles.
         PackContext pack_context{target, job.rootfs, signers, output, cores, progress};
+        pack_context.on_staged = [&](const std::string& release,
+                                     const std::vector<std::string>& files,
+                                     const nlohmann::json& record) {
+            cached.store(keys.at(release), output.staging(), files, record, progress);
+        };
         ImagePacker packer(pack_context);
         build_options.on_kernel_done = [&](const build::KernelBuild& kernel_build) {
             if (kernel_build.failed.empty() && kernel_build.skipped.empty()) {
@@ -227,7 +316,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         };
         std::vector<build::KernelBuild> builds;
         try {
-            builds = build::build_kernels(target, job.rootfs, job.releases, build_options);
+            builds = build::build_kernels(target, job.rootfs, to_build, build_options);
         } catch (const Error&) {
             keep_work_dir(work); // the logs named in the message live there
             throw;
@@ -250,19 +339,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                 "reused {} compressed block(s) ({:.1f} MiB of data) between images",
                 packed.reused_blocks, static_cast<double>(packed.reused_bytes) / 1048576.0));
         }
-        // In the order of the kernels, whatever order they finished in.
-        for (const auto& release : job.releases) {
-            for (const auto& image : packed.images) {
-                if (image["kernel"] == release) {
-                    auto entry = image;
-                    if (target.target_list) {
-                        entry["target"] = target.target_name;
-                    }
-                    images.push_back(entry);
-                    ++image_count;
-                }
-            }
-        }
+        add_images(packed.images);
     }
     if (!failures.empty()) {
         keep_work_dir(work); // the logs named in the message live there
@@ -280,10 +357,14 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         nlohmann::json result{{"name", manifest.name},
                               {"version", manifest.version},
                               {"images", images},
+                              {"build_cache_hits", cache_hits},
+                              {"container_runs", container::run_count()},
                               {"seconds", seconds_since(started)}};
         fmt::print("{}\n", result.dump(2));
     } else if (!global.quiet) {
-        fmt::print("built {} image(s) in {:.1f} s\n", image_count, seconds_since(started));
+        fmt::print("built {} image(s) in {:.1f} s{}\n", image_count, seconds_since(started),
+                   cache_hits == 0 ? std::string()
+                                   : fmt::format(" ({} from the build cache)", cache_hits));
     }
     return 0;
 }
@@ -311,6 +392,9 @@ Command build_command() {
                     ->excludes(target);
                 app.add_flag("--refresh-container", args->refresh,
                              "Rebuild the cached default developer container");
+                app.add_flag("--no-cache", args->no_cache,
+                             "Rebuild every kernel instead of taking its images from the build "
+                             "cache (the new builds replace the cached ones)");
                 app.add_flag("--keep-work", args->keep_work,
                              "Keep the work directory (sources, objects, logs)");
                 auto* key =

@@ -1,5 +1,5 @@
 // `kmod-sysext cache list|prune`: what the cache holds (developer containers, downloads, work
-// directories of builds) and removing what is not in use.
+// directories, kernel builds, compiler caches) and removing what is not in use.
 #include "cli/commands.hpp"
 #include "container/remove_tree.hpp"
 #include "util/cache.hpp"
@@ -20,6 +20,8 @@ struct CacheArgs {
     bool containers = false;
     bool downloads = false;
     bool work = false;
+    bool builds = false;
+    bool compiler = false;
     bool all = false;
     int older_than = -1;
 };
@@ -110,6 +112,12 @@ int run_prune(const CacheArgs& args, const GlobalOptions& global) {
     if (args.work) {
         options.kinds.push_back(CacheKind::Work);
     }
+    if (args.builds) {
+        options.kinds.push_back(CacheKind::Build);
+    }
+    if (args.compiler) {
+        options.kinds.push_back(CacheKind::Compiler);
+    }
     auto removed = prune_cache(cache, options, container::remove_tree);
     if (global.json) {
         nlohmann::json out = nlohmann::json::array();
@@ -127,7 +135,9 @@ int run_prune(const CacheArgs& args, const GlobalOptions& global) {
 } // namespace
 
 Command cache_command() {
-    return {"cache", "List or prune the cache (developer containers, downloads, work directories)",
+    return {"cache",
+            "List or prune the cache (developer containers, downloads, work directories, kernel "
+            "builds, compiler caches)",
             [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
                 auto args = std::make_shared<CacheArgs>();
                 app.require_subcommand(1);
@@ -149,6 +159,10 @@ Command cache_command() {
                                 "Only developer containers (and extracted tarballs)");
                 prune->add_flag("--downloads", args->downloads, "Only downloads");
                 prune->add_flag("--work", args->work, "Only work directories of builds");
+                prune->add_flag("--builds", args->builds,
+                                "Only kernel builds kept by the build cache");
+                prune->add_flag("--compiler-cache", args->compiler,
+                                "Only compiler caches (ccache) of developer containers");
                 return [args, list, &global] {
                     return list->parsed() ? run_list(global) : run_prune(*args, global);
                 };

@@ -50,13 +50,33 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
         (fs::exists(sidecar) ? put : remove).push_back(sidecar.filename().string());
     }
     put.push_back(name);
-    context.output.commit(put, remove);
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& m : kernel_build.modules) {
         modules.push_back({{"name", m.name},
                            {"vermagic", m.vermagic},
                            {"depends", m.depends},
                            {"kernel_depends", m.kernel_depends}});
+    }
+    nlohmann::json record{{"kernel", release},
+                          {"version", manifest::image_version(manifest, release)},
+                          {"path", path.string()},
+                          {"size", size},
+                          {"sha256", digest},
+                          {"module_signature_hash", treatment.hash},
+                          {"module_compression",
+                           {{"compression", sign::to_string(treatment.compression.compression)},
+                            {"reason", treatment.compression.reason}}},
+                          {"verity", verity},
+                          {"modules", modules}};
+    if (context.on_staged) {
+        context.on_staged(release, put, record);
+    }
+    context.output.commit(put, remove);
+    if (kernel_build.compiler_cache.used) {
+        const auto& stats = kernel_build.compiler_cache;
+        record["compiler_cache"] = {
+            {"hits", stats.hits}, {"misses", stats.misses}, {"uncached", stats.uncached}};
+        progress.line(fmt::format("  ccache: {} hit(s), {} miss(es)", stats.hits, stats.misses));
     }
     progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
                               static_cast<double>(size) / 1024.0, digest));
@@ -69,17 +89,7 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
                                   verity["root_hash"].get<std::string>(),
                                   verity["signer"].get<std::string>()));
     }
-    return {{"kernel", release},
-            {"version", manifest::image_version(manifest, release)},
-            {"path", path.string()},
-            {"size", size},
-            {"sha256", digest},
-            {"module_signature_hash", treatment.hash},
-            {"module_compression",
-             {{"compression", sign::to_string(treatment.compression.compression)},
-              {"reason", treatment.compression.reason}}},
-            {"verity", verity},
-            {"modules", modules}};
+    return record;
 }
 
 ImagePacker::ImagePacker(const PackContext& context)

@@ -13,11 +13,13 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ksx::cli {
 
@@ -29,6 +31,11 @@ struct PackContext {
     OutputDir& output; // each image and its sidecars are staged there, then committed as a set
     unsigned threads = 1;
     Progress& progress;
+    // Called with a kernel's staged set (file names in the output's staging directory) and
+    // its `--json` record just before the set is committed: the build cache keeps it.
+    std::function<void(const std::string& kernel, const std::vector<std::string>& files,
+                       const nlohmann::json& record)>
+        on_staged = {};
 };
 
 // Signs and compresses the modules of one kernel's build, writes its image and verity

@@ -61,6 +61,22 @@ std::string release_key(const std::string& target, const std::string& kernel) {
     return target + '\0' + kernel;
 }
 
+std::string entry_cache_key(const manifest::Manifest& manifest, const PlanInputs& inputs,
+                            const std::string& target, const std::string& kernel,
+                            const std::string& release) {
+    // The NULs keep the parts from colliding with another split of the same bytes.
+    std::string keyed = std::string("kmod-sysext ") + KSX_VERSION;
+    for (const auto* part : {&inputs.manifest_text, &inputs.local_inputs, &kernel, &release}) {
+        keyed += '\0';
+        keyed += *part;
+    }
+    if (manifest.target_list) {
+        keyed += '\0';
+        keyed += target;
+    }
+    return sha256_hex(keyed);
+}
+
 std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs& inputs) {
     std::vector<PlanEntry> entries;
     std::vector<std::pair<std::string, std::string>> files; // entry id -> image file name
@@ -82,19 +98,8 @@ std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs
                        it != inputs.releases.end()) {
                 entry.release = it->second;
             }
-            // The NULs keep the parts from colliding with another split of the same bytes.
-            std::string keyed = std::string("kmod-sysext ") + KSX_VERSION;
-            const std::string* parts[] = {&inputs.manifest_text, &inputs.local_inputs,
-                                          &entry.kernel, &entry.release};
-            for (const auto* part : parts) {
-                keyed += '\0';
-                keyed += *part;
-            }
-            if (manifest.target_list) {
-                keyed += '\0';
-                keyed += entry.target;
-            }
-            entry.cache_key = sha256_hex(keyed);
+            entry.cache_key =
+                entry_cache_key(manifest, inputs, entry.target, entry.kernel, entry.release);
             if (!entry.release.empty()) {
                 const auto* source = manifest::source_for(narrowed, entry.release);
                 if (source != nullptr && source->kind == manifest::SourceSpec::Kind::Unsupported) {

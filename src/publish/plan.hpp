@@ -39,6 +39,12 @@ struct PlanInputs {
 // The key of PlanInputs::releases for a target's kernel argument.
 std::string release_key(const std::string& target, const std::string& kernel);
 
+// The cache key of one entry (PlanEntry::cache_key): `target` is the target's name ("" without
+// `targets:`), `kernel` the spec as kernel_argument() gives it, `release` "" when unknown.
+std::string entry_cache_key(const manifest::Manifest& manifest, const PlanInputs& inputs,
+                            const std::string& target, const std::string& kernel,
+                            const std::string& release);
+
 // The entries of `manifest`, one per target and kernel spec, sorted by id; duplicate specs of a
 // target appear once. Throws InputError when two specs map to the same id, or when two entries
 // whose releases are known would make images of the same file name (naming both).

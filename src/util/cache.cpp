@@ -83,6 +83,11 @@ void add_entries(std::vector<CacheEntry>& entries, const fs::path& dir, CacheKin
             }
             entry.leftover = is_unfinished_container(name);
             entry.in_use = cache_busy;
+        } else if (kind == CacheKind::Compiler) {
+            entry.in_use = cache_busy;
+        } else if (kind == CacheKind::Build && !name.starts_with(".tmp.")) {
+            // Readers hold a shared lock on an entry while they copy from it.
+            entry.in_use = !try_lock_entry(item.path());
         } else if (kind == CacheKind::Download) {
             if (is_download_temp(name)) {
                 entry.in_use = !try_lock_entry(item.path());
@@ -119,6 +124,10 @@ void keep_work_dir(TempDir& work) {
 
 std::vector<fs::path> remove_leftovers(const fs::path& cache) {
     auto removed = remove_abandoned(cache / "work", [](const std::string&) { return true; });
+    // A build cache entry being written by a run that was killed.
+    auto builds = remove_abandoned(
+        cache / "builds", [](const std::string& name) { return name.starts_with(".tmp."); });
+    removed.insert(removed.end(), builds.begin(), builds.end());
     for (const auto* dir : {"downloads", "apt"}) {
         auto temps = remove_abandoned(cache / dir, is_download_temp);
         removed.insert(removed.end(), temps.begin(), temps.end());
@@ -145,6 +154,10 @@ const char* to_string(CacheKind kind) {
         return "download";
     case CacheKind::Work:
         return "work";
+    case CacheKind::Build:
+        return "build";
+    case CacheKind::Compiler:
+        return "compiler";
     }
     return "?";
 }
@@ -171,6 +184,8 @@ std::vector<CacheEntry> list_cache(const fs::path& cache) {
     add_entries(entries, cache / "downloads", CacheKind::Download, busy);
     add_entries(entries, cache / "apt", CacheKind::Download, busy);
     add_entries(entries, cache / "work", CacheKind::Work, busy);
+    add_entries(entries, cache / "builds", CacheKind::Build, busy);
+    add_entries(entries, cache / "ccache", CacheKind::Compiler, busy);
     std::sort(entries.begin(), entries.end(), [](const CacheEntry& a, const CacheEntry& b) {
         return std::pair(a.kind, a.path) < std::pair(b.kind, b.path);
     });
@@ -199,7 +214,8 @@ std::vector<CacheEntry> prune_cache(const fs::path& cache, const PruneOptions& o
             continue;
         }
         UniqueFd owner; // a work directory or temp file stays locked until it is gone
-        if (entry.kind == CacheKind::Work || is_download_temp(entry.path.filename().string())) {
+        if (entry.kind == CacheKind::Work || entry.kind == CacheKind::Build ||
+            is_download_temp(entry.path.filename().string())) {
             owner = try_lock_entry(entry.path);
             if (!owner) {
                 continue;

@@ -1,4 +1,5 @@
-// The cache directory's entries (developer containers, downloads, work directories) and who
+// The cache directory's entries (developer containers, downloads, work directories, kernel
+// builds, compiler caches) and who
 // uses them: a run holds the cache's shared lock while it may use containers and downloads,
 // and the lock of its own work directory (owner_lock.hpp). For `kmod-sysext cache` and build.
 #pragma once
@@ -30,7 +31,9 @@ std::vector<std::filesystem::path> remove_leftovers(const std::filesystem::path&
 // Records that the cache entry holding `path` (a container's root) was used now.
 void mark_used(const std::filesystem::path& cache, const std::filesystem::path& path);
 
-enum class CacheKind { Container, Download, Work };
+// Build: a kernel's image set kept by the build cache (`<cache>/builds/<key>`, build_cache.hpp);
+// Compiler: a container family's ccache directory (`<cache>/ccache/<family>`).
+enum class CacheKind { Container, Download, Work, Build, Compiler };
 const char* to_string(CacheKind kind);
 
 struct CacheEntry {

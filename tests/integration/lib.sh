@@ -4,6 +4,9 @@ set -eu
 
 KSX=${KSX:?path of kmod-sysext}
 SRC=${SRC:?source tree}
+# Every build compiles and signs for real: the tests check what the compilers and signers make,
+# not what an earlier run left in the build cache (test_build_cache.sh turns it on).
+export KSX_BUILD_CACHE=${KSX_BUILD_CACHE:-off}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ksx-it-XXXXXX")
 trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "files kept in $WORK"; fi' EXIT
 
