@@ -38,12 +38,12 @@ else
 fi
 export KSX_BUILD_CACHE=on
 
-# timed NAME ARGS...: runs `kmod-sysext --json ARGS` niced; NAME.json (the result), NAME.time
+# timed NAME ARGS...: runs `kmod-sysext ARGS --json` niced; NAME.json (the result), NAME.time
 # ("wall-seconds peak-rss-kib").
 timed() {
     name=$1
     shift
-    nice /usr/bin/time -f "%e %M" -o "$work/$name.time" "$bin" --json "$@" \
+    nice /usr/bin/time -f "%e %M" -o "$work/$name.time" "$bin" "$@" --json \
         >"$work/$name.json" 2>"$work/$name.err" || { cat "$work/$name.err" >&2; exit 1; }
 }
 wall() { cut -d' ' -f1 "$work/$1.time"; }

@@ -156,12 +156,12 @@ std::optional<BuildCache::Restored> BuildCache::restore(const std::string& key,
         try {
             for (const auto& sum : read_sums(entry / kSums)) {
                 const auto target = dir / sum.name;
+                restored.files.push_back(sum.name); // removed again if anything fails
                 fs::copy_file(entry / kData / sum.name, target,
                               fs::copy_options::overwrite_existing);
                 if (sha256_file_hex(target) != sum.sha256) {
                     throw Error(target.string() + ": not the bytes stored");
                 }
-                restored.files.push_back(sum.name);
             }
             restored.record = read_file(entry / kRecord);
         } catch (const std::exception&) {

@@ -11,11 +11,15 @@ hello_manifest_with_kernels "$WORK/m/hello.yaml" "{package: linux-headers-amd64}
 expect_status 0 "$KSX" keygen --out "$WORK/keys" --cn "kmod-sysext build cache test"
 
 build() { # OUTPUT [extra args]: the --json record in OUTPUT.json
-    out=$1
-    shift
-    expect_status 0 "$KSX" --json build "$WORK/m/hello.yaml" --output "$out" \
-        --sign-key "$WORK/keys/key.pem" --sign-cert "$WORK/keys/cert.pem" "$@"
-    cp "$WORK/last.out" "$out.json"
+    build_with "$WORK/keys" "$@"
+}
+build_with() { # KEYS OUTPUT [extra args]
+    keys=$1
+    out=$2
+    shift 2
+    "$KSX" build --json "$WORK/m/hello.yaml" --output "$out" --sign-key "$keys/key.pem" \
+        --sign-cert "$keys/cert.pem" "$@" >"$out.json" 2>"$out.err" ||
+        { cat "$out.err" >&2; fail "the build into $out failed"; }
 }
 
 # field FILE EXPR: a value of the --json record ("r" is the record).
@@ -63,14 +67,12 @@ build "$WORK/changed"
     fail "the changed source was not built"
 # Another certificate: a miss too (the modules carry its signature).
 expect_status 0 "$KSX" keygen --out "$WORK/keys2" --cn "kmod-sysext build cache test 2"
-expect_status 0 "$KSX" --json build "$WORK/m/hello.yaml" --output "$WORK/cert2" \
-    --sign-key "$WORK/keys2/key.pem" --sign-cert "$WORK/keys2/cert.pem"
-cp "$WORK/last.out" "$WORK/cert2.json"
+build_with "$WORK/keys2" "$WORK/cert2"
 [ "$(field "$WORK/cert2.json" 'r["images"][0]["build_cache"]')" = miss ] ||
     fail "another signing certificate still hit"
 
 # The entries are listed.
-expect_status 0 "$KSX" --json cache list
-grep -q '"kind": "build"' "$WORK/last.out" || fail "cache list shows no build entry"
+"$KSX" cache list --json >"$WORK/list.json" || fail "cache list failed"
+grep -q '"kind": "build"' "$WORK/list.json" || fail "cache list shows no build entry"
 
 echo "PASS: build cache hit without container runs, $compared files byte-identical; misses on changed source and certificate"

@@ -8,9 +8,8 @@ mkdir -p "$WORK/m"
 hello_manifest_with_kernels "$WORK/m/hello.yaml" "{package: linux-headers-amd64}"
 
 build() { # OUTPUT COMPILER_CACHE
-    export KSX_COMPILER_CACHE="$2"
-    expect_status 0 "$KSX" --json build "$WORK/m/hello.yaml" --output "$1" --no-cache
-    cp "$WORK/last.out" "$1.json"
+    KSX_COMPILER_CACHE=$2 "$KSX" build --json "$WORK/m/hello.yaml" --output "$1" --no-cache \
+        >"$1.json" 2>"$1.err" || { cat "$1.err" >&2; fail "the build into $1 failed"; }
 }
 stat_of() { # JSON FIELD
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["images"][0]["compiler_cache"][sys.argv[2]])' "$1" "$2"

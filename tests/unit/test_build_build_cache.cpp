@@ -11,6 +11,7 @@
 #include "util/owner_lock.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
