@@ -161,3 +161,38 @@ TEST_CASE("mark_used stamps the cache entry holding a container's root") {
     CHECK(fs::file_time_type::clock::now() - entries[0].last_use < std::chrono::hours(1));
     mark_used("m", "/elsewhere/rootfs"); // not in the cache: nothing
 }
+
+TEST_CASE("build cache entries and compiler caches are listed and pruned by kind") {
+    const std::string key(64, 'c');
+    write("k/builds/" + key + "/data/hello.raw", "image");
+    write("k/builds/.tmp.cccccccccccccccc-AbC123/data/hello.raw", "half"); // a killed store
+    write("k/ccache/debian-abc/0/stats", "x");
+    auto entries = list_cache("k");
+    REQUIRE(entries.size() == 3);
+    const auto* build = find(entries, key);
+    REQUIRE(build);
+    CHECK(build->kind == CacheKind::Build);
+    CHECK(std::string(to_string(build->kind)) == "build");
+    CHECK_FALSE(build->leftover);
+    CHECK_FALSE(build->in_use);
+    CHECK(find(entries, ".tmp.")->leftover);
+    CHECK(find(entries, "debian-abc")->kind == CacheKind::Compiler);
+    {
+        // A run copying from the entry holds its shared lock: in use, not pruned.
+        DirectoryLock reading("k/builds/" + key, DirectoryLock::Mode::Shared);
+        CHECK(find(list_cache("k"), key)->in_use);
+        PruneOptions builds;
+        builds.all = true;
+        builds.kinds = {CacheKind::Build};
+        auto removed = prune_cache("k", builds, remove_tree);
+        REQUIRE(removed.size() == 1);
+        CHECK(removed[0].path.filename().string().starts_with(".tmp."));
+    }
+    PruneOptions compilers;
+    compilers.all = true;
+    compilers.kinds = {CacheKind::Compiler};
+    auto removed = prune_cache("k", compilers, remove_tree);
+    REQUIRE(removed.size() == 1);
+    CHECK(removed[0].kind == CacheKind::Compiler);
+    CHECK(fs::is_directory("k/builds/" + key));
+}
