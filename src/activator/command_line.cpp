@@ -7,6 +7,7 @@
 #include "activator/prefetch.hpp"
 #include "activator/select.hpp"
 #include "activator/status.hpp"
+#include "activator/status_trust.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -44,6 +45,8 @@ int run_modprobe(const Invocation& invocation, Log& log) {
 
 int run_status(const Invocation& invocation, Log& log) {
     auto status = gather_status(invocation.context, log);
+    auto modules = open_libkmod(invocation.context, log);
+    add_trust_status(invocation.context, *modules, status);
     auto text = invocation.json ? format_status_json(status) : format_status_text(status);
     std::fputs(text.c_str(), stdout);
     return log.failed() ? 1 : 0;
