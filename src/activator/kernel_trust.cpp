@@ -259,6 +259,21 @@ SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
     return found;
 }
 
+std::string keyring_of_certificate(const KernelTrust& kernel, const X509* certificate) {
+    auto id = key_id_hex(certificate);
+    if (id.empty()) {
+        id = serial_hex(certificate);
+    }
+    const std::string name = subject_name(certificate) + ": ";
+    for (const auto& key : kernel.keys) {
+        if (key.keyring != kPlatformKeyring && key.description.starts_with(name) &&
+            normal_hex(key.description.substr(name.size())) == id) {
+            return key.keyring;
+        }
+    }
+    return {};
+}
+
 std::string enrol_hint(const KernelTrust& kernel, const std::string& extension,
                        const std::string& signer, const std::string& serial) {
     std::string why = kernel.lockdown.empty() || kernel.lockdown == "none"
@@ -272,8 +287,8 @@ std::string enrol_hint(const KernelTrust& kernel, const std::string& extension,
         return head + "these modules carry no signature: build them with `kmod-sysext build "
                       "--sign-key` and enrol that key";
     }
-    return head + "does not trust the key that signed these modules, \"" + signer +
-           "\" (serial " + serial +
+    return head + "does not trust the key that signed these modules, \"" + signer + "\" (serial " +
+           serial +
            "): enrol its certificate as a Machine Owner Key (`kmod-sysext enroll` on the build "
            "host writes the DER file and the `mokutil --import` step) and confirm it in "
            "MokManager at the next boot";

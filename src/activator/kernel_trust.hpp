@@ -15,7 +15,8 @@
 
 namespace ksx::activator {
 
-// One line of /proc/keys: "<id> <flags> <usage> <timeout> <perm> <uid> <gid> <type> <desc>: <summary>".
+// One line of /proc/keys: "<id> <flags> <usage> <timeout> <perm> <uid> <gid> <type> <desc>:
+// <summary>".
 struct ProcKey {
     std::int32_t id = 0;
     std::string type;        // "keyring", "asymmetri" (the kernel cuts types to 9 characters)
@@ -93,6 +94,11 @@ struct SignerCheck {
 // matching certificate among `certificates` (the node's /etc/verity.d, /etc/kmod-sysext/keys).
 SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
                          const std::string& serial, const std::vector<Certificate>& certificates);
+
+// The keyring of kModuleKeyrings (those dm-verity's signature check uses too) that holds the key
+// of `certificate`, by the kernel's name for it ("<subject CN>: <subject key identifier>");
+// empty if none does.
+std::string keyring_of_certificate(const KernelTrust& kernel, const X509* certificate);
 
 // The one line that says why the kernel will refuse modules of `extension` and how to enrol the
 // key (`signer` empty: the modules carry no signature).

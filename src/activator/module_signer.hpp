@@ -13,10 +13,10 @@
 namespace ksx::activator {
 
 struct ModuleSigner {
-    std::string module;  // the module looked at: the first of the extension's modules.load
+    std::string module; // the module looked at: the first of the extension's modules.load
     bool is_signed = false;
-    std::string signer;  // issuer CN of the signing certificate
-    std::string serial;  // "12:AB:.."
+    std::string signer; // issuer CN of the signing certificate
+    std::string serial; // "12:AB:.."
     SignerCheck check;
 };
 

@@ -187,8 +187,8 @@ std::string format_status_text(const Status& status) {
 }
 
 std::string format_status_json(const Status& status) {
-    std::string out = "{\"kernel\":" + json_string(status.kernel) +
-                      ",\"store\":" + json_string(status.store);
+    std::string out =
+        "{\"kernel\":" + json_string(status.kernel) + ",\"store\":" + json_string(status.store);
     if (status.kernel_trust) {
         out += ",\"kernel_trust\":" + format_kernel_trust_json(status.kernel_trust);
     }

@@ -88,7 +88,8 @@ std::string format_kernel_trust_json(const std::optional<KernelTrust>& kernel) {
     }
     out += "[";
     for (std::size_t i = 0; i < kernel->keys.size(); ++i) {
-        out += (i ? "," : "") + std::string("{\"keyring\":") + json_string(kernel->keys[i].keyring) +
+        out += (i ? "," : "") + std::string("{\"keyring\":") +
+               json_string(kernel->keys[i].keyring) +
                ",\"key\":" + json_string(kernel->keys[i].description) + "}";
     }
     return out + "]}";

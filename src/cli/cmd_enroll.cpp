@@ -76,8 +76,8 @@ int run_enroll(const EnrollArgs& args, const GlobalOptions& global) {
     write_file_atomic(out / "enroll.bu", ignition::to_butane(config, variant));
     write_file_atomic(out / "password", password + "\n", 0600);
 
-    const std::string import = "mokutil --import " + der.filename().string() + " --hash-file " +
-                               args.name + ".hash";
+    const std::string import =
+        "mokutil --import " + der.filename().string() + " --hash-file " + args.name + ".hash";
     if (global.json) {
         nlohmann::json result{{"der", der.string()},
                               {"sha1_fingerprint", mok.sha1_fingerprint},

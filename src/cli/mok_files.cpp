@@ -23,7 +23,8 @@ ignition::MokFiles read_mok_files(const fs::path& dir) {
         throw InputError(dir.string() + ": " + ec.message());
     }
     if (ders.size() != 1) {
-        throw InputError(dir.string() + ": expected one <name>.der written by `kmod-sysext enroll`, found " +
+        throw InputError(dir.string() +
+                         ": expected one <name>.der written by `kmod-sysext enroll`, found " +
                          std::to_string(ders.size()));
     }
     auto certificate = sign::load_certificate(ders.front());

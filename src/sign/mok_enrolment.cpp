@@ -37,8 +37,7 @@ std::string one_time_password() {
 
 std::string mok_password_hash(const std::string& password) {
     std::string setting =
-        "$6$" + random_text("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-                            16);
+        "$6$" + random_text("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 16);
     crypt_data data{};
     const char* hash = crypt_r(password.c_str(), setting.c_str(), &data);
     if (hash == nullptr || hash[0] != '$') {
