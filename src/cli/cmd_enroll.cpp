@@ -71,7 +71,8 @@ int run_enroll(const EnrollArgs& args, const GlobalOptions& global) {
     auto variant = ignition::parse_variant(args.variant);
     // The password last: the other files are useless without it, and it is what a rerun replaces.
     write_file_atomic(der, mok.der);
-    write_file_atomic(out / (args.name + ".hash"), files.password_hash + "\n", 0600);
+    // No newline: the hash is exactly what mokutil decodes.
+    write_file_atomic(out / (args.name + ".hash"), files.password_hash, 0600);
     write_file_atomic(out / "enroll.ign", ignition::to_ignition(config));
     write_file_atomic(out / "enroll.bu", ignition::to_butane(config, variant));
     write_file_atomic(out / "password", password + "\n", 0600);

@@ -40,7 +40,7 @@ der = files["/etc/kmod-sysext/mok/fleet.der"]["contents"]["source"]
 assert der.startswith("data:,")
 assert urllib.parse.unquote_to_bytes(der[6:]) == open(sys.argv[2], "rb").read()
 hashed = files["/etc/kmod-sysext/mok/fleet.hash"]
-assert urllib.parse.unquote(hashed["contents"]["source"][6:]) == sys.argv[3] + "\n"
+assert urllib.parse.unquote(hashed["contents"]["source"][6:]) == sys.argv[3]
 assert hashed["mode"] == 0o600
 PY
 grep -q "^variant: flatcar" "$WORK/mok/enroll.bu" || fail "enroll.bu is not a Flatcar Butane config"

@@ -244,7 +244,7 @@ TEST_CASE("load says once that the kernel will refuse an untrusted signer, then 
     CHECK(modules.inserted == std::vector<std::string>{"hello_core.ko"});
     REQUIRE(lines.size() >= 2);
     CHECK(lines[0].starts_with("kmod-sysext-activate: hello: the kernel enforces module "
-                               "signatures (Secure Boot, lockdown integrity) and does not trust "
+                               "signatures (lockdown integrity) and does not trust "
                                "the key that signed these modules, \"other key\" (serial 01:02)"));
     CHECK(lines[1].starts_with("kmod-sysext-activate: failed to load hello_core"));
     CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& line) {
