@@ -23,15 +23,15 @@ std::string json_optional(const std::string& text) {
 
 } // namespace
 
-void add_trust_status(const Context& context, KernelModules& modules, Status& status) {
+void add_trust_status(const Context& context, KernelModules* modules, Status& status) {
     status.kernel_trust = read_kernel_trust(context, read_keyring_members);
     for (auto& extension : status.extensions) {
-        if (!extension.merged || extension.modules.empty()) {
+        if (modules == nullptr || !extension.merged || extension.modules.empty()) {
             continue;
         }
         try {
             auto order = read_load_order(context, extension.name);
-            extension.module_signer = module_signer(context, modules, order, *status.kernel_trust);
+            extension.module_signer = module_signer(context, *modules, order, *status.kernel_trust);
         } catch (const std::exception&) {
             // gather_status has reported why the modules cannot be listed.
         }

@@ -14,8 +14,9 @@ namespace ksx::activator {
 
 struct Status;
 
-// Fills status.kernel_trust and each merged extension's module_signer.
-void add_trust_status(const Context& context, KernelModules& modules, Status& status);
+// Fills status.kernel_trust and, with `modules` (libkmod reads the signatures), each merged
+// extension's module_signer.
+void add_trust_status(const Context& context, KernelModules* modules, Status& status);
 
 // "secure boot: on, lockdown: integrity, module.sig_enforce: no (signatures enforced)\n"
 std::string format_kernel_trust_text(const KernelTrust& kernel);
