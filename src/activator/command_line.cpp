@@ -7,10 +7,12 @@
 #include "activator/prefetch.hpp"
 #include "activator/select.hpp"
 #include "activator/status.hpp"
+#include "activator/status_trust.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <span>
 
 namespace ksx::activator {
@@ -44,6 +46,14 @@ int run_modprobe(const Invocation& invocation, Log& log) {
 
 int run_status(const Invocation& invocation, Log& log) {
     auto status = gather_status(invocation.context, log);
+    // Module signers need libkmod; without it status still shows the rest.
+    std::unique_ptr<KernelModules> modules;
+    try {
+        modules = open_libkmod(invocation.context, log);
+    } catch (const std::exception& e) {
+        log.warning(std::string(e.what()) + "; module signers not shown");
+    }
+    add_trust_status(invocation.context, modules.get(), status);
     auto text = invocation.json ? format_status_json(status) : format_status_text(status);
     std::fputs(text.c_str(), stdout);
     return log.failed() ? 1 : 0;

@@ -1,12 +1,14 @@
 #include "activator/load.hpp"
 
 #include "activator/image_name.hpp"
+#include "activator/module_signer.hpp"
 #include "activator/root_files.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <sys/stat.h>
 #include <system_error>
 
@@ -165,7 +167,8 @@ LoadOrder read_load_order(const Context& context, const std::string& extension) 
     return order;
 }
 
-int load_boot_modules(const Context& context, KernelModules& modules, Log& log) {
+int load_boot_modules(const Context& context, KernelModules& modules, Log& log,
+                      const KeyringReader& read_keyring) {
     auto dir = context.on_disk(kToolDir);
     std::error_code ec;
     auto extensions = list_beneath(context, kToolDir, ec);
@@ -177,17 +180,34 @@ int load_boot_modules(const Context& context, KernelModules& modules, Log& log) 
         log.error("cannot read " + dir.string() + ": " + ec.message());
         return 1;
     }
+    std::optional<KernelTrust> kernel;
     for (const auto& extension : extensions) {
         if (!is_extension_directory(context, extension)) {
             continue; // e.g. the activator itself, installed next to the extensions' files
         }
         try {
             auto order = read_load_order(context, extension);
+            if (!kernel) {
+                kernel = read_kernel_trust(context, read_keyring);
+            }
+            // Said once, before the kernel refuses the first module; the others are not tried.
+            std::optional<std::string> forecast;
+            if (kernel->enforces_module_signatures() && kernel->keys_known) {
+                if (auto signer = module_signer(context, modules, order, *kernel)) {
+                    forecast = refusal_forecast(*kernel, extension, *signer);
+                }
+            }
+            if (forecast) {
+                log.error(*forecast);
+            }
             ModuleLoader loader(context, modules, log);
             std::size_t count = 0;
             for (const auto& entry : order.modules) {
                 if (entry.boot) {
-                    loader.load(order, entry.name);
+                    if (!loader.load(order, entry.name) && forecast) {
+                        log.error(extension + ": not loading its other modules");
+                        break;
+                    }
                     ++count;
                 }
             }

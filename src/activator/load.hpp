@@ -3,6 +3,7 @@
 
 #include "activator/context.hpp"
 #include "activator/kernel_modules.hpp"
+#include "activator/kernel_trust.hpp"
 #include "activator/load_order.hpp"
 #include "activator/log.hpp"
 
@@ -47,8 +48,11 @@ LoadOrder read_load_order(const Context& context, const std::string& extension);
 bool is_extension_directory(const Context& context, const std::string& name);
 
 // `load`: every merged extension's "boot" modules in order (directories of /usr/lib/kmod-sysext
-// with an extension's name; other entries there are left alone). Returns the exit status.
-int load_boot_modules(const Context& context, KernelModules& modules, Log& log);
+// with an extension's name; other entries there are left alone). When the kernel enforces module
+// signatures and does not trust an extension's signer (its keyrings read with `read_keyring`),
+// says so once and stops at that extension's first refused module. Returns the exit status.
+int load_boot_modules(const Context& context, KernelModules& modules, Log& log,
+                      const KeyringReader& read_keyring = read_keyring_members);
 
 // `modprobe --extension NAME MODULE [ARGS...]`: MODULE with its dependencies, boot or demand;
 // ARGS are module options (from modprobe's $CMDLINE_OPTS). Returns the exit status.

@@ -2,6 +2,7 @@
 
 #include "activator/host_identity.hpp"
 #include "activator/image_check.hpp"
+#include "activator/kernel_verity.hpp"
 #include "activator/pin_config.hpp"
 #include "activator/root_files.hpp"
 #include "activator/selection_marker.hpp"
@@ -146,6 +147,26 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         if (!for_this_node(host, on_disk, extension.name, log)) {
             continue;
         }
+        // The kernel checks a linked .roothash.p7s itself when the signer's key is in its
+        // keyrings (a Machine Owner Key); with dm_verity.require_signatures=1 it refuses an image
+        // without one, so such an image is refused here, with the reason.
+        const bool verified = check.trust == ImageTrust::verified;
+        auto kernel =
+            kernel_verity(context, verified ? check.signer_file : fs::path(), read_keyring_members);
+        const bool systemd_can_check = verified && (check.signer_file.parent_path() ==
+                                                        context.on_disk(kSystemdCertificateDir) ||
+                                                    !kernel.signer_keyring.empty());
+        if (kernel.signatures_required && !systemd_can_check) {
+            check.trust = ImageTrust::refused;
+            check.reason = std::string("the kernel requires dm-verity signatures "
+                                       "(dm_verity.require_signatures=1) and ") +
+                           (verified ? "does not trust its signer " + check.signer +
+                                           ": enrol the certificate as a Machine Owner Key"
+                                     : "the image is not signed");
+            records.push_back({extension.name, links.front().target, check});
+            log.warning("refused " + links.front().target + ": " + check.reason);
+            return {};
+        }
         records.push_back({extension.name, links.front().target, check});
         log.info("selected " + image->file_name() + " for kernel " + context.kernel);
         if (check.trust == ImageTrust::verified) {
@@ -156,11 +177,9 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         }
         // systemd-sysext checks a .roothash.p7s next to the image once more, against the kernel
         // keyring and /etc/verity.d only, and refuses the image when that fails. A signature
-        // checked here against /etc/kmod-sysext/keys, or not checked at all, is therefore not
-        // linked: systemd then sets up dm-verity with the root hash checked here.
-        bool systemd_can_check =
-            check.trust == ImageTrust::verified &&
-            check.signer_file.parent_path() == context.on_disk(kSystemdCertificateDir);
+        // checked here against /etc/kmod-sysext/keys whose key the kernel does not hold, or not
+        // checked at all, is therefore not linked: systemd then sets up dm-verity with the root
+        // hash checked here.
         auto signature = std::find_if(links.begin(), links.end(), [](const SelectedLink& l) {
             return l.link.ends_with(".roothash.p7s");
         });

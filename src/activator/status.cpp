@@ -6,6 +6,7 @@
 #include "activator/printable.hpp"
 #include "activator/root_files.hpp"
 #include "activator/selection_marker.hpp"
+#include "activator/status_trust.hpp"
 #include "activator/store.hpp"
 #include "activator/verification_record.hpp"
 
@@ -54,7 +55,7 @@ bool module_loaded(const UniqueFd& sys_module, std::string name) {
 } // namespace
 
 Status gather_status(const Context& context, Log& log) {
-    Status status{context.kernel, context.store.string(), {}};
+    Status status{context.kernel, context.store.string(), {}, {}};
     std::map<std::string, ExtensionStatus> by_name;
     auto entry = [&](const std::string& name) -> ExtensionStatus& {
         auto& extension = by_name[name];
@@ -124,6 +125,9 @@ Status gather_status(const Context& context, Log& log) {
 std::string format_status_text(const Status& status) {
     std::string out =
         "kernel: " + printable(status.kernel) + "\nstore: " + printable(status.store) + "\n";
+    if (status.kernel_trust) {
+        out += format_kernel_trust_text(*status.kernel_trust);
+    }
     if (status.extensions.empty()) {
         out += "no extensions\n";
     }
@@ -156,6 +160,9 @@ std::string format_status_text(const Status& status) {
             }
             out += "\n";
         }
+        if (extension.module_signer) {
+            out += format_module_signer_text(*extension.module_signer);
+        }
         if (extension.verification) {
             const auto& check = *extension.verification;
             out += "  verified: ";
@@ -180,8 +187,12 @@ std::string format_status_text(const Status& status) {
 }
 
 std::string format_status_json(const Status& status) {
-    std::string out = "{\"kernel\":" + json_string(status.kernel) +
-                      ",\"store\":" + json_string(status.store) + ",\"extensions\":[";
+    std::string out =
+        "{\"kernel\":" + json_string(status.kernel) + ",\"store\":" + json_string(status.store);
+    if (status.kernel_trust) {
+        out += ",\"kernel_trust\":" + format_kernel_trust_json(status.kernel_trust);
+    }
+    out += ",\"extensions\":[";
     bool first = true;
     for (const auto& extension : status.extensions) {
         out += first ? "" : ",";
@@ -223,6 +234,9 @@ std::string format_status_json(const Status& status) {
                    ",\"root_hash\":" + optional(check.root_hash) +
                    ",\"signer\":" + optional(check.signer) +
                    ",\"reason\":" + optional(check.reason) + "}";
+        }
+        if (status.kernel_trust) {
+            out += ",\"module_signer\":" + format_module_signer_json(extension.module_signer);
         }
         if (!extension.problem.empty()) {
             out += ",\"problem\":" + json_string(extension.problem);

@@ -4,7 +4,9 @@
 #include "activator/context.hpp"
 #include "activator/image_check.hpp"
 #include "activator/image_name.hpp"
+#include "activator/kernel_trust.hpp"
 #include "activator/log.hpp"
+#include "activator/module_signer.hpp"
 
 #include <optional>
 #include <string>
@@ -30,12 +32,15 @@ struct ExtensionStatus {
     // What the last `select` found for the image it considered for this kernel, if any.
     std::optional<ImageCheck> verification;
     std::string verified_image;
+    // Who signed the merged modules and whether the kernel trusts that key (status_trust.hpp).
+    std::optional<ModuleSigner> module_signer;
 };
 
 struct Status {
     std::string kernel;
     std::string store;
     std::vector<ExtensionStatus> extensions; // sorted by name
+    std::optional<KernelTrust> kernel_trust; // Secure Boot, lockdown, keys (status_trust.hpp)
 };
 
 // Gathers the status; problems are logged and reported, never thrown.

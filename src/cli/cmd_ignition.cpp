@@ -1,7 +1,9 @@
 // `kmod-sysext ignition MANIFEST|RELEASE_DIR --base-url URL`: a node's first-boot config.
 #include "cli/commands.hpp"
 #include "cli/manifest_paths.hpp"
+#include "cli/mok_files.hpp"
 #include "ignition/emit.hpp"
+#include "ignition/mok_enrolment.hpp"
 #include "ignition/node_config.hpp"
 #include "manifest/manifest.hpp"
 #include "sign/keys.hpp"
@@ -26,6 +28,7 @@ struct IgnitionArgs {
     std::string os_version;
     std::string architecture;
     std::string output;
+    std::string enroll_mok; // a directory written by `kmod-sysext enroll`
     bool no_activator = false;
     bool prefetch_timer = false;
     std::vector<std::string> allowed_paths; // --allow-path, for a manifest
@@ -68,6 +71,9 @@ int run_ignition(const IgnitionArgs& args, const GlobalOptions& global) {
             }
         }
     }
+    if (!args.enroll_mok.empty()) {
+        ignition::add_mok_enrolment(config, read_mok_files(args.enroll_mok));
+    }
     auto text = args.format == "butane" ? ignition::to_butane(config, variant)
                                         : ignition::to_ignition(config);
     if (args.output.empty() || args.output == "-") {
@@ -109,6 +115,9 @@ Command ignition_command() {
             app.add_flag("--prefetch-timer", args->prefetch_timer,
                          "Also a timer that fetches the images of every kernel installed on the "
                          "node from --base-url before it reboots into one");
+            app.add_option("--enroll-mok", args->enroll_mok,
+                           "Also queue the Machine Owner Key enrolment that `kmod-sysext enroll` "
+                           "wrote to this directory (Secure Boot)");
             app.add_option("-o,--output", args->output, "Write here instead of stdout");
             add_allow_path_option(app, args->allowed_paths);
             return [args, &global] { return run_ignition(*args, global); };

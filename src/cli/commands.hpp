@@ -31,5 +31,6 @@ Command plan_command();
 Command publish_command();
 Command ignition_command();
 Command cache_command();
+Command enroll_command();
 
 } // namespace ksx::cli

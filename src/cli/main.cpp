@@ -11,8 +11,9 @@ namespace ksx::cli {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table{
-        build_command(), validate_command(), inspect_command(),  keygen_command(), verify_command(),
-        plan_command(),  publish_command(),  ignition_command(), cache_command()};
+        build_command(),  validate_command(), inspect_command(), keygen_command(),
+        verify_command(), plan_command(),     publish_command(), ignition_command(),
+        cache_command(),  enroll_command()};
     return table;
 }
 

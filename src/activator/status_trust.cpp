@@ -1,0 +1,110 @@
+#include "activator/status_trust.hpp"
+
+#include "activator/json.hpp"
+#include "activator/load.hpp"
+#include "activator/printable.hpp"
+#include "activator/status.hpp"
+
+namespace ksx::activator {
+
+namespace {
+
+std::string yes_no(const std::optional<bool>& value) {
+    return value ? (*value ? "yes" : "no") : "unknown";
+}
+
+std::string json_bool(const std::optional<bool>& value) {
+    return value ? (*value ? "true" : "false") : "null";
+}
+
+std::string json_optional(const std::string& text) {
+    return text.empty() ? std::string("null") : json_string(text);
+}
+
+} // namespace
+
+void add_trust_status(const Context& context, KernelModules* modules, Status& status) {
+    status.kernel_trust = read_kernel_trust(context, read_keyring_members);
+    for (auto& extension : status.extensions) {
+        if (modules == nullptr || !extension.merged || extension.modules.empty()) {
+            continue;
+        }
+        try {
+            auto order = read_load_order(context, extension.name);
+            extension.module_signer = module_signer(context, *modules, order, *status.kernel_trust);
+        } catch (const std::exception&) {
+            // gather_status has reported why the modules cannot be listed.
+        }
+    }
+}
+
+std::string format_kernel_trust_text(const KernelTrust& kernel) {
+    std::string out = "secure boot: " + yes_no(kernel.secure_boot) +
+                      "\nlockdown: " + (kernel.lockdown.empty() ? "unknown" : kernel.lockdown) +
+                      "\nmodule.sig_enforce: " + yes_no(kernel.sig_enforce) +
+                      "\nmodule signatures: " +
+                      (kernel.enforces_module_signatures() ? "enforced" : "not enforced");
+    if (!kernel.keys_known) {
+        out += "\ntrusted keys: unknown (/proc/keys cannot be read)";
+    }
+    return out + "\n";
+}
+
+std::string format_module_signer_text(const ModuleSigner& signer) {
+    std::string out = "  module signer: ";
+    if (!signer.is_signed) {
+        out += "none (" + printable(signer.module) + " is not signed)";
+    } else {
+        out += "\"" + printable(signer.signer) + "\" (serial " + printable(signer.serial) + "), ";
+        switch (signer.check.trust) {
+        case SignerTrust::trusted:
+            out += "trusted by the kernel (" + printable(signer.check.keyring) + ")";
+            break;
+        case SignerTrust::platform:
+            out += "only in the firmware's db (.platform)";
+            break;
+        case SignerTrust::untrusted:
+            out += "not trusted by the kernel (enrol it as a Machine Owner Key)";
+            break;
+        case SignerTrust::unknown:
+            out += "trust unknown";
+            break;
+        }
+    }
+    return out + "\n";
+}
+
+std::string format_kernel_trust_json(const std::optional<KernelTrust>& kernel) {
+    if (!kernel) {
+        return "null";
+    }
+    std::string out = "{\"secure_boot\":" + json_bool(kernel->secure_boot) +
+                      ",\"lockdown\":" + json_optional(kernel->lockdown) +
+                      ",\"sig_enforce\":" + json_bool(kernel->sig_enforce) +
+                      ",\"enforced\":" + json_bool(kernel->enforces_module_signatures()) +
+                      ",\"trusted_keys\":";
+    if (!kernel->keys_known) {
+        return out + "null}";
+    }
+    out += "[";
+    for (std::size_t i = 0; i < kernel->keys.size(); ++i) {
+        out += (i ? "," : "") + std::string("{\"keyring\":") +
+               json_string(kernel->keys[i].keyring) +
+               ",\"key\":" + json_string(kernel->keys[i].description) + "}";
+    }
+    return out + "]}";
+}
+
+std::string format_module_signer_json(const std::optional<ModuleSigner>& signer) {
+    if (!signer) {
+        return "null";
+    }
+    return "{\"module\":" + json_string(signer->module) +
+           ",\"signed\":" + json_bool(signer->is_signed) +
+           ",\"signer\":" + json_optional(signer->signer) +
+           ",\"serial\":" + json_optional(signer->serial) +
+           ",\"trust\":" + json_string(signer_trust_name(signer->check.trust)) +
+           ",\"keyring\":" + json_optional(signer->check.keyring) + "}";
+}
+
+} // namespace ksx::activator
