@@ -1,6 +1,7 @@
 #!/bin/bash
-# Real drivers, end to end, per OS release: build the zfs, nvidia-open and nvidia manifests for
-# the release's kernels (Debian 12: 6.1 and 6.12; Debian 13: 6.12), signed, one build per
+# Real drivers, end to end, per OS release: build the product's manifests/zfs.yaml,
+# nvidia-open.yaml and nvidia.yaml as they are, each for its target of the release
+# (`--target debian-12`: 6.1 and 6.12; `--target debian-13`: 6.12), signed, one build per
 # kernel; check every module's vermagic and signer and every image with `kmod-sysext verify`,
 # then boot each kernel under qemu (the cached guest of tests/integration/boot for the release's
 # suite) as a node: the activator and its units installed, the images in its store, the
@@ -54,8 +55,9 @@ lines_of() {
     done
     echo "${out# }"
 }
-# The manifest that builds M for RELEASE: each release's single-target form of manifests/M.yaml.
-manifest_of() { echo "$HERE/$1/$2.yaml"; }
+# The product's manifest of driver M; its targets are named after the OS releases
+# (debian-12, debian-13), so RELEASE is the `--target` that builds for it.
+manifest_of() { echo "$SRC/manifests/$1.yaml"; }
 # The version zfs must have for RELEASE and KERNEL (2.1 supports kernels up to 6.2).
 zfs_version_of() {
     case $1:$2 in
@@ -106,9 +108,8 @@ for r in $releases; do
             seconds=reused
             # A reused directory's images are checked as they are; what it lacks is built.
             if [ -z "${KSX_REALWORLD_REUSE-}" ] || ! ls "$WORK/images/${m}"_*_"$k.raw" >/dev/null 2>&1; then
-                # The per-release manifests take their patches from manifests/patches.
-                "$KSX" build "$(manifest_of "$r" "$m")" --output "$WORK/images" --jobs 1 --kernel "$k" \
-                    --allow-path "$SRC/manifests" --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
+                "$KSX" build "$(manifest_of "$m")" --target "$r" --kernel "$k" --output "$WORK/images" --jobs 1 \
+                    --sign-key "$WORK/key/key.pem" --sign-cert "$WORK/key/cert.pem" \
                     >"$WORK/build-$m-$k.log" 2>&1 ||
                     { tail -n 30 "$WORK/build-$m-$k.log"; fail "building $m for $r $k failed"; }
                 seconds=$(elapsed "$start")
