@@ -1,7 +1,7 @@
 #include "activator/image_check.hpp"
 
 #include "activator/root_files.hpp"
-#include "activator/verity_tree.hpp"
+#include "trust/verity_tree.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -88,14 +88,14 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     } else {
         result.reason = "no signature (signatures optional)";
     }
-    auto tree =
-        check_verity_tree(open_for_reading(context, image), context.on_disk(image).string(),
-                          open_for_reading(context, verity), context.on_disk(verity).string());
+    auto tree = trust::check_verity_tree(
+        open_for_reading(context, image).get(), context.on_disk(image).string(),
+        open_for_reading(context, verity).get(), context.on_disk(verity).string());
     if (!tree.problem.empty()) {
         return refuse(tree.problem);
     }
     if (tree.root_hash != hash) {
-        return refuse(kRootHashMismatch);
+        return refuse(trust::kRootHashMismatch);
     }
     result.root_hash = hash;
     return result;

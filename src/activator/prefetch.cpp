@@ -3,17 +3,22 @@
 #include "activator/host_identity.hpp"
 #include "activator/image_name.hpp"
 #include "activator/release_index.hpp"
+#include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
-#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 
+#include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ksx::activator {
 
@@ -21,16 +26,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// What prefetch reads whole from a release (SHA256SUMS, index.json): far more than any holds.
+constexpr std::size_t kMaxReleaseList = 64 * 1024 * 1024;
+
 bool is_hex64(const std::string& text) {
     return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-// Copies `from`/`file` to `target`: curl for http(s) URLs (the node has it; the activator
-// stays free of an HTTP stack), a plain copy for file:// URLs and directories.
-void fetch(const std::string& from, const std::string& file, const fs::path& target) {
+// Copies `from`/`file` into the open file `out`: curl for http(s) URLs (the node has it; the
+// activator stays free of an HTTP stack), a plain copy for file:// URLs and directories. `out`
+// is an open descriptor, never a path, so nothing beneath --root is reached by name here.
+void fetch(const std::string& from, const std::string& file, int out) {
     if (from.starts_with("http://") || from.starts_with("https://")) {
+        // curl writes to /dev/stdout, which is `out` itself: named as a file, it is truncated
+        // again before a retry instead of receiving a second copy after the first bytes.
+        ProcessOptions options;
+        options.stdout_fd = out;
         auto result = run_process({"curl", "--fail", "--silent", "--show-error", "--location",
-                                   "--retry", "3", "--output", target.string(), from + "/" + file});
+                                   "--retry", "3", "--output", "/dev/stdout", from + "/" + file},
+                                  options);
         if (result.exit_status != 0) {
             throw Error("cannot fetch " + from + "/" + file + " (curl exited with " +
                         std::to_string(result.exit_status) + ")");
@@ -38,16 +52,69 @@ void fetch(const std::string& from, const std::string& file, const fs::path& tar
         return;
     }
     fs::path dir = from.starts_with("file://") ? fs::path(from.substr(7)) : fs::path(from);
-    fs::copy_file(dir / file, target, fs::copy_options::overwrite_existing);
+    read_file_chunks(dir / file, [&](std::string_view piece) {
+        while (!piece.empty()) {
+            ssize_t n = ::write(out, piece.data(), piece.size());
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                throw_errno("cannot copy " + (dir / file).string());
+            }
+            piece.remove_prefix(static_cast<std::size_t>(n));
+        }
+    });
+}
+
+// The SHA-256 of an open file, read from its start.
+std::string sha256_of(int fd, const std::string& shown) {
+    if (::lseek(fd, 0, SEEK_SET) != 0) {
+        throw_errno("cannot read " + shown);
+    }
+    Sha256Stream sha;
+    read_fd_chunks(fd, shown, [&](std::string_view piece) { sha.update(piece); });
+    return sha.hex();
+}
+
+// A release file that prefetch reads but does not keep (SHA256SUMS, index.json), fetched into
+// memory: nothing is written beneath --root for it.
+std::string fetch_to_memory(const std::string& from, const std::string& file) {
+    UniqueFd fd(::memfd_create(file.c_str(), MFD_CLOEXEC));
+    if (!fd) {
+        throw_errno("cannot fetch " + from + "/" + file);
+    }
+    fetch(from, file, fd.get());
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
+        throw_errno("cannot read " + from + "/" + file);
+    }
+    std::string data;
+    read_fd_chunks(fd.get(), from + "/" + file, [&](std::string_view piece) {
+        if (data.size() + piece.size() > kMaxReleaseList) {
+            throw Error(from + "/" + file + " is larger than " + std::to_string(kMaxReleaseList) +
+                        " bytes, more than the activator reads from it");
+        }
+        data.append(piece);
+    });
+    return data;
+}
+
+// Whether the store already holds `node_path` with the sha256 `want` (read beneath the root).
+bool in_store(const Context& context, const fs::path& node_path, const std::string& want) {
+    // O_NONBLOCK: a FIFO planted under the name must not hang the service; only a regular
+    // file counts (anything else is replaced by the fetched one).
+    UniqueFd fd = open_beneath(context, node_path, O_RDONLY | O_NONBLOCK);
+    struct stat st {};
+    return fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
+           sha256_of(fd.get(), context.on_disk(node_path).string()) == want;
 }
 
 // Fetches `image` and its sidecars into the store; a failure is logged, and the image is left
-// out (never in the store without its sidecars).
+// out (never in the store without its sidecars). Every file is created, checked and renamed
+// beneath --root (root_files.hpp): a symlink in the store's path never leads a write out.
 void fetch_image(const Context& context, const std::string& from,
                  const std::map<std::string, std::string>& hashes, const ImageName& image,
                  Log& log) {
-    auto dir = context.on_disk(context.store) / image.extension;
-    fs::create_directories(dir);
+    auto dir = context.store / image.extension;
     // Sidecars first: the image never sits in the store without its signature.
     std::vector<std::string> files;
     for (const char* suffix : {".verity", ".roothash", ".roothash.p7s"}) {
@@ -58,24 +125,20 @@ void fetch_image(const Context& context, const std::string& from,
     files.push_back(image.file_name());
     for (const auto& file : files) {
         const auto& want = hashes.at(file);
-        auto target = dir / file;
-        if (fs::exists(target) && sha256_file_hex(target) == want) {
-            log.info(file + " is already in the store");
-            continue;
-        }
-        auto partial = dir / ("." + file + ".prefetch");
         try {
-            fetch(from, file, partial);
-            auto got = sha256_file_hex(partial);
+            if (in_store(context, dir / file, want)) {
+                log.info(file + " is already in the store");
+                continue;
+            }
+            AtomicFileBeneath partial(context, dir / file, "." + file + ".prefetch");
+            fetch(from, file, partial.fd());
+            auto got = sha256_of(partial.fd(), from + "/" + file);
             if (got != want) {
                 throw Error(from + "/" + file + " has sha256 " + got + ", SHA256SUMS says " + want);
             }
-            fs::permissions(partial, static_cast<fs::perms>(0644));
-            commit_file(partial, target);
+            partial.commit();
             log.info("prefetched " + file + " for kernel " + image.kernel);
         } catch (const std::exception& e) {
-            std::error_code ignored; // the failure being reported matters, not this one
-            fs::remove(partial, ignored);
             log.error(e.what());
             return;
         }
@@ -97,14 +160,9 @@ Identities release_identities(const Context& context, const std::string& from, L
     if (!out.host) {
         return out;
     }
-    auto index_path = context.on_disk(context.store) / ".index.json.prefetch";
     try {
-        fetch(from, "index.json", index_path);
-        out.images = parse_release_index(read_file(index_path));
-        fs::remove(index_path);
+        out.images = parse_release_index(fetch_to_memory(from, "index.json"));
     } catch (const std::exception& e) {
-        std::error_code ignored;
-        fs::remove(index_path, ignored);
         log.warning(std::string("cannot read index.json of ") + from + " (" + e.what() +
                     "): images are fetched without checking their OS release");
         out.host.reset();
@@ -159,12 +217,8 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
     while (from.size() > 1 && from.ends_with('/')) {
         from.pop_back();
     }
-    auto store = context.on_disk(context.store);
-    fs::create_directories(store);
-    auto sums_path = store / ".SHA256SUMS.prefetch";
-    fetch(from, "SHA256SUMS", sums_path);
-    auto sums = parse_sha256sums(read_file(sums_path));
-    fs::remove(sums_path);
+    auto sums = parse_sha256sums(fetch_to_memory(from, "SHA256SUMS"));
+    fs::create_directories(context.root); // the root itself; all beneath it is root_files'
 
     std::map<std::string, std::string> hashes; // file -> sha256
     for (const auto& [hash, file] : sums) {

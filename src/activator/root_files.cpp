@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <utility>
 
 namespace ksx::activator {
 
@@ -191,40 +192,66 @@ UniqueFd make_directories_beneath(const Context& context, const fs::path& node_p
     return dir;
 }
 
-void write_beneath_atomic(const Context& context, const fs::path& node_path,
-                          std::string_view data) {
-    auto shown = context.on_disk(node_path).string();
-    UniqueFd dir = make_directories_beneath(context, node_path.parent_path());
-    auto name = node_path.filename().string();
-    auto temp = "." + name + ".tmp." + std::to_string(::getpid());
-    ::unlinkat(dir.get(), temp.c_str(), 0); // left by a run that was killed
-    UniqueFd fd(::openat(dir.get(), temp.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) {
-        throw_errno("cannot create a temporary file for " + shown);
+AtomicFileBeneath::AtomicFileBeneath(const Context& context, const fs::path& node_path,
+                                     std::string temp_name, mode_t mode)
+    : shown_(context.on_disk(node_path).string()), name_(node_path.filename().string()),
+      temp_name_(std::move(temp_name)),
+      dir_(make_directories_beneath(context, node_path.parent_path())) {
+    ::unlinkat(dir_.get(), temp_name_.c_str(), 0); // left by a run that was killed
+    fd_.reset(::openat(dir_.get(), temp_name_.c_str(),
+                       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!fd_) {
+        throw_errno("cannot create a temporary file for " + shown_);
     }
-    auto fail = [&](const std::string& what) {
-        int err = errno;
-        ::unlinkat(dir.get(), temp.c_str(), 0);
-        throw Error(errno_message(what, err));
-    };
+    if (::fchmod(fd_.get(), mode) != 0) { // the umask must not narrow what the node reads
+        fail("cannot set the mode of a temporary file for " + shown_);
+    }
+}
+
+AtomicFileBeneath::~AtomicFileBeneath() {
+    if (!committed_ && fd_) {
+        ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
+    }
+}
+
+void AtomicFileBeneath::fail(const std::string& what) {
+    int err = errno;
+    ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
+    fd_.reset();
+    throw Error(errno_message(what, err));
+}
+
+void AtomicFileBeneath::write(std::string_view data) {
     while (!data.empty()) {
-        ssize_t n = ::write(fd.get(), data.data(), data.size());
+        ssize_t n = ::write(fd_.get(), data.data(), data.size());
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0) {
-            fail("cannot write " + shown);
+            fail("cannot write " + shown_);
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (::fsync(fd.get()) != 0) {
-        fail("cannot write " + shown);
+}
+
+void AtomicFileBeneath::commit() {
+    if (::fsync(fd_.get()) != 0) {
+        fail("cannot write " + shown_);
     }
-    if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
-        fail("cannot rename a temporary file to " + shown);
+    if (::renameat(dir_.get(), temp_name_.c_str(), dir_.get(), name_.c_str()) != 0) {
+        fail("cannot rename a temporary file to " + shown_);
     }
-    ::fsync(dir.get()); // best effort, as for any directory: the file is complete either way
+    committed_ = true;
+    ::fsync(dir_.get()); // best effort, as for any directory: the file is complete either way
+}
+
+void write_beneath_atomic(const Context& context, const fs::path& node_path,
+                          std::string_view data) {
+    AtomicFileBeneath file(context, node_path,
+                           "." + node_path.filename().string() + ".tmp." +
+                               std::to_string(::getpid()));
+    file.write(data);
+    file.commit();
 }
 
 void use_openat2_for_tests(bool available) {

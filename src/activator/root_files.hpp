@@ -48,8 +48,36 @@ std::vector<std::string> list_beneath(const Context& context,
 // (O_DIRECTORY) for the *at() calls. Throws Error naming it.
 UniqueFd make_directories_beneath(const Context& context, const std::filesystem::path& node_path);
 
-// Writes `data` to `node_path` beneath the root atomically: a temp file in the same directory
-// (created if missing), fsynced and renamed over it, then the directory fsynced. Throws Error.
+// A file that appears at `node_path` beneath the root only when complete: a hidden temp file
+// `temp_name` in its directory (created if missing, beneath the root), opened without following
+// a symlink; commit() fsyncs it and renames it over the final name with the directory fd, then
+// fsyncs the directory. Destroyed without commit(), the temp file is removed. A temp file a
+// killed run left under `temp_name` is replaced. Throws Error naming the final path.
+class AtomicFileBeneath {
+public:
+    AtomicFileBeneath(const Context& context, const std::filesystem::path& node_path,
+                      std::string temp_name, mode_t mode = 0644);
+    AtomicFileBeneath(const AtomicFileBeneath&) = delete;
+    AtomicFileBeneath& operator=(const AtomicFileBeneath&) = delete;
+    ~AtomicFileBeneath();
+
+    int fd() const { return fd_.get(); }
+    void write(std::string_view data);
+    void commit();
+
+private:
+    [[noreturn]] void fail(const std::string& what);
+
+    std::string shown_; // the final path on disk, for messages
+    std::string name_;
+    std::string temp_name_;
+    UniqueFd dir_;
+    UniqueFd fd_;
+    bool committed_ = false;
+};
+
+// Writes `data` to `node_path` beneath the root atomically (an AtomicFileBeneath whose temp file
+// holds the writer's pid). Throws Error.
 void write_beneath_atomic(const Context& context, const std::filesystem::path& node_path,
                           std::string_view data);
 

@@ -31,10 +31,11 @@ std::vector<Certificate> read_certificates(const std::filesystem::path& file);
 std::string subject_name(const X509* certificate);
 
 // Checks `p7s` (DER PKCS#7, detached, as `openssl smime -sign -nocerts -noattr -binary` writes
-// it) over `content`. The signer must be one of `trusted` itself: there is no chain and no
-// certificate from inside the signature is used. Returns the signer, or nullptr when the
-// signature does not verify; a signature that differs in any byte from the DER that the signer
-// made (other encodings, versions, algorithm parameters) does not verify either.
+// it) over `content` with trust/detached_signature.hpp's check, the one `kmod-sysext verify`
+// makes. The signer must be one of `trusted` itself: there is no chain and no certificate from
+// inside the signature is used. Returns the signer, or nullptr when the signature does not
+// verify; a signature that differs in any byte from the DER that the signer made (other
+// encodings, versions, algorithm parameters) does not verify either.
 const Certificate* verify_signature(std::string_view p7s, std::string_view content,
                                     const std::vector<Certificate>& trusted);
 

@@ -16,10 +16,8 @@ struct SignatureCheck {
     std::string fingerprint; // SHA-256 of the signer's DER certificate, when valid
 };
 
-// Checks `der` over `content`: canonical DER of a signedData, versions 1, detached id-data
-// content, no certificates, CRLs or attributes, one signer named by issuer and serial that is
-// byte for byte one of `trusted` (trusted as it is, no chain, as the kernel and systemd do),
-// a known digest used consistently, and a signature that verifies.
+// Checks `der` over `content` with trust/detached_signature.hpp's check (the activator's too),
+// and names the signer by subject and certificate fingerprint.
 SignatureCheck check_detached_signature(std::string_view der, std::string_view content,
                                         const std::vector<Certificate>& trusted);
 

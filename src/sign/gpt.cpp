@@ -1,9 +1,9 @@
 #include "sign/gpt.hpp"
 
-#include "sign/little_endian.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/little_endian.hpp"
 #include "util/unique_fd.hpp"
 
 #include <algorithm>

@@ -11,7 +11,6 @@
 #include "util/temp_dir.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <sstream>
@@ -33,12 +32,7 @@ std::string trimmed(std::string text) {
     return begin == std::string::npos ? std::string() : text.substr(begin);
 }
 
-// Index of the first differing byte, or the shorter size.
-size_t first_difference(std::string_view a, std::string_view b) {
-    auto mismatch = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
-    return static_cast<size_t>(mismatch.first - a.begin());
-}
-
+// The hash tree against the data: trust/verity_tree.hpp's check, the activator's too.
 Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned threads,
                    std::string& root_hash) {
     Check check{"verity", false, {}};
@@ -47,48 +41,20 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
         check.detail = hash_file.filename().string() + " is missing";
         return check;
     }
-    auto stored = read_file(hash_file);
-    VeritySuperblock sb;
-    try {
-        sb = decode_superblock(stored);
-    } catch (const InputError& e) {
-        check.detail = hash_file.filename().string() + ": " + e.what();
-        return check;
-    }
-    if (sb.salt.size() != Salt{}.size()) {
-        check.detail = "salt is " + std::to_string(sb.salt.size()) + " bytes, expected 32";
-        return check;
-    }
-    Salt salt{};
-    std::memcpy(salt.data(), sb.salt.data(), salt.size());
-    // kmod-sysext derives the UUID from the salt; anything else was changed after the build.
-    if (sb.uuid != uuid_from_salt(salt)) {
-        check.detail = "superblock UUID " + format_uuid(sb.uuid) +
-                       " is not the one derived from the salt (" +
-                       format_uuid(uuid_from_salt(salt)) + ")";
-        return check;
-    }
-    auto size = fs::file_size(image);
-    if (size % verity_block_size != 0 || sb.data_blocks != size / verity_block_size) {
-        check.detail = "superblock covers " + std::to_string(sb.data_blocks) +
-                       " data blocks, the image has " + std::to_string(size) + " bytes";
-        return check;
-    }
-    VerityParams params;
-    params.salt = salt;
-    params.uuid = sb.uuid;
-    params.threads = threads;
-    auto tree = compute_verity(image, params);
-    root_hash = to_hex(tree.root_hash);
-    if (tree.hash_file != stored) {
+    auto tree = trust::check_verity_tree(image, hash_file, threads);
+    root_hash = tree.root_hash;
+    if (tree.differs_at) {
         check.detail = "hash tree differs from the data's at byte " +
-                       std::to_string(first_difference(tree.hash_file, stored)) + " of " +
-                       hash_file.filename().string();
+                       std::to_string(*tree.differs_at) + " of " + hash_file.filename().string();
         return check;
     }
+    if (!tree.problem.empty()) {
+        check.detail = hash_file.filename().string() + ": " + tree.problem;
+        return check;
+    }
+    auto blocks = fs::file_size(image) / verity_block_size;
     check.ok = true;
-    check.detail = std::to_string(sb.data_blocks) +
-                   (sb.data_blocks == 1 ? " data block" : " data blocks") +
+    check.detail = std::to_string(blocks) + (blocks == 1 ? " data block" : " data blocks") +
                    ", tree matches the data";
     return check;
 }

@@ -9,26 +9,31 @@
 
 namespace ksx {
 
-void read_file_chunks(const std::filesystem::path& path,
-                      const std::function<void(std::string_view)>& chunk) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        throw_errno("failed to open " + path.string());
-    }
+void read_fd_chunks(int fd, const std::string& shown,
+                    const std::function<void(std::string_view)>& chunk) {
     char buffer[65536];
     for (;;) {
-        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            throw_errno("failed to read " + path.string());
+            throw_errno("failed to read " + shown);
         }
         if (n == 0) {
             return;
         }
         chunk(std::string_view(buffer, static_cast<size_t>(n)));
     }
+}
+
+void read_file_chunks(const std::filesystem::path& path,
+                      const std::function<void(std::string_view)>& chunk) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw_errno("failed to open " + path.string());
+    }
+    read_fd_chunks(fd.get(), path.string(), chunk);
 }
 
 std::string read_file(const std::filesystem::path& path) {

@@ -15,6 +15,10 @@ std::string read_file(const std::filesystem::path& path);
 void read_file_chunks(const std::filesystem::path& path,
                       const std::function<void(std::string_view)>& chunk);
 
+// The same for an open file, read from its current offset to its end; errors name `shown`.
+void read_fd_chunks(int fd, const std::string& shown,
+                    const std::function<void(std::string_view)>& chunk);
+
 // $XDG_CACHE_HOME/kmod-sysext, or ~/.cache/kmod-sysext.
 std::filesystem::path cache_dir();
 

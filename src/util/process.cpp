@@ -60,9 +60,12 @@ ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const Process
             throw_errno("failed to open log file " + options.log_file->string());
         }
         posix_spawn_file_actions_adddup2(actions.get(), log.get(), STDERR_FILENO);
-        if (!capture) {
+        if (!capture && !options.stdout_fd) {
             posix_spawn_file_actions_adddup2(actions.get(), log.get(), STDOUT_FILENO);
         }
+    }
+    if (options.stdout_fd && !capture) {
+        posix_spawn_file_actions_adddup2(actions.get(), *options.stdout_fd, STDOUT_FILENO);
     }
     UniqueFd read_end;
     UniqueFd write_end;

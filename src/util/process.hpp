@@ -11,6 +11,8 @@ namespace ksx {
 struct ProcessOptions {
     // stdout and stderr go here (appended) when set; otherwise they are inherited.
     std::optional<std::filesystem::path> log_file;
+    // stdout goes to this open descriptor when set (run_process only; before log_file).
+    std::optional<int> stdout_fd;
     // Extra environment entries "NAME=value"; the rest is inherited unless clear_env.
     std::vector<std::string> env;
     bool clear_env = false;

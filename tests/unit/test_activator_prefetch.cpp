@@ -3,6 +3,9 @@
 #include "activator/command_line.hpp"
 #include "activator/installed_kernels.hpp"
 #include "activator/prefetch.hpp"
+#include "activator/root_files.hpp"
+#include "activator_fixture.hpp"
+#include "http_server_fixture.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -147,6 +150,91 @@ TEST_CASE("several kernels in one run: each gets its newest image, a missing one
     auto store = fs::path("node4/var/lib/kmod-sysext/demo");
     CHECK(ksx::read_file(store / "demo_1.0_6.1.0-1-amd64.raw") == "for 6.1");
     CHECK(ksx::read_file(store / "demo_1.0_6.12.0-1-amd64.raw") == "for 6.12");
+}
+
+TEST_CASE("a release served over HTTP is fetched into the store, a second run keeps it") {
+    ksx::test::HttpServer server("prefetch-http");
+    std::string sums;
+    auto image = ksx::test::payload(300000);
+    for (const auto& [file, content] : std::vector<std::pair<std::string, std::string>>{
+             {"demo_1.0_6.1.0-1-amd64.raw", image}, {"demo_1.0_6.1.0-1-amd64.roothash", "h\n"}}) {
+        server.add(file, content);
+        sums += ksx::sha256_hex(content) + "  " + file + "\n";
+    }
+    server.add("SHA256SUMS", sums);
+    fs::remove_all("node-http");
+    auto run = prefetch(fs::absolute("node-http"), "6.1.0-1-amd64", server.url("/files"));
+    CHECK(run.status == 0);
+    REQUIRE(run.lines.size() == 2);
+    CHECK(run.lines[1].find("prefetched demo_1.0_6.1.0-1-amd64.raw") != std::string::npos);
+    auto store = fs::path("node-http/var/lib/kmod-sysext/demo");
+    CHECK(ksx::read_file(store / "demo_1.0_6.1.0-1-amd64.raw") == image);
+    CHECK((fs::status(store / "demo_1.0_6.1.0-1-amd64.raw").permissions() & fs::perms::all) ==
+          static_cast<fs::perms>(0644));
+    CHECK(
+        ksx::test::tree_entries(store) ==
+        std::vector<std::string>{"demo_1.0_6.1.0-1-amd64.raw", "demo_1.0_6.1.0-1-amd64.roothash"});
+    auto again = prefetch(fs::absolute("node-http"), "6.1.0-1-amd64", server.url("/files/"));
+    CHECK(again.status == 0);
+    CHECK(again.lines.back().find("demo_1.0_6.1.0-1-amd64.raw is already in the store") !=
+          std::string::npos);
+}
+
+namespace {
+
+struct WithoutOpenat2 {
+    WithoutOpenat2() { ksx::activator::use_openat2_for_tests(false); }
+    ~WithoutOpenat2() { ksx::activator::use_openat2_for_tests(true); }
+    WithoutOpenat2(const WithoutOpenat2&) = delete;
+    WithoutOpenat2& operator=(const WithoutOpenat2&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("prefetch writes only beneath --root, whatever symlinks the store's path holds") {
+    auto release = make_release("beneath-release");
+    release.add("demo_1.0_6.1.0-1-amd64.raw", "image");
+    release.add("demo_1.0_6.1.0-1-amd64.roothash", "hash\n");
+    release.finish();
+    auto outside = ksx::test::outside_root("prefetch-outside");
+    fs::create_directories(outside / "store/demo");
+    auto root = fs::absolute("prefetch-beneath");
+    fs::remove_all(root);
+    fs::create_directories(root / "var/lib");
+    auto fetch = [&] { return prefetch(root, "6.1.0-1-amd64", release.dir.string()); };
+    auto raw = std::string("demo/demo_1.0_6.1.0-1-amd64.raw");
+
+    SUBCASE("an absolute symlink for the store resolves against the root, as on the node") {
+        fs::create_directories(root / outside.relative_path() / "store");
+        fs::create_directory_symlink(outside / "store", root / "var/lib/kmod-sysext");
+        CHECK(fetch().status == 0);
+        CHECK(ksx::read_file(root / outside.relative_path() / "store" / raw) == "image");
+    }
+    SUBCASE("a parent that is a symlink climbing out stops at the root") {
+        fs::remove_all(root / "var/lib");
+        fs::create_directories(root / "prefetch-outside/kmod-sysext");
+        fs::create_directory_symlink("../../prefetch-outside", root / "var/lib");
+        CHECK(fetch().status == 0);
+        CHECK(ksx::read_file(root / "prefetch-outside/kmod-sysext" / raw) == "image");
+    }
+    SUBCASE("an extension directory that leads only outside the root is an error") {
+        fs::create_directories(root / "var/lib/kmod-sysext");
+        fs::create_directory_symlink(outside / "store/demo", root / "var/lib/kmod-sysext/demo");
+        auto run = fetch();
+        CHECK(run.status == 1);
+        REQUIRE(run.lines.size() == 1);
+        CHECK(run.lines[0].find("cannot open " + (root / "var/lib/kmod-sysext/demo").string() +
+                                ": No such file or directory") != std::string::npos);
+    }
+    SUBCASE("without openat2 a symlink in the store's path is refused") {
+        WithoutOpenat2 fallback;
+        fs::create_directory_symlink(outside / "store", root / "var/lib/kmod-sysext");
+        auto run = fetch();
+        CHECK(run.status == 1);
+        REQUIRE(run.lines.size() == 1);
+        CHECK(run.lines[0].find((root / "var/lib/kmod-sysext").string()) != std::string::npos);
+    }
+    CHECK(ksx::test::tree_entries(outside) == std::vector<std::string>{"store", "store/demo"});
 }
 
 TEST_CASE("installed kernels: the running one and every modules directory that holds a kernel") {

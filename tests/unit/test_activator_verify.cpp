@@ -3,9 +3,9 @@
 #include "activator/signature.hpp"
 #include "activator/status.hpp"
 #include "activator/trust_policy.hpp"
-#include "activator/verity_tree.hpp"
 #include "activator_fixture.hpp"
 #include "sign/verity.hpp"
+#include "trust/verity_tree.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
 
@@ -20,6 +20,8 @@
 
 using namespace ksx;
 using namespace ksx::activator;
+using ksx::trust::check_verity_tree;
+using ksx::trust::kRootHashMismatch;
 namespace fs = std::filesystem;
 
 namespace {

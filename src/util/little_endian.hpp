@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace ksx::sign {
+namespace ksx {
 
 // Writes the low `bytes` bytes of `value` at `offset` of `out`, least significant first.
 inline void put_le(std::string& out, size_t offset, std::uint64_t value, size_t bytes) {
@@ -24,4 +24,4 @@ inline std::uint64_t get_le(std::string_view in, size_t offset, size_t bytes) {
     return value;
 }
 
-} // namespace ksx::sign
+} // namespace ksx
