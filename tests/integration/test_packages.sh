@@ -22,7 +22,7 @@ HELLO_MANIFEST=$SRC/manifests/hello-debian12.yaml
 . "$HERE/lib.sh"
 set -o pipefail
 
-for tool in dpkg-buildpackage dh lintian fakeroot; do
+for tool in dpkg-buildpackage dh lintian; do
     command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/setup installs it)"
 done
 now() { date +%s; }
