@@ -12,7 +12,9 @@
 #                root, booted with hello's images in the store: the Debian 13 boot test
 #                (boot/test_generation.sh trixie) with KSX_ACTIVATOR_DEB, all its checks.
 #   test_packages.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR
-# Exit status 77 (skipped) when qemu cannot run, as the boot test.
+# KSX_PACKAGES_REUSE=DIR checks the packages an earlier dpkg-buildpackage wrote to DIR instead of
+# building them (steps 2 to 5 only). Exit status 77 (skipped) when qemu cannot run, as the boot
+# test.
 set -euo pipefail
 ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
 export KSX=$(realpath "${2:?path of kmod-sysext}")
@@ -29,32 +31,38 @@ now() { date +%s; }
 version=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 
 # 1. Build: the tree's files (tracked and new, not ignored: no build directory) in a copy.
-start=$(now)
-tree=$WORK/pkg/kmod-sysext-$version
-mkdir -p "$tree"
-if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
-    git -C "$SRC" ls-files -z --cached --others --exclude-standard |
-        (cd "$SRC" && tar --null -T - -cf -) | tar -C "$tree" -xf -
+pkg=$WORK/pkg
+if [ -n "${KSX_PACKAGES_REUSE:-}" ]; then
+    pkg=$(realpath "$KSX_PACKAGES_REUSE")
+    echo "build: skipped, checking the packages in $pkg (KSX_PACKAGES_REUSE)"
 else
-    tar -C "$SRC" --exclude=./build --exclude=./out -cf - . | tar -C "$tree" -xf -
+    start=$(now)
+    tree=$WORK/pkg/kmod-sysext-$version
+    mkdir -p "$tree"
+    if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$SRC" ls-files -z --cached --others --exclude-standard |
+            (cd "$SRC" && tar --null -T - -cf -) | tar -C "$tree" -xf -
+    else
+        tar -C "$SRC" --exclude=./build --exclude=./out -cf - . | tar -C "$tree" -xf -
+    fi
+    [ -f "$tree/debian/rules" ] || fail "no debian/rules in the copy of the tree"
+    ccache_env=()
+    if [ -d /usr/lib/ccache ]; then
+        # The copy's path differs each run: hash it away so a rebuild hits the cache.
+        ccache_env=(PATH="/usr/lib/ccache:$PATH" CCACHE_BASEDIR="$tree" CCACHE_NOHASHDIR=1
+                    "CCACHE_IGNOREOPTIONS=-ffile-prefix-map=* -fdebug-prefix-map=*")
+    fi
+    (cd "$tree" && env "${ccache_env[@]}" DEB_BUILD_OPTIONS="parallel=2 nocheck" \
+        dpkg-buildpackage -b -us -uc -j2) >"$WORK/dpkg-buildpackage.log" 2>&1 ||
+        { tail -n 40 "$WORK/dpkg-buildpackage.log"; fail "dpkg-buildpackage failed"; }
+    echo "build: dpkg-buildpackage in $(($(now) - start)) s"
 fi
-[ -f "$tree/debian/rules" ] || fail "no debian/rules in the copy of the tree"
-ccache_env=()
-if [ -d /usr/lib/ccache ]; then
-    # The copy's path differs each run: hash it away so a rebuild hits the cache.
-    ccache_env=(PATH="/usr/lib/ccache:$PATH" CCACHE_BASEDIR="$tree" CCACHE_NOHASHDIR=1
-                "CCACHE_IGNOREOPTIONS=-ffile-prefix-map=* -fdebug-prefix-map=*")
-fi
-(cd "$tree" && env "${ccache_env[@]}" DEB_BUILD_OPTIONS="parallel=2 nocheck" \
-    dpkg-buildpackage -b -us -uc -j2) >"$WORK/dpkg-buildpackage.log" 2>&1 ||
-    { tail -n 40 "$WORK/dpkg-buildpackage.log"; fail "dpkg-buildpackage failed"; }
-tool_deb=$WORK/pkg/kmod-sysext_${version}_amd64.deb
-activator_deb=$WORK/pkg/kmod-sysext-activator_${version}_amd64.deb
-changes=$WORK/pkg/kmod-sysext_${version}_amd64.changes
+tool_deb=$pkg/kmod-sysext_${version}_amd64.deb
+activator_deb=$pkg/kmod-sysext-activator_${version}_amd64.deb
+changes=$pkg/kmod-sysext_${version}_amd64.changes
 for f in "$tool_deb" "$activator_deb" "$changes"; do
-    [ -f "$f" ] || fail "dpkg-buildpackage made no $(basename "$f"): $(ls "$WORK/pkg")"
+    [ -f "$f" ] || fail "dpkg-buildpackage made no $(basename "$f"): $(ls "$pkg")"
 done
-echo "build: $(basename "$tool_deb") and $(basename "$activator_deb") in $(($(now) - start)) s"
 
 # 2. lintian: no error; what it reports is shown.
 start=$(now)
