@@ -11,3 +11,21 @@ install_activator() {
     systemctl --root="$root" enable kmod-sysext-select.service kmod-sysext-load.service \
         >/dev/null 2>&1
 }
+
+# The same from the kmod-sysext-activator package, the way Debian installs one: the guest's own
+# dpkg, in a chroot, runs the package's maintainer scripts (deb-systemd-helper enables the units).
+# ROOT may be a hard-linked copy of a cached guest: dpkg's database and logs, which it rewrites
+# or appends to in place, are copied first so the cache is never written.
+#   install_activator_package ROOT DEB
+install_activator_package() {
+    local root=$1 deb=$2 dir
+    for dir in var/lib/dpkg var/log; do
+        rm -rf "${root:?}/$dir.copy"
+        cp -a "$root/$dir" "$root/$dir.copy"
+        rm -rf "${root:?}/$dir"
+        mv "$root/$dir.copy" "$root/$dir"
+    done
+    cp "$deb" "$root/tmp/kmod-sysext-activator.deb"
+    chroot "$root" dpkg -i /tmp/kmod-sysext-activator.deb
+    rm "$root/tmp/kmod-sysext-activator.deb"
+}

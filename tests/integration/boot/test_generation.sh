@@ -149,7 +149,17 @@ echo "accelerator: ${accel#-accel }"
 # The check unit prints what is merged and loaded to ttyS0 as KSX-* lines, then powers off.
 install_guest_files() {
     local root=$1
-    install_activator "$root" "$ACTIVATE" "$SRC"
+    # KSX_ACTIVATOR_DEB: the kmod-sysext-activator package instead (test_packages.sh).
+    if [ -n "${KSX_ACTIVATOR_DEB:-}" ]; then
+        local log="$WORK/dpkg-$(basename "$(dirname "$root")").log"
+        install_activator_package "$root" "$KSX_ACTIVATOR_DEB" >"$log" 2>&1 &&
+            grep -q "^Setting up kmod-sysext-activator " "$log" ||
+            { cat "$log"; fail "dpkg -i kmod-sysext-activator failed"; }
+        [ ! -e "$root/usr/local/bin/kmod-sysext-activate" ] || fail "an activator beside the package's"
+        echo "installed $(basename "$KSX_ACTIVATOR_DEB") with the guest's dpkg"
+    else
+        install_activator "$root" "$ACTIVATE" "$SRC"
+    fi
     cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
 [Unit]
 Description=kmod-sysext boot test check
