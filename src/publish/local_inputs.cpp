@@ -90,7 +90,9 @@ std::string local_inputs(const manifest::Manifest& manifest,
         out += input_line("files[" + std::to_string(i) + "]", manifest.files[i].source);
     }
     for (const auto& target : manifest.targets) {
-        if (target.container.kind != ContainerSpec::Kind::Debian) {
+        // OCI images and OSTree commits are named by reference in the manifest itself.
+        const auto kind = target.container.kind;
+        if (kind == ContainerSpec::Kind::Directory || kind == ContainerSpec::Kind::Tarball) {
             out += input_line(manifest.target_list ? target.field + ".container" : "container",
                               target.container.path);
         }

@@ -23,17 +23,6 @@ CertificateStack::~CertificateStack() {
     sk_X509_free(stack_);
 }
 
-std::string openssl_message(const std::string& what) {
-    std::string details;
-    while (unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        details += details.empty() ? "" : "; ";
-        details += buffer;
-    }
-    return details.empty() ? what : what + ": " + details;
-}
-
 void throw_openssl(const std::string& what) {
     throw Error(openssl_message(what));
 }

@@ -1,6 +1,7 @@
 // Owners of OpenSSL objects and the error text OpenSSL queued for a failed call.
 #pragma once
 
+#include "trust/openssl_error.hpp"
 #include "util/unique_handle.hpp"
 
 #include <openssl/bio.h>
@@ -39,7 +40,7 @@ private:
 };
 
 // "what: <OpenSSL's queued errors>", clearing the queue.
-std::string openssl_message(const std::string& what);
+using trust::openssl_message;
 
 // Throws Error(openssl_message(what)).
 [[noreturn]] void throw_openssl(const std::string& what);

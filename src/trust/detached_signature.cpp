@@ -1,5 +1,6 @@
 #include "trust/detached_signature.hpp"
 
+#include "trust/openssl_error.hpp"
 #include "util/error.hpp"
 #include "util/unique_handle.hpp"
 
@@ -124,17 +125,6 @@ X509* named_signer(const PKCS7_SIGNER_INFO* info, const std::vector<X509*>& trus
     return nullptr;
 }
 
-std::string openssl_reason(const std::string& what) {
-    std::string details;
-    while (unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        details += details.empty() ? "" : "; ";
-        details += buffer;
-    }
-    return details.empty() ? what : what + ": " + details;
-}
-
 } // namespace
 
 SignatureCheck check_detached_signature(std::string_view der, std::string_view content,
@@ -176,7 +166,7 @@ SignatureCheck check_detached_signature(std::string_view der, std::string_view c
     // is, with no chain to a CA.
     constexpr int flags = PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY | PKCS7_NOCHAIN;
     if (PKCS7_verify(p7.get(), only.get(), nullptr, data.get(), nullptr, flags) != 1) {
-        check.problem = openssl_reason("signature does not verify");
+        check.problem = openssl_message("signature does not verify");
         return check;
     }
     check.signer = signer;

@@ -360,3 +360,19 @@ TEST_CASE("kernels an unsupported: entry selects are left out of the matrix, wit
           std::vector<std::string>{"plan: skipped debian-12_6.1.0-56-amd64: kernel 6.1.0-56-amd64 "
                                    "(target debian-12): hello 1.0 needs 6.12 or later"});
 }
+
+TEST_CASE("an OCI or OSTree container adds no local input: the manifest names it") {
+    auto text = hello_text("  - release: 6.1.0-57-amd64\n");
+    auto at = text.find("container:\n  debian:\n    suite: trixie\n");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, std::string("container:\n  debian:\n    suite: trixie\n").size(),
+                 "container:\n  oci:\n    image: registry.example.org/dev:1\n");
+    std::ofstream("plan-oci.yaml") << text;
+    ksx::manifest::LoadOptions options;
+    options.allowed_paths = {fs::path(KSX_SOURCE_DIR) / "manifests/hello"};
+    auto manifest = ksx::manifest::load(fs::absolute("plan-oci.yaml"), options);
+    std::string inputs;
+    REQUIRE_NOTHROW(inputs = ksx::publish::local_inputs(manifest, {}));
+    CHECK(inputs.find("container") == std::string::npos);
+    CHECK(ksx::publish::plan(manifest, {text, inputs, {}}).size() == 1);
+}
