@@ -330,9 +330,12 @@ grep -q "KSX-SYSEXT /usr.* hello" "$LOG" || fail "sigenforce: systemd-sysext sta
 has "KSX-RELEASE extension-release.hello"
 has "KSX-RELEASE extension-release.hello-unsigned"
 has "kmod-sysext-activate: failed to load hello_core from /usr/lib/modules/$k61/extra/hello/hello_core.ko: Key was rejected by service (the kernel enforces module signatures and refused this module: it is signed by \"kmod-sysext boot test\" (key $sig_key, sha256), a key that is not in the kernel's keyring)"
-has "kmod-sysext-activate: not loading hello from /usr/lib/modules/$k61/extra/hello/hello.ko: a dependency failed"
+# Before the kernel refuses, load says once which key it does not trust and how to enrol it.
+has "kmod-sysext-activate: hello: the kernel enforces module signatures (module.sig_enforce=1) and does not trust the key that signed these modules, \"kmod-sysext boot test\""
+has "kmod-sysext-activate: hello: not loading its other modules"
 has "kmod-sysext-activate: failed to load hello_core from /usr/lib/modules/$k61/extra/hello-unsigned/hello_core.ko: Key was rejected by service (the kernel enforces module signatures and refused this module: it carries no signature)"
-has "kmod-sysext-activate: not loading hello from /usr/lib/modules/$k61/extra/hello-unsigned/hello.ko: a dependency failed"
+has "kmod-sysext-activate: hello-unsigned: the kernel enforces module signatures (module.sig_enforce=1) and these modules carry no signature"
+has "kmod-sysext-activate: hello-unsigned: not loading its other modules"
 has "KSX-KERNEL"
 grep -q "KSX-KERNEL .*Loading of module with unavailable key is rejected" "$LOG" ||
     fail "sigenforce: the kernel log does not show the untrusted signature refused"
