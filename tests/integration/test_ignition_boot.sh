@@ -17,13 +17,10 @@ export SRC=$(realpath "${3:?source tree}")
 # Debian 12: bookworm's kernel lines, in a bookworm developer container.
 HELLO_MANIFEST=${SRC:?source tree}/manifests/hello-debian12.yaml
 . "$SRC/tests/integration/lib.sh"
+. "$SRC/tests/integration/boot/qemu.sh"
 set -o pipefail
 
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
-status=0
-timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
-    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
-[ "$status" = 124 ] || { echo "SKIP: qemu-system-x86_64 cannot run here"; exit 77; }
+qemu_or_skip
 
 guest=$("$SRC/tests/integration/boot/guest.sh")
 k612=$(cd "$guest/boot" && ls vmlinuz-6.12.* | sed 's/^vmlinuz-//')
@@ -55,7 +52,7 @@ sleep 0.5
 
 # Apply the config to a copy of the guest (hard links: the cached guest is never written).
 root="$WORK/root"
-cp -al "$guest" "$root"
+guest_root "$root" "$guest"
 python3 - "$WORK/node.ign" "$root" <<'PY' || fail "applying the Ignition config failed"
 import hashlib, json, os, sys, urllib.parse, urllib.request
 config, root = json.load(open(sys.argv[1])), sys.argv[2]
@@ -100,48 +97,26 @@ cp -r "$WORK/both" "$root/srv/kmod-sysext-release"
 [ ! -e "$root/var/lib/kmod-sysext/hello/hello_1.0.0_$k61.raw" ] || fail "the 6.1 image is in the store already"
 
 # A check unit printing what happened to the serial console, then power off.
-cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
-[Unit]
-Description=kmod-sysext Ignition boot check
-After=multi-user.target kmod-sysext-load.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ksx-check
-StandardOutput=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+install_check_unit "$root" "kmod-sysext Ignition boot check" <<'CHECK'
 #!/bin/sh
-echo "KSX-CHECK kernel $(uname -r)"
-systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
-ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
-journalctl -b --no-pager -u kmod-sysext-select -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+. /usr/local/lib/ksx-check.sh
+m "kernel $(uname -r)"
+report_merge
+report_units
 echo "KSX-TIMER $(systemctl is-enabled kmod-sysext-prefetch.timer) $(systemctl is-active kmod-sysext-prefetch.timer)"
 systemctl start kmod-sysext-prefetch.service
 echo "KSX-PREFETCH $(systemctl show -p Result --value kmod-sysext-prefetch.service)"
 journalctl -b --no-pager -u kmod-sysext-prefetch | sed 's/^/KSX-JOURNAL /'
 ls /var/lib/kmod-sysext/hello | sed 's/^/KSX-STORE /'
-echo "KSX-CHECK done"
-systemctl poweroff --no-block
+finish
 CHECK
-systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
-mkfs.ext4 -q -F -d "$root" "$WORK/disk.img" 3G >/dev/null
-rm -rf "$root"
+guest_disk "$root" "$WORK/disk.img" 3G
 
-start=$(date +%s)
-timeout 300 qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot \
-    -kernel "$guest/boot/vmlinuz-$k612" -initrd "$guest/boot/initrd.img-$k612" \
-    -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
-    -drive "file=$WORK/disk.img,if=virtio,format=raw" -snapshot \
-    </dev/null >"$WORK/boot.log" 2>&1 || echo "qemu exited with $?"
+start=$(now)
+boot_guest "$guest" "$k612" "$WORK/disk.img" "$WORK/boot.log"
 rm -f "$WORK/disk.img"
-echo "boot: $(($(date +%s) - start)) s"
+echo "boot: $(elapsed "$start") s"
 LOG="$WORK/boot.log"
-has() { grep -qF -- "$1" "$LOG" || fail "boot.log: no line with: $1"; }
 has "KSX-CHECK kernel $k612"
 has "kmod-sysext-activate: verified hello_1.0.0_$k612.raw: signed by kmod-sysext ignition boot"
 grep -q "KSX-SYSEXT /usr.* hello" "$LOG" || fail "systemd-sysext status does not show hello merged"

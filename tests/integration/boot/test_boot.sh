@@ -19,25 +19,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 HELLO_MANIFEST=$SRC/manifests/hello-debian12.yaml
 . "$HERE/../lib.sh"
 . "$HERE/activator.sh"
+. "$HERE/qemu.sh"
 set -o pipefail
 
-for tool in qemu-system-x86_64 mkfs.ext4 systemctl unsquashfs; do
-    if ! command -v "$tool" >/dev/null; then
-        [ "$tool" = qemu-system-x86_64 ] && { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
-        fail "$tool is not installed"
-    fi
-done
-# qemu runs if it is still running after a few seconds (timeout's status 124).
-status=0
-timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
-    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
-if [ "$status" != 124 ]; then
-    echo "SKIP: qemu-system-x86_64 cannot run here: $(head -c 300 "$WORK/qemu-probe.log")"
-    exit 77
-fi
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+qemu_or_skip
+require_tools mkfs.ext4 systemctl unsquashfs
 
 # 1. The guest (cached) and its kernels.
 start=$(now)
@@ -108,69 +94,31 @@ ddi_roothash=$(sed -n 's/^ok   roothash: //p' "$WORK/verify-ddi.log")
 mkdir -p "$WORK/tampered"
 cp "$WORK/signed/hello_1.0.0_$k61".* "$WORK/tampered/"
 tampered="$WORK/tampered/hello_1.0.0_$k61.raw"
-offset=$(($(stat -c %s "$tampered") / 2))
-byte=$(od -An -tu1 -j "$offset" -N1 "$tampered" | tr -d ' ')
-printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of="$tampered" bs=1 seek="$offset" conv=notrunc status=none
-cmp -s "$tampered" "$WORK/signed/hello_1.0.0_$k61.raw" && fail "the byte flip did not change the image"
+offset=$(flip_middle_byte "$tampered" "$WORK/signed/hello_1.0.0_$k61.raw")
 echo "signed images (kmod-sysext build --sign-key/--sign-cert), hello-unsigned (image signed," \
     "modules not), tampered copy (byte $offset inverted) in $(elapsed "$start") s"
 
-# 3. KVM only if it boots a kernel quickly here (on nested machines it hangs), TCG otherwise.
-accel="-accel tcg"
-if [ -w /dev/kvm ] && timeout 20 qemu-system-x86_64 -accel kvm -m 256 -nographic -no-reboot \
-    -kernel "$guest/boot/vmlinuz-$k61" -append "console=ttyS0 panic=-1" </dev/null 2>&1 |
-    grep -q "Kernel panic"; then
-    accel="-accel kvm"
-fi
-echo "accelerator: ${accel#-accel }"
+# 3. KVM only if it boots a kernel quickly here, TCG otherwise.
+choose_accel "$guest" "$k61"
 
 # Units with the binary's path on the guest, and the check unit printing markers to ttyS0.
 install_guest_files() {
     local root=$1
     install_activator "$root" "$ACTIVATE" "$SRC"
-    cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
-[Unit]
-Description=kmod-sysext boot test check
-After=multi-user.target kmod-sysext-load.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ksx-check
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-    install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+    install_check_unit "$root" "kmod-sysext boot test check" <<'CHECK'
 #!/bin/sh
-m() { echo "KSX-CHECK $*"; }
+. /usr/local/lib/ksx-check.sh
 m "kernel $(uname -r)"
 m "multi-user $(systemctl is-active multi-user.target)"
-systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
 for d in /sys/block/dm-*/dm; do [ -e "$d/uuid" ] && m "dm $(cat "$d/name") $(cat "$d/uuid")"; done
-ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
-ls /usr/lib/extension-release.d | sed 's/^/KSX-RELEASE /'
-kmod-sysext-activate status --json 2>&1 | sed 's/^/KSX-JSON /'
-for u in kmod-sysext-select kmod-sysext-load; do
-    p() { systemctl show --value -p "$1" "$u.service"; }
-    m "unit $u $(p ActiveState) $(p Result) start=$(p ExecMainStartTimestampMonotonic) exit=$(p ExecMainExitTimestampMonotonic)"
-done
-journalctl -b -o short-monotonic --no-pager -u kmod-sysext-select -u systemd-sysext \
-    -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+report_merge
+report_units
 # The kernel's own word on module signatures (under module.sig_enforce=1).
 journalctl -b -k -o short-monotonic --no-pager | grep -E 'Loading of .* is rejected' |
     sed 's/^/KSX-KERNEL /'
-if [ -e /sys/module/hello ]; then
-    modprobe -r hello && m "removed hello: $(test -e /sys/module/hello && echo present || echo gone)"
-    modprobe hello 2>&1 | sed 's/^/KSX-MODPROBE /'
-    m "after modprobe: $(test -e /sys/module/hello && echo hello-loaded || echo hello-missing)"
-fi
-m done
-systemctl poweroff --no-block
+check_modprobe
+finish
 CHECK
-    systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
 }
 
 # boot NAME KERNEL IMAGE... : a guest with IMAGEs (with their sidecars, from $IMAGES) in its
@@ -182,48 +130,33 @@ TRUST=""
 KERNEL_ARGS=""
 EXTENSIONS=""
 boot() {
-    local name=$1 kernel=$2
+    local name=$1 kernel=$2 image file start boot_start images=()
     shift 2
-    local start
     start=$(now)
     local dir="$WORK/$name"
     mkdir -p "$dir"
-    # Hard links are enough: only new files are added, the cached guest is never written.
-    cp -al "$guest" "$dir/root"
+    guest_root "$dir/root" "$guest"
     install_guest_files "$dir/root"
     for image in "$@"; do
-        # The store has one directory per extension: <name>_<version>_<kernel>.raw.
-        mkdir -p "$dir/root/var/lib/kmod-sysext/${image%%_*}"
-        cp "$IMAGES/${image%.raw}".* "$dir/root/var/lib/kmod-sysext/${image%%_*}/"
+        images+=("$IMAGES/$image")
     done
-    local file
+    store_images "$dir/root" "${images[@]}"
     for file in $EXTENSIONS; do
         # Merged by systemd-sysext itself, under the name its extension-release says.
-        file_name=$(basename "$file")
-        install -D -m 0644 "$file" "$dir/root/var/lib/extensions/${file_name%%_*}.raw"
+        image=$(basename "$file")
+        install -D -m 0644 "$file" "$dir/root/var/lib/extensions/${image%%_*}.raw"
     done
     if [ -n "$TRUST" ]; then
         install -D -m 0644 "$TRUST" "$dir/root/etc/verity.d/kmod-sysext-test.crt"
     fi
-    mkfs.ext4 -q -F -d "$dir/root" "$dir/disk.img" 3G >/dev/null
-    rm -rf "$dir/root"
-    local boot_start
+    guest_disk "$dir/root" "$dir/disk.img" 3G
     boot_start=$(now)
-    # no_timer_check: on a busy host TCG runs the guest so slowly that the kernel's timer
-    # interrupt check fails ("IO-APIC + timer doesn't work!") and it panics at once.
     # shellcheck disable=SC2086
-    timeout 300 qemu-system-x86_64 $accel -m 1024 -nographic -no-reboot \
-        -kernel "$guest/boot/vmlinuz-$kernel" -initrd "$guest/boot/initrd.img-$kernel" \
-        -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 no_timer_check $KERNEL_ARGS" \
-        -drive "file=$dir/disk.img,if=virtio,format=raw" -snapshot \
-        </dev/null >"$WORK/$name.log" 2>&1 || echo "qemu exited with $? (see $WORK/$name.log)"
+    boot_guest "$guest" "$kernel" "$dir/disk.img" "$WORK/$name.log" $KERNEL_ARGS
     rm -f "$dir/disk.img"
     echo "boot $name ($kernel): $(elapsed "$boot_start") s boot, $(elapsed "$start") s in all"
 }
 
-LOG=""
-has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
-lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
 # Milliseconds a unit's main process ran, from the journal's monotonic time stamps (µs).
 unit_ms() {
     sed -n "s/.*KSX-CHECK unit $1 active success start=\([0-9]*\) exit=\([0-9]*\).*/\1 \2/p" "$LOG" |
@@ -258,7 +191,7 @@ check_loaded_boot() {
     has "KSX-CHECK after modprobe: hello-loaded"
     has "KSX-CHECK done"
     echo "$name: merged hello for $kernel, hello and hello_core ($ko) loaded, modprobe hook works;" \
-        "select $(unit_ms kmod-sysext-select) ms, load $(unit_ms kmod-sysext-load) ms (guest under ${accel#-accel })"
+        "select $(unit_ms kmod-sysext-select) ms, load $(unit_ms kmod-sysext-load) ms (guest under $QEMU_ACCEL)"
 }
 
 both="hello_1.0.0_$k61.raw hello_1.0.0_$k612.raw"

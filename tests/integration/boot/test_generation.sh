@@ -29,25 +29,11 @@ esac
 # lib.sh makes $WORK (kept when the test fails) and hello_manifest_with_kernels.
 . "$HERE/../lib.sh"
 . "$HERE/activator.sh"
+. "$HERE/qemu.sh"
 set -o pipefail
 
-for tool in qemu-system-x86_64 mkfs.ext4 systemctl; do
-    if ! command -v "$tool" >/dev/null; then
-        [ "$tool" = qemu-system-x86_64 ] && { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
-        fail "$tool is not installed"
-    fi
-done
-# qemu runs if it is still running after a few seconds (timeout's status 124).
-status=0
-timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
-    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
-if [ "$status" != 124 ]; then
-    echo "SKIP: qemu-system-x86_64 cannot run here: $(head -c 300 "$WORK/qemu-probe.log")"
-    exit 77
-fi
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+qemu_or_skip
+require_tools mkfs.ext4 systemctl
 
 # 1. The guest (cached) and the kernel it boots.
 start=$(now)
@@ -115,10 +101,7 @@ come from different archive states: remove the older cache directory"
 build signed "$WORK/hello.yaml" --output "$WORK/signed" "${sign[@]}"
 build tampered "$(renamed hello-tampered)" --output "$WORK/signed" "${sign[@]}"
 tampered="$WORK/signed/hello-tampered_1.0.0_$kernel.raw"
-offset=$(($(stat -c %s "$tampered") / 2))
-byte=$(od -An -tu1 -j "$offset" -N1 "$tampered" | tr -d ' ')
-printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of="$tampered" bs=1 seek="$offset" conv=notrunc status=none
-cmp -s "$tampered" "$WORK/signed/hello_1.0.0_$kernel.raw" && fail "the byte flip did not change the image"
+offset=$(flip_middle_byte "$tampered" "$WORK/signed/hello_1.0.0_$kernel.raw")
 build away "$(renamed hello-away)" --output "$WORK/away"
 rm "$WORK/away/hello-away_1.0.0_$kernel.raw"
 away=$(cd "$WORK/away" && ls hello-away_1.0.0_*.raw)
@@ -137,14 +120,8 @@ ko=${ko#/extra/hello/hello_core}
 echo "images: hello signed (root hash $roothash) and unsigned ($ko modules) for $kernel," \
     "hello-tampered (byte $offset inverted), hello-away for $away_kernel in $(elapsed "$start") s"
 
-# 4. KVM only if it boots a kernel quickly here (on nested machines it hangs), TCG otherwise.
-accel="-accel tcg"
-if [ -w /dev/kvm ] && timeout 20 qemu-system-x86_64 -accel kvm -m 256 -nographic -no-reboot \
-    -kernel "$guest/boot/vmlinuz-$kernel" -append "console=ttyS0 panic=-1" </dev/null 2>&1 |
-    grep -q "Kernel panic"; then
-    accel="-accel kvm"
-fi
-echo "accelerator: ${accel#-accel }"
+# 4. KVM only if it boots a kernel quickly here, TCG otherwise.
+choose_accel "$guest" "$kernel"
 
 # The check unit prints what is merged and loaded to ttyS0 as KSX-* lines, then powers off.
 install_guest_files() {
@@ -160,90 +137,44 @@ install_guest_files() {
     else
         install_activator "$root" "$ACTIVATE" "$SRC"
     fi
-    cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
-[Unit]
-Description=kmod-sysext boot test check
-After=multi-user.target kmod-sysext-load.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ksx-check
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-    install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+    install_check_unit "$root" "kmod-sysext boot test check" <<'CHECK'
 #!/bin/sh
-m() { echo "KSX-CHECK $*"; }
+. /usr/local/lib/ksx-check.sh
 m "kernel $(uname -r)"
 m "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
 m "multi-user $(systemctl is-active multi-user.target)"
-systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
 # The device's name differs between systemd versions (262: loopN-M-verity); its table does not.
 dmsetup table 2>&1 | sed 's/^/KSX-DMTABLE /'
-ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
-ls /usr/lib/extension-release.d | sed 's/^/KSX-RELEASE /'
-kmod-sysext-activate status --json 2>&1 | sed 's/^/KSX-JSON /'
-for u in kmod-sysext-select kmod-sysext-load; do
-    m "unit $u $(systemctl show --value -p ActiveState "$u.service") $(systemctl show --value -p Result "$u.service")"
-done
-journalctl -b -o short-monotonic --no-pager -u kmod-sysext-select -u systemd-sysext \
-    -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
-if [ -e /sys/module/hello ]; then
-    modprobe -r hello && m "removed hello: $(test -e /sys/module/hello && echo present || echo gone)"
-    modprobe hello 2>&1 | sed 's/^/KSX-MODPROBE /'
-    m "after modprobe: $(test -e /sys/module/hello && echo hello-loaded || echo hello-missing)"
-fi
-m done
-systemctl poweroff --no-block
+report_merge
+report_units
+check_modprobe
+finish
 CHECK
-    systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
 }
 
-# boot NAME DIR:IMAGE... : a guest whose store holds each IMAGE of DIR (with its sidecars) under
+# boot NAME IMAGE... : a guest whose store holds each IMAGE (a path, with its sidecars) under
 # its extension's name, $TRUST (a certificate) in /etc/verity.d when set, booted with the guest's kernel;
 # the serial log ends up in $WORK/NAME.log.
 boot() {
-    local name=$1 item dir file start boot_start
+    local name=$1 start boot_start
     shift
     start=$(now)
     local root="$WORK/$name/root"
     mkdir -p "$WORK/$name"
-    # Hard links are enough: only new files are added, the cached guest is never written.
-    cp -al "$guest" "$root"
+    guest_root "$root" "$guest"
     install_guest_files "$root"
-    for item in "$@"; do
-        dir=${item%%:*} file=${item#*:}
-        mkdir -p "$root/var/lib/kmod-sysext/${file%%_*}"
-        cp "$dir/${file%.raw}".* "$root/var/lib/kmod-sysext/${file%%_*}/"
-    done
+    store_images "$root" "$@"
     # A node that trusts a certificate requires signatures (the activator's policy): only the
     # signed boot gets one.
     if [ -n "$TRUST" ]; then
         install -D -m 0644 "$TRUST" "$root/etc/verity.d/kmod-sysext-test.crt"
     fi
-    mkfs.ext4 -q -F -d "$root" "$WORK/$name/disk.img" 3G >/dev/null
-    rm -rf "$root"
+    guest_disk "$root" "$WORK/$name/disk.img" 3G
     boot_start=$(now)
-    # no_timer_check: on a busy host TCG runs the guest so slowly that the kernel's timer
-    # interrupt check fails ("IO-APIC + timer doesn't work!") and it panics at once.
-    # shellcheck disable=SC2086
-    # The limit only stops a hung guest: on a machine shared by many jobs TCG boots take minutes.
-    timeout "${KSX_BOOT_TIMEOUT:-900}" qemu-system-x86_64 $accel -m 1024 -nographic -no-reboot \
-        -kernel "$guest/boot/vmlinuz-$kernel" -initrd "$guest/boot/initrd.img-$kernel" \
-        -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
-        -drive "file=$WORK/$name/disk.img,if=virtio,format=raw" -snapshot \
-        </dev/null >"$WORK/$name.log" 2>&1 || echo "qemu exited with $? (see $WORK/$name.log)"
+    boot_guest "$guest" "$kernel" "$WORK/$name/disk.img" "$WORK/$name.log"
     rm -f "$WORK/$name/disk.img"
     echo "boot $name: $(elapsed "$boot_start") s boot, $(elapsed "$start") s in all"
 }
-
-LOG=""
-has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
-lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
 
 # Common to both boots: the guest is the generation we meant and the boot went through.
 check_boot() {
@@ -270,7 +201,7 @@ check_hello_loaded() {
 }
 
 TRUST=$test_cert
-boot signed "$WORK/signed:hello_1.0.0_$kernel.raw" "$WORK/signed:hello-tampered_1.0.0_$kernel.raw"
+boot signed "$WORK/signed/hello_1.0.0_$kernel.raw" "$WORK/signed/hello-tampered_1.0.0_$kernel.raw"
 check_boot signed
 check_hello_loaded
 has "kmod-sysext-activate: verified hello_1.0.0_$kernel.raw: signed by kmod-sysext boot test, root hash $roothash"
@@ -287,7 +218,7 @@ echo "signed (systemd $systemd_version): hello verified, merged through dm-verit
     "the dm table), modules loaded, modprobe hook works; hello-tampered refused, boot reached multi-user"
 
 TRUST=""
-boot unsigned "$WORK/unsigned:hello_1.0.0_$kernel.raw" "$WORK/away:$away"
+boot unsigned "$WORK/unsigned/hello_1.0.0_$kernel.raw" "$WORK/away/$away"
 check_boot unsigned
 check_hello_loaded
 has "\"verification\":{\"image\":\"/var/lib/kmod-sysext/hello/hello_1.0.0_$kernel.raw\",\"state\":\"unsigned\",\"verified\":false"

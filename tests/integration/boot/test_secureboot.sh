@@ -30,28 +30,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/activator.sh"
 . "$HERE/efi_disk.sh"
+. "$HERE/qemu.sh"
 set -o pipefail
 
-if ! command -v qemu-system-x86_64 >/dev/null; then
-    echo "SKIP: qemu-system-x86_64 is not installed"
-    exit 77
-fi
-status=0
-timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
-    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
-if [ "$status" != 124 ]; then
-    echo "SKIP: qemu-system-x86_64 cannot run here: $(head -c 300 "$WORK/qemu-probe.log")"
-    exit 77
-fi
+qemu_or_skip
 for file in "$OVMF_CODE" "$OVMF_MS_VARS" "$SHIM" "$GRUB"; do
     [ -f "$file" ] || fail "$file is missing (scripts/setup installs ovmf, shim-signed, grub-efi-amd64-signed)"
 done
-for tool in mkfs.vfat mcopy sfdisk mkfs.ext4 unsquashfs systemctl openssl; do
-    command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/setup installs it)"
-done
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+require_tools mkfs.vfat mcopy sfdisk mkfs.ext4 unsquashfs systemctl openssl
 
 # 1. The Debian 12 guest (cached) and its 6.1 kernel, the one Debian signs for Secure Boot.
 guest=$("$HERE/guest.sh" bookworm)
@@ -85,10 +71,7 @@ for file in "$WORK/signed/$image".*; do
     cp "$file" "$WORK/tampered/hello-tampered${file#"$WORK/signed/hello"}"
 done
 tampered="$WORK/tampered/hello-tampered_1.0.0_$kernel.raw"
-offset=$(($(stat -c %s "$tampered") / 2))
-byte=$(od -An -tu1 -j "$offset" -N1 "$tampered" | tr -d ' ')
-printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of="$tampered" bs=1 seek="$offset" conv=notrunc status=none
-cmp -s "$tampered" "$WORK/signed/$image.raw" && fail "the byte flip did not change the image"
+offset=$(flip_middle_byte "$tampered" "$WORK/signed/$image.raw")
 # The other key's modules, as a merged tree for `kmod-sysext-activate --root` in the guest.
 unsquashfs -q -d "$WORK/other-root" "$WORK/other/$image.raw" >/dev/null ||
     fail "cannot unpack $WORK/other/$image.raw"
@@ -106,34 +89,17 @@ echo "images: hello signed (root hash $roothash), the same signed by another key
 # looks (not /etc/verity.d: systemd-sysext must leave the signature to the kernel), the images
 # in the store, the other key's tree, and a unit that prints what it sees as KSX-* lines.
 root="$WORK/root"
-cp -al "$guest" "$root" # hard links: files are replaced, never written in place
+guest_root "$root" "$guest"
 rm "$root/etc/fstab"
 echo "/dev/vda2 / ext4 rw,errors=remount-ro 0 1" >"$root/etc/fstab"
 install_activator "$root" "$ACTIVATE" "$SRC"
 install -D -m 0644 "$WORK/testkey/cert.pem" "$root/etc/kmod-sysext/keys/secureboot-test.pem"
 [ ! -e "$root/etc/verity.d" ] || fail "the guest has /etc/verity.d"
-mkdir -p "$root/var/lib/kmod-sysext/hello" "$root/var/lib/kmod-sysext/hello-tampered"
-cp "$WORK/signed/$image".* "$root/var/lib/kmod-sysext/hello/"
-cp "$WORK/tampered/"* "$root/var/lib/kmod-sysext/hello-tampered/"
+store_images "$root" "$WORK/signed/$image.raw" "$tampered"
 cp -a "$WORK/other-root" "$root/root/other-key"
-cat >"$root/etc/systemd/system/ksx-check.service" <<'UNIT'
-[Unit]
-Description=kmod-sysext Secure Boot test check
-After=multi-user.target kmod-sysext-load.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ksx-check
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-install -D -m 0755 /dev/stdin "$root/usr/local/sbin/ksx-check" <<'CHECK'
+install_check_unit "$root" "kmod-sysext Secure Boot test check" <<'CHECK'
 #!/bin/sh
-m() { echo "KSX-CHECK $*"; }
+. /usr/local/lib/ksx-check.sh
 m "kernel $(uname -r)"
 m "secure-boot $(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | tr -d ' ')"
 m "lockdown $(cat /sys/kernel/security/lockdown)"
@@ -141,17 +107,10 @@ m "require_signatures $(cat /sys/module/dm_verity/parameters/require_signatures 
 m "verity.d $(test -e /etc/verity.d && echo present || echo absent)"
 m "multi-user $(systemctl is-active multi-user.target)"
 dmesg | grep -E "Loaded X.509 cert|Secure boot|locked down" | sed 's/^/KSX-DMESG /'
-systemd-sysext status 2>&1 | sed 's/^/KSX-SYSEXT /'
 dmsetup table 2>&1 | sed 's/^/KSX-DMTABLE /'
-ls /sys/module | grep hello | sed 's/^/KSX-MODULE /'
-ls /usr/lib/extension-release.d | sed 's/^/KSX-RELEASE /'
+report_merge
 kmod-sysext-activate status 2>&1 | sed 's/^/KSX-STATUS /'
-kmod-sysext-activate status --json 2>&1 | sed 's/^/KSX-JSON /'
-for u in kmod-sysext-select kmod-sysext-load; do
-    m "unit $u $(systemctl show --value -p ActiveState "$u.service") $(systemctl show --value -p Result "$u.service")"
-done
-journalctl -b -o short-monotonic --no-pager -u kmod-sysext-select -u systemd-sysext \
-    -u kmod-sysext-load | sed 's/^/KSX-JOURNAL /'
+report_units
 journalctl -b -k --no-pager | grep -i -E "verity|key" | sed 's/^/KSX-KERNEL /'
 # The same modules signed by another key, loaded through the activator from their own tree
 # (--root; the kernel's /proc and /sys bound into it, so it sees the kernel's real state).
@@ -167,10 +126,8 @@ m "after other key: $(test -e /sys/module/hello_core && echo hello_core-loaded |
 umount "$other/proc" && umount -R "$other/sys"
 modprobe hello 2>&1 | sed 's/^/KSX-MODPROBE /'
 m "after modprobe: $(test -e /sys/module/hello && echo hello-loaded || echo hello-missing)"
-m done
-systemctl poweroff --no-block
+finish
 CHECK
-systemctl --root="$root" enable ksx-check.service >/dev/null 2>&1
 
 # 4. The variable store with the test key in MokList, the disk, one boot.
 start=$(now)
@@ -187,8 +144,6 @@ echo "boot: $(elapsed "$start") s (TCG, firmware to power-off)"
 
 LOG="$WORK/secureboot.log"
 tr -d '\r' <"$LOG" >"$LOG.txt" && LOG="$LOG.txt"
-has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
-lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
 
 # The chain and the kernel's state.
 has "KSX-CHECK kernel $kernel"

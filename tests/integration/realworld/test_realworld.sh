@@ -30,13 +30,12 @@ fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/../boot/activator.sh"
+. "$HERE/../boot/qemu.sh"
 set -o pipefail
 ACTIVATE=${ACTIVATE:?path of kmod-sysext-activate}
 
 releases=${KSX_REALWORLD_RELEASES:-debian-13 debian-12}
 manifests=${KSX_REALWORLD:-zfs nvidia-open nvidia}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Per OS release: the guest's Debian suite and the kernel lines it boots.
 suite_of() {
@@ -146,13 +145,7 @@ for r in $releases; do
 done
 
 # 3. Boot checks, unless qemu cannot run here.
-status=0
-timeout 5 qemu-system-x86_64 -accel tcg -machine none -display none -nodefaults -S \
-    </dev/null >"$WORK/qemu-probe.log" 2>&1 || status=$?
-if [ "$status" != 124 ]; then
-    echo "SKIP: builds passed; qemu-system-x86_64 cannot run here: $(head -c 300 "$WORK/qemu-probe.log")"
-    exit 77
-fi
+qemu_or_skip "builds passed"
 
 # The guest is a node: the activator and its units installed and enabled, the images and their
 # sidecars in its store, the signing certificate in /etc/verity.d. At boot the activator
@@ -161,7 +154,7 @@ fi
 # dependencies such as drm first). The check unit, after that, exercises the drivers and prints
 # what happened to the serial console.
 write_check() {
-    install -D -m 0755 /dev/stdin "$1/usr/local/sbin/ksx-realworld" <<'CHECK'
+    install_check_unit "$1" "kmod-sysext real-world drivers check" ksx-realworld <<'CHECK'
 #!/bin/bash
 m() { echo "KSX-RW $*"; }
 m "kernel $(uname -r)"
@@ -205,49 +198,23 @@ dmesg | grep -iE 'nvidia|NVRM|zfs|spl|vermagic|Unknown symbol|disagrees' | sed '
 m done
 systemctl poweroff --no-block
 CHECK
-    cat >"$1/etc/systemd/system/ksx-realworld.service" <<'UNIT'
-[Unit]
-Description=kmod-sysext real-world drivers check
-After=multi-user.target kmod-sysext-load.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ksx-realworld
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-    systemctl --root="$1" enable ksx-realworld.service >/dev/null 2>&1
 }
 
 # boot NAME GUEST KERNEL IMAGE...: GUEST with IMAGEs (and their sidecars) in its store, booted
 # under TCG; its serial log is $WORK/NAME.log.
 boot() {
-    local name=$1 guest=$2 kernel=$3 start dir image extension
+    local name=$1 guest=$2 kernel=$3 start dir
     shift 3
     start=$(now)
     dir="$WORK/$name"
     mkdir -p "$dir"
-    cp -al "$guest" "$dir/root" # hard links: the cached guest is never written
+    guest_root "$dir/root" "$guest"
     install_activator "$dir/root" "$ACTIVATE" "$SRC"
     write_check "$dir/root"
     install -D -m 0644 "$WORK/key/cert.pem" "$dir/root/etc/verity.d/kmod-sysext-realworld.crt"
-    for image in "$@"; do
-        extension=$(basename "$image")
-        extension=${extension%%_*}
-        mkdir -p "$dir/root/var/lib/kmod-sysext/$extension"
-        cp "${image%.raw}".* "$dir/root/var/lib/kmod-sysext/$extension/"
-    done
-    mkfs.ext4 -q -F -d "$dir/root" "$dir/disk.img" 4G >/dev/null
-    rm -rf "$dir/root"
-    timeout 900 qemu-system-x86_64 -accel tcg -m 2048 -nographic -no-reboot \
-        -kernel "$guest/boot/vmlinuz-$kernel" -initrd "$guest/boot/initrd.img-$kernel" \
-        -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
-        -drive "file=$dir/disk.img,if=virtio,format=raw" -snapshot \
-        </dev/null >"$WORK/$name.log" 2>&1 || echo "qemu exited with $? (see $WORK/$name.log)"
+    store_images "$dir/root" "$@"
+    guest_disk "$dir/root" "$dir/disk.img" 4G
+    QEMU_MEMORY=2048 boot_guest "$guest" "$kernel" "$dir/disk.img" "$WORK/$name.log"
     rm -f "$dir/disk.img"
     boot_seconds=$(elapsed "$start")
     echo "boot $name: $boot_seconds s"
@@ -265,10 +232,6 @@ for line in open(sys.argv[2], errors="replace"):
                 print(extension["merged"]["kernel"])
 PY
 }
-
-LOG=""
-has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
-lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }
 
 # check_boot LOG KERNEL MANIFESTS: the assertions for what that boot had in its store.
 check_boot() {
