@@ -1,8 +1,11 @@
-// Signed images for the activator's tests, made with the reference tools: `veritysetup format`
-// for the hash tree and root hash, `openssl req -x509` for keys, `openssl smime` for the
+// The activator's tests' node: a fake root with its store, the context the verbs run with and
+// the log kept in memory; and signed images, made with the reference tools: `veritysetup
+// format` for the hash tree and root hash, `openssl req -x509` for keys, `openssl smime` for the
 // signature (the same flags systemd's tooling and kmod-sysext use).
 #pragma once
 
+#include "activator/context.hpp"
+#include "activator/log.hpp"
 #include "sign/verity.hpp"
 #include "sign_fixture.hpp"
 #include "util/file_io.hpp"
@@ -20,6 +23,70 @@
 namespace ksx::test {
 
 namespace fs = std::filesystem;
+
+// The kernel a node runs unless a test names another.
+inline constexpr const char* kNodeKernel = "6.1.0-28-amd64";
+
+// A node tree under a fresh directory `name` of the test's working directory, its store made;
+// the activator's context for it; every line the verbs log, kept. A test's own node adds what
+// its verb reads (modules, keys, a policy) in a struct derived from this one.
+struct ActivatorNode {
+    fs::path root;
+    activator::Context context;
+    std::vector<std::string> lines;
+    activator::Log log{sink()};
+
+    explicit ActivatorNode(const std::string& name, const std::string& kernel = kNodeKernel)
+        : root(fs::absolute(name)) {
+        fs::remove_all(root);
+        fs::create_directories(store());
+        context.root = root;
+        context.kernel = kernel;
+    }
+    // The log's sink points at this node.
+    ActivatorNode(const ActivatorNode&) = delete;
+    ActivatorNode& operator=(const ActivatorNode&) = delete;
+
+    fs::path store() const { return root / "var/lib/kmod-sysext"; }
+    // `content` at `path` (relative to the root), its directories made.
+    void write(const std::string& path, const std::string& content) const {
+        fs::create_directories((root / path).parent_path());
+        std::ofstream(root / path) << content;
+    }
+    // A placeholder image file in the store, under `extension`.
+    void image(const std::string& extension, const std::string& file) const {
+        write("var/lib/kmod-sysext/" + extension + "/" + file, "image");
+    }
+    // Where /run/extensions/`name` points, or "" when it is not a link.
+    std::string link(const std::string& name) const {
+        std::error_code ec;
+        auto target = fs::read_symlink(root / "run/extensions" / name, ec);
+        return ec ? "" : target.string();
+    }
+    // A fresh log for the next run, as each boot runs a fresh process.
+    activator::Log& fresh_log() {
+        lines.clear();
+        log = activator::Log(sink());
+        return log;
+    }
+    // Whether the activator logged exactly "kmod-sysext-activate: `text`".
+    bool logged(const std::string& text) const {
+        return std::find(lines.begin(), lines.end(), "kmod-sysext-activate: " + text + "\n") !=
+               lines.end();
+    }
+    std::string all_lines() const {
+        std::string out;
+        for (const auto& line : lines) {
+            out += line;
+        }
+        return out;
+    }
+
+private:
+    activator::Log::Sink sink() {
+        return [this](const std::string& line) { lines.push_back(line); };
+    }
+};
 
 // Runs a tool; output goes to tools.log in the working directory; REQUIREs success.
 inline std::string run_tool(const std::vector<std::string>& argv) {

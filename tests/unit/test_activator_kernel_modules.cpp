@@ -1,6 +1,7 @@
 // The activator's libkmod reading a module file's appended signature (to explain why the kernel
 // refused it): on a small ELF object with a .modinfo section, signed here and compressed.
 #include "activator/kernel_modules.hpp"
+#include "activator_fixture.hpp"
 #include "sign/module_compression.hpp"
 #include "sign/module_signature.hpp"
 #include "sign/signer_identity.hpp"
@@ -25,14 +26,10 @@ fs::path elf_module(const std::string& name) {
 } // namespace
 
 TEST_CASE("libkmod reads whether a module file is signed, and by whom") {
-    std::vector<std::string> lines;
-    Log log([&](const std::string& line) { lines.push_back(line); });
-    Context context;
-    context.root = fs::absolute("node");
-    fs::remove_all(context.root);
-    context.kernel = "6.1.0-test-amd64";
+    test::ActivatorNode node("node", "6.1.0-test-amd64");
+    const auto& context = node.context;
     fs::create_directories(context.root / "lib/modules" / context.kernel);
-    auto modules = open_libkmod(context, log);
+    auto modules = open_libkmod(context, node.log);
 
     // Module files are read beneath the root, as the loader finds them on the node.
     auto on_node = [&](const fs::path& file) {

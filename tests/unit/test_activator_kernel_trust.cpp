@@ -3,6 +3,7 @@
 #include "activator/load.hpp"
 #include "activator/module_signer.hpp"
 #include "activator/status_trust.hpp"
+#include "activator_fixture.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -212,35 +213,27 @@ public:
 };
 
 // A node under Secure Boot as captured, with hello's two boot modules merged.
-fs::path secure_boot_node(const std::string& name) {
-    fs::path root = fs::absolute(name);
-    fs::remove_all(root);
-    fs::create_directories(root / "sys/kernel/security");
-    fs::create_directories(root / "sys/module/module/parameters");
-    fs::create_directories(root / "proc");
-    fs::create_directories(root / "usr/lib/kmod-sysext/hello");
-    std::ofstream(root / "sys/kernel/security/lockdown") << "none [integrity] confidentiality\n";
-    std::ofstream(root / "sys/module/module/parameters/sig_enforce") << "Y\n";
-    fs::copy_file(kData / "proc-keys-secureboot-mok.txt", root / "proc/keys");
-    std::ofstream(root / "usr/lib/kmod-sysext/hello/modules.load")
-        << "# kernel 6.1.0-57-amd64\n"
-           "hello_core\t/usr/lib/modules/6.1.0-57-amd64/extra/hello/hello_core.ko\t-\tboot\t\n"
-           "hello\t/usr/lib/modules/6.1.0-57-amd64/extra/hello/hello.ko\thello_core\tboot\t\n";
-    return root;
-}
+struct SecureBootNode : ksx::test::ActivatorNode {
+    explicit SecureBootNode(const std::string& name) : ActivatorNode(name, "6.1.0-57-amd64") {
+        write("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+        write("sys/module/module/parameters/sig_enforce", "Y\n");
+        write("proc/keys", read_text(kData / "proc-keys-secureboot-mok.txt"));
+        write("usr/lib/kmod-sysext/hello/modules.load",
+              "# kernel 6.1.0-57-amd64\n"
+              "hello_core\t/usr/lib/modules/6.1.0-57-amd64/extra/hello/hello_core.ko\t-\tboot\t\n"
+              "hello\t/usr/lib/modules/6.1.0-57-amd64/extra/hello/hello.ko\thello_core\tboot\t\n");
+    }
+};
 
 } // namespace
 
 TEST_CASE("load says once that the kernel will refuse an untrusted signer, then stops there") {
-    std::vector<std::string> lines;
-    Log log{[&](const std::string& line) { lines.push_back(line); }};
-    Context context;
-    context.root = secure_boot_node("trust-load-untrusted");
-    context.kernel = "6.1.0-57-amd64";
+    SecureBootNode node("trust-load-untrusted");
     SignedModules modules;
     modules.signature = {true, true, "other key", "01:02", "sha256"};
     modules.result = -EKEYREJECTED;
-    CHECK(load_boot_modules(context, modules, log, reader(captured_keyrings())) == 1);
+    CHECK(load_boot_modules(node.context, modules, node.log, reader(captured_keyrings())) == 1);
+    const auto& lines = node.lines;
     CHECK(modules.inserted == std::vector<std::string>{"hello_core.ko"});
     REQUIRE(lines.size() >= 2);
     CHECK(lines[0].starts_with("kmod-sysext-activate: hello: the kernel enforces module "
@@ -253,19 +246,14 @@ TEST_CASE("load says once that the kernel will refuse an untrusted signer, then 
 }
 
 TEST_CASE("load says nothing more for a signer in .machine and loads every module") {
-    std::vector<std::string> lines;
-    Log log{[&](const std::string& line) { lines.push_back(line); }};
-    Context context;
-    context.root = secure_boot_node("trust-load-trusted");
-    context.kernel = "6.1.0-57-amd64";
-    fs::create_directories(context.root / "etc/kmod-sysext/keys");
-    fs::copy_file(kData / "proto-test-key.pem", context.root / "etc/kmod-sysext/keys/proto.pem");
+    SecureBootNode node("trust-load-trusted");
+    node.write("etc/kmod-sysext/keys/proto.pem", read_text(kData / "proto-test-key.pem"));
     SignedModules modules;
     modules.signature = {true, true, "proto test key",
                          "21:1F:C5:82:FA:EC:9C:6A:7C:89:FA:3A:B3:54:79:8F:7C:ED:74:AF", "sha256"};
-    CHECK(load_boot_modules(context, modules, log, reader(captured_keyrings())) == 0);
+    CHECK(load_boot_modules(node.context, modules, node.log, reader(captured_keyrings())) == 0);
     CHECK(modules.inserted == std::vector<std::string>{"hello_core.ko", "hello.ko"});
-    for (const auto& line : lines) {
+    for (const auto& line : node.lines) {
         CHECK(line.find("enforces") == std::string::npos);
     }
 }

@@ -47,31 +47,12 @@ public:
     }
 };
 
-struct Node {
-    fs::path root;
-    std::vector<std::string> lines;
-    Log log{[this](const std::string& line) { lines.push_back(line); }};
-    Context context;
+struct Node : test::ActivatorNode {
     RecordedModules modules;
 
-    explicit Node(const std::string& name) : root(fs::absolute(name)) {
-        fs::remove_all(root);
-        fs::create_directories(root);
-        context.root = root;
-        context.kernel = "6.1.0-28-amd64";
-    }
+    using ActivatorNode::ActivatorNode;
     void load_order(const std::string& extension, const std::string& text) const {
-        auto dir = root / "usr/lib/kmod-sysext" / extension;
-        fs::create_directories(dir);
-        std::ofstream(dir / "modules.load") << text;
-    }
-    bool logged(const std::string& text) const {
-        for (const auto& line : lines) {
-            if (line == "kmod-sysext-activate: " + text + "\n") {
-                return true;
-            }
-        }
-        return false;
+        write("usr/lib/kmod-sysext/" + extension + "/modules.load", text);
     }
     std::string path(const std::string& node_path) const {
         return "path " + (root / node_path.substr(1)).string();

@@ -6,6 +6,7 @@
 #include "activator/release_index.hpp"
 #include "activator/select.hpp"
 #include "activator/squashfs_file.hpp"
+#include "activator_fixture.hpp"
 #include "image/squashfs_reader.hpp"
 #include "image/squashfs_writer.hpp"
 #include "util/error.hpp"
@@ -21,8 +22,6 @@
 
 namespace fs = std::filesystem;
 using ksx::OsIdentity;
-using ksx::activator::Context;
-using ksx::activator::Log;
 
 namespace {
 
@@ -46,32 +45,16 @@ fs::path make_image(const fs::path& path, const std::string& release,
     return path;
 }
 
-std::vector<std::string> run_lines;
-
-Log test_log() {
-    run_lines.clear();
-    return Log([](const std::string& line) { run_lines.push_back(line); });
-}
-
-bool logged(const std::string& text) {
-    for (const auto& line : run_lines) {
-        if (line == "kmod-sysext-activate: " + text + "\n") {
-            return true;
-        }
+// A node running Debian `version_id`.
+struct DebianNode : ksx::test::ActivatorNode {
+    DebianNode(const std::string& name, const std::string& version_id,
+               const std::string& kernel = ksx::test::kNodeKernel)
+        : ActivatorNode(name, kernel) {
+        write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux\"\nNAME=\"Debian GNU/Linux\"\n"
+                                "VERSION_ID=\"" +
+                                    version_id + "\"\nID=debian\n");
     }
-    return false;
-}
-
-// A node root running Debian `version_id`.
-fs::path node(const std::string& name, const std::string& version_id) {
-    auto root = fs::absolute(name);
-    fs::remove_all(root);
-    fs::create_directories(root / "etc");
-    std::ofstream(root / "etc/os-release")
-        << "PRETTY_NAME=\"Debian GNU/Linux\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\""
-        << version_id << "\"\nID=debian\n";
-    return root;
-}
+};
 
 } // namespace
 
@@ -171,9 +154,9 @@ TEST_CASE("a damaged image is an error from the squashfs reader, never a read ou
 }
 
 TEST_CASE("the host identity comes from os-release and uname, the image's from the image") {
-    auto root = node("identity-node", "13");
-    Context context;
-    context.root = root;
+    DebianNode node("identity-node", "13");
+    const auto& root = node.root;
+    const auto& context = node.context;
     auto host = ksx::activator::read_host_identity(context);
     REQUIRE(host);
     CHECK(host->id == "debian");
@@ -197,32 +180,25 @@ TEST_CASE("the host identity comes from os-release and uname, the image's from t
 }
 
 TEST_CASE("select passes over a newer image built for another OS release, with one line") {
-    auto root = node("select-os", "13");
     const std::string kernel = "6.12.118-custom";
-    auto store = root / "var/lib/kmod-sysext/hello";
+    DebianNode node("select-os", "13", kernel);
+    auto store = node.store() / "hello";
     make_image(store / ("hello_1.0_" + kernel + ".raw"), extension_release("13"));
     make_image(store / ("hello_2.0_" + kernel + ".raw"), extension_release("12"));
-    Context context;
-    context.root = root;
-    context.kernel = kernel;
-    auto log = test_log();
-    CHECK(ksx::activator::select_images(context, log) == 0);
-    CHECK(fs::read_symlink(root / "run/extensions/hello.raw") ==
-          "/var/lib/kmod-sysext/hello/hello_1.0_" + kernel + ".raw");
-    CHECK(
-        logged("ignoring hello_2.0_" + kernel + ".raw: built for VERSION_ID=12, the host has 13"));
+    CHECK(ksx::activator::select_images(node.context, node.fresh_log()) == 0);
+    CHECK(node.link("hello.raw") == "/var/lib/kmod-sysext/hello/hello_1.0_" + kernel + ".raw");
+    CHECK(node.logged("ignoring hello_2.0_" + kernel +
+                      ".raw: built for VERSION_ID=12, the host has 13"));
     // Only images for another OS release: nothing linked, the stale link removed.
     fs::remove(store / ("hello_1.0_" + kernel + ".raw"));
-    log = test_log();
-    CHECK(ksx::activator::select_images(context, log) == 0);
-    CHECK_FALSE(fs::exists(fs::symlink_status(root / "run/extensions/hello.raw")));
+    CHECK(ksx::activator::select_images(node.context, node.fresh_log()) == 0);
+    CHECK_FALSE(fs::exists(fs::symlink_status(node.root / "run/extensions/hello.raw")));
     // An image whose extension-release cannot be read is passed over too.
     std::ofstream(store / ("hello_3.0_" + kernel + ".raw")) << std::string(4096, 'n');
-    log = test_log();
-    CHECK(ksx::activator::select_images(context, log) == 0);
-    CHECK(logged("ignoring hello_3.0_" + kernel + ".raw: cannot read its extension-release: " +
-                 (store / ("hello_3.0_" + kernel + ".raw")).string() +
-                 ": not a squashfs 4.0 image"));
+    CHECK(ksx::activator::select_images(node.context, node.fresh_log()) == 0);
+    CHECK(node.logged("ignoring hello_3.0_" + kernel + ".raw: cannot read its extension-release: " +
+                      (store / ("hello_3.0_" + kernel + ".raw")).string() +
+                      ": not a squashfs 4.0 image"));
 }
 
 TEST_CASE("index.json gives prefetch each image's identity") {
@@ -259,24 +235,19 @@ TEST_CASE("prefetch fetches only the images built for the node's OS release") {
     std::ofstream(release / "SHA256SUMS") << sums;
     std::ofstream(release / "index.json") << index << R"(], "activator": null})";
 
-    auto root = node("prefetch-os", "13");
-    Context context;
-    context.root = root;
-    context.kernel = kernel;
-    auto log = test_log();
-    CHECK(ksx::activator::prefetch_images(context, {kernel}, release.string(), log) == 0);
-    auto store = root / "var/lib/kmod-sysext/hello";
+    DebianNode thirteen("prefetch-os", "13", kernel);
+    CHECK(ksx::activator::prefetch_images(thirteen.context, {kernel}, release.string(),
+                                          thirteen.log) == 0);
+    auto store = thirteen.store() / "hello";
     CHECK(fs::exists(store / ("hello_1.0_" + kernel + ".raw")));
     CHECK_FALSE(fs::exists(store / ("hello_2.0_" + kernel + ".raw")));
-    CHECK(logged("not fetching hello_2.0_" + kernel +
-                 ".raw: built for VERSION_ID=12, the host has 13"));
+    CHECK(thirteen.logged("not fetching hello_2.0_" + kernel +
+                          ".raw: built for VERSION_ID=12, the host has 13"));
 
     // A node of the other release gets the other image.
-    auto twelve = node("prefetch-os-12", "12");
-    context.root = twelve;
-    log = test_log();
-    CHECK(ksx::activator::prefetch_images(context, {kernel}, release.string(), log) == 0);
-    CHECK(fs::exists(twelve / "var/lib/kmod-sysext/hello" / ("hello_2.0_" + kernel + ".raw")));
-    CHECK_FALSE(
-        fs::exists(twelve / "var/lib/kmod-sysext/hello" / ("hello_1.0_" + kernel + ".raw")));
+    DebianNode twelve("prefetch-os-12", "12", kernel);
+    CHECK(ksx::activator::prefetch_images(twelve.context, {kernel}, release.string(), twelve.log) ==
+          0);
+    CHECK(fs::exists(twelve.store() / "hello" / ("hello_2.0_" + kernel + ".raw")));
+    CHECK_FALSE(fs::exists(twelve.store() / "hello" / ("hello_1.0_" + kernel + ".raw")));
 }

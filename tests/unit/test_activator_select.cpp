@@ -22,54 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A node tree under a fresh directory of the test's working directory.
-struct Node {
-    fs::path root;
-    std::vector<std::string> lines;
-    Log log{[this](const std::string& line) { lines.push_back(line); }};
-    Context context;
-
-    explicit Node(const std::string& name) : root(fs::absolute(name)) {
-        fs::remove_all(root);
-        fs::create_directories(root / "var/lib/kmod-sysext");
-        context.root = root;
-        context.kernel = "6.1.0-28-amd64";
-    }
-    fs::path store() const { return root / "var/lib/kmod-sysext"; }
-    void image(const std::string& extension, const std::string& file) const {
-        fs::create_directories(store() / extension);
-        std::ofstream(store() / extension / file) << "image";
-    }
-    void write(const std::string& path, const std::string& content) const {
-        fs::create_directories((root / path).parent_path());
-        std::ofstream(root / path) << content;
-    }
-    std::string link(const std::string& name) const {
-        std::error_code ec;
-        auto target = fs::read_symlink(root / "run/extensions" / name, ec);
-        return ec ? "" : target.string();
-    }
-    // Each run with a fresh log, as each boot runs a fresh process.
-    int select() {
-        lines.clear();
-        log = Log([this](const std::string& line) { lines.push_back(line); });
-        return select_images(context, log);
-    }
-    bool logged(const std::string& text) const {
-        for (const auto& line : lines) {
-            if (line == "kmod-sysext-activate: " + text + "\n") {
-                return true;
-            }
-        }
-        return false;
-    }
-    std::string all_lines() const {
-        std::string out;
-        for (const auto& line : lines) {
-            out += line;
-        }
-        return out;
-    }
+struct Node : test::ActivatorNode {
+    using ActivatorNode::ActivatorNode;
+    int select() { return select_images(context, fresh_log()); }
 };
 
 constexpr const char* kStoreHello = "/var/lib/kmod-sysext/hello/";

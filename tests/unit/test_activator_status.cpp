@@ -42,27 +42,17 @@ TEST_CASE("text shown from the node's files never holds a control character raw"
 }
 
 TEST_CASE("status lists only well-formed images and escapes what the node's files hold") {
-    fs::path root = fs::absolute("status-escape");
-    fs::remove_all(root);
-    auto store = root / "var/lib/kmod-sysext/hello";
-    fs::create_directories(store);
-    std::ofstream(store / "hello_1.0.0_6.1.0-28-amd64.raw") << "x";
-    std::ofstream(store / "hello_2.0\n  images: fake_6.1.0-28-amd64.raw") << "x";
-    std::ofstream(store / "hello_3 0_6.1.0-28-amd64.raw") << "x";
-    fs::create_directories(root / "usr/lib/extension-release.d");
-    std::ofstream(root / "usr/lib/extension-release.d/extension-release.hello")
-        << "KMOD_SYSEXT_VERSION=1.0\x1b[31m\nKMOD_SYSEXT_KERNEL=6.1\rx\n";
+    ksx::test::ActivatorNode node("status-escape");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_2.0\n  images: fake_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_3 0_6.1.0-28-amd64.raw");
+    node.write("usr/lib/extension-release.d/extension-release.hello",
+               "KMOD_SYSEXT_VERSION=1.0\x1b[31m\nKMOD_SYSEXT_KERNEL=6.1\rx\n");
     // Not an extension directory: the activator itself, say.
-    fs::create_directories(root / "usr/lib/kmod-sysext");
-    std::ofstream(root / "usr/lib/kmod-sysext/kmod-sysext-activate") << "\x7f"
-                                                                        "ELF";
-    std::vector<std::string> lines;
-    Log log{[&](const std::string& line) { lines.push_back(line); }};
-    Context context;
-    context.root = root;
-    context.kernel = "6.1.0-28-amd64";
-    auto status = gather_status(context, log);
-    CHECK_FALSE(log.failed());
+    node.write("usr/lib/kmod-sysext/kmod-sysext-activate", "\x7f"
+                                                           "ELF");
+    auto status = gather_status(node.context, node.log);
+    CHECK_FALSE(node.log.failed());
     REQUIRE(status.extensions.size() == 1);
     REQUIRE(status.extensions[0].images.size() == 1);
     CHECK(status.extensions[0].images[0].file_name() == "hello_1.0.0_6.1.0-28-amd64.raw");
@@ -81,52 +71,34 @@ TEST_CASE("status lists only well-formed images and escapes what the node's file
 }
 
 TEST_CASE("status reads a 100000-module chain of a merged extension") {
-    fs::path root = fs::absolute("status-chain");
-    fs::remove_all(root);
-    fs::create_directories(root / "usr/lib/extension-release.d");
-    std::ofstream(root / "usr/lib/extension-release.d/extension-release.chain") << "ID=debian\n";
-    fs::create_directories(root / "usr/lib/kmod-sysext/chain");
-    std::ofstream(root / "usr/lib/kmod-sysext/chain/modules.load")
-        << ksx::test::chain_load_order(kMaxLoadOrderModules, "boot");
-    std::vector<std::string> lines;
-    Log log{[&](const std::string& line) { lines.push_back(line); }};
-    Context context;
-    context.root = root;
-    context.kernel = "6.1.0-28-amd64";
-    auto status = gather_status(context, log);
-    CHECK_FALSE(log.failed());
+    ksx::test::ActivatorNode node("status-chain");
+    node.write("usr/lib/extension-release.d/extension-release.chain", "ID=debian\n");
+    node.write("usr/lib/kmod-sysext/chain/modules.load",
+               ksx::test::chain_load_order(kMaxLoadOrderModules, "boot"));
+    auto status = gather_status(node.context, node.log);
+    CHECK_FALSE(node.log.failed());
     REQUIRE(status.extensions.size() == 1);
     CHECK(status.extensions[0].modules.size() == kMaxLoadOrderModules);
 }
 
 TEST_CASE("status reports the store, the selection, what is merged and what is loaded") {
-    fs::path root = fs::absolute("status-root");
-    fs::remove_all(root);
-    auto store = root / "var/lib/kmod-sysext/hello";
-    fs::create_directories(store);
-    std::ofstream(store / "hello_1.0.0_6.1.0-28-amd64.raw") << "x";
-    std::ofstream(store / "hello_1.0.0_6.12.5+deb12-amd64.raw") << "x";
-    std::vector<std::string> lines;
-    Log log{[&](const std::string& line) { lines.push_back(line); }};
-    Context context;
-    context.root = root;
-    context.kernel = "6.1.0-28-amd64";
-    REQUIRE(select_images(context, log) == 0);
-    fs::create_directories(root / "usr/lib/extension-release.d");
-    std::ofstream(root / "usr/lib/extension-release.d/extension-release.hello")
-        << "ID=debian\nVERSION_ID=12\nKMOD_SYSEXT_VERSION=1.0.0\n"
-           "KMOD_SYSEXT_KERNEL=6.1.0-28-amd64\n";
-    fs::create_directories(root / "usr/lib/kmod-sysext/hello");
-    std::ofstream(root / "usr/lib/kmod-sysext/hello/modules.load")
-        << "# kernel 6.1.0-28-amd64\n"
-           "hello_core\t/usr/lib/m/hello_core.ko\t-\tboot\t\n"
-           "hello-x\t/usr/lib/m/hello-x.ko\thello_core\tdemand\t\n";
-    fs::create_directories(root / "sys/module/hello_core");
-    fs::create_directories(root / "sys/module/hello_x");
+    ksx::test::ActivatorNode node("status-root");
+    node.image("hello", "hello_1.0.0_6.1.0-28-amd64.raw");
+    node.image("hello", "hello_1.0.0_6.12.5+deb12-amd64.raw");
+    REQUIRE(select_images(node.context, node.log) == 0);
+    node.write("usr/lib/extension-release.d/extension-release.hello",
+               "ID=debian\nVERSION_ID=12\nKMOD_SYSEXT_VERSION=1.0.0\n"
+               "KMOD_SYSEXT_KERNEL=6.1.0-28-amd64\n");
+    node.write("usr/lib/kmod-sysext/hello/modules.load",
+               "# kernel 6.1.0-28-amd64\n"
+               "hello_core\t/usr/lib/m/hello_core.ko\t-\tboot\t\n"
+               "hello-x\t/usr/lib/m/hello-x.ko\thello_core\tdemand\t\n");
+    fs::create_directories(node.root / "sys/module/hello_core");
+    fs::create_directories(node.root / "sys/module/hello_x");
     // Not a name kmod-sysext writes: not reported.
-    std::ofstream(root / "usr/lib/extension-release.d/extension-release.\"odd\"") << "ID=debian\n";
+    node.write("usr/lib/extension-release.d/extension-release.\"odd\"", "ID=debian\n");
 
-    auto status = gather_status(context, log);
+    auto status = gather_status(node.context, node.log);
     CHECK(format_status_json(status) ==
           "{\"kernel\":\"6.1.0-28-amd64\",\"store\":\"/var/lib/kmod-sysext\",\"extensions\":["
           "{\"name\":\"hello\",\"images\":["

@@ -31,21 +31,12 @@ constexpr const char* kNoSignature = "signature does not verify against any cert
                                      "/etc/verity.d, /etc/kmod-sysext/keys";
 
 // A node whose store holds hello images; select runs with a log kept in memory.
-struct SignedNode {
-    fs::path root;
-    std::vector<std::string> lines;
-    Log log{[this](const std::string& line) { lines.push_back(line); }};
-    Context context;
-
-    explicit SignedNode(const std::string& name) : root(fs::absolute(name)) {
-        fs::remove_all(root);
-        fs::create_directories(root / "var/lib/kmod-sysext/hello");
-        context.root = root;
-        context.kernel = kKernel;
+struct SignedNode : test::ActivatorNode {
+    explicit SignedNode(const std::string& name) : ActivatorNode(name, kKernel) {
+        fs::create_directories(store() / "hello");
     }
     fs::path image(const std::string& version = "1.0.0") const {
-        return root / "var/lib/kmod-sysext/hello" /
-               ("hello_" + version + "_" + std::string(kKernel) + ".raw");
+        return store() / "hello" / ("hello_" + version + "_" + std::string(kKernel) + ".raw");
     }
     fs::path sidecar(const std::string& suffix, const std::string& version = "1.0.0") const {
         auto path = image(version).string();
@@ -58,35 +49,8 @@ struct SignedNode {
         fs::copy_file(key.cert, root / dir / (key.cert.stem().string() + suffix),
                       fs::copy_options::overwrite_existing);
     }
-    void policy(const std::string& text) const {
-        fs::create_directories(root / "etc/kmod-sysext");
-        std::ofstream(root / "etc/kmod-sysext/policy.conf") << text;
-    }
-    int select() {
-        lines.clear();
-        log = Log([this](const std::string& line) { lines.push_back(line); });
-        return select_images(context, log);
-    }
-    std::string link(const std::string& name) const {
-        std::error_code ec;
-        auto target = fs::read_symlink(root / "run/extensions" / name, ec);
-        return ec ? "" : target.string();
-    }
-    bool logged(const std::string& text) const {
-        for (const auto& line : lines) {
-            if (line == "kmod-sysext-activate: " + text + "\n") {
-                return true;
-            }
-        }
-        return false;
-    }
-    std::string all_lines() const {
-        std::string out;
-        for (const auto& line : lines) {
-            out += line;
-        }
-        return out;
-    }
+    void policy(const std::string& text) const { write("etc/kmod-sysext/policy.conf", text); }
+    int select() { return select_images(context, fresh_log()); }
     // The one "refused <image>: <reason>" line's reason, or "" when nothing was refused.
     std::string refusal() const {
         std::string prefix = "kmod-sysext-activate: refused /var/lib/kmod-sysext/hello/hello_";

@@ -37,6 +37,6 @@ check_modprobe() {
 }
 
 finish() {
-    m done
+    m "done"
     systemctl poweroff --no-block
 }
