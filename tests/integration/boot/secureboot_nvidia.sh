@@ -40,7 +40,9 @@ nvidia_test_key() {
 nvidia_build() {
     local kernel=$1 keydir=$2 out=$3 start image
     start=$(date +%s)
-    "$KSX" build "$SRC/manifests/nvidia-open.yaml" --target debian-12 --kernel "$kernel" \
+    # The build cache on (lib.sh turns it off for the tests): the first run compiles, a rerun
+    # with the kept key copies that run's image set.
+    KSX_BUILD_CACHE=on "$KSX" build "$SRC/manifests/nvidia-open.yaml" --target debian-12 --kernel "$kernel" \
         --output "$out" --jobs 1 --sign-key "$keydir/key.pem" --sign-cert "$keydir/cert.pem" \
         --json >"$out.json" 2>"$out.log" ||
         { tail -n 30 "$out.log" >&2; fail "building nvidia-open for $kernel failed"; }
