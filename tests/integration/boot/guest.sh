@@ -3,9 +3,9 @@
 # minbase + systemd, udev, kmod, dmsetup, libcryptsetup (systemd-sysext's dm-verity) and the
 # suite's kernel, each kernel with an initrd in /boot.
 #   guest.sh [SUITE]     bookworm (the default), trixie or forky
-# bookworm gets Debian 12's two kernel lines (6.1 and 6.12 from bookworm-security); trixie and
-# forky their linux-image-amd64. The apt sources are those of kmod-sysext's developer container
-# for the same suite (the suite, -updates, -security), so both see the same kernel. forky's
+# bookworm gets Debian 12's two kernel lines (6.1 and 6.12 from bookworm-security) and mokutil
+# (boot.secureboot queues a MOK enrolment with it); trixie and forky their linux-image-amd64.
+# The apt sources are those of kmod-sysext's developer container for the same suite (the suite, -updates, -security), so both see the same kernel. forky's
 # Release file on Debian's mirror is often past its Valid-Until date: its guest is made with
 # Acquire::Check-Valid-Until=false, as the tests' forky container is.
 # The cache key is this recipe's hash, so editing the recipe builds a new guest; delete the
@@ -18,7 +18,7 @@ security=${KSX_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 packages=systemd-sysv,udev,kmod,initramfs-tools,dmsetup,libcryptsetup12,linux-image-amd64
 aptopts=()
 case $suite in
-bookworm) packages=$packages,linux-image-6.12-amd64 ;;
+bookworm) packages=$packages,linux-image-6.12-amd64,mokutil ;;
 trixie) ;;
 forky) aptopts=(--aptopt='Acquire::Check-Valid-Until "false"') ;;
 *) echo "guest: unknown suite $suite (bookworm, trixie or forky)" >&2; exit 2 ;;

@@ -17,20 +17,33 @@
 #   - the same hello modules signed by another key: the kernel refuses them, and the activator
 #     says once, before, which key it is and how to enrol it;
 #   - `kmod-sysext-activate status` (text and --json) reports all of the above;
+#   - Debian's mokutil queues another certificate from `kmod-sysext enroll`'s DER and hash
+#     file: MokNew holds it, MokAuth is the one-time password's hash (mok_import.sh);
 #   - the boot reaches multi-user.
-#   test_secureboot.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR
+# With --nvidia (by hand: KSX_SECUREBOOT_NVIDIA=1, else skipped) the same boot also has
+# manifests/nvidia-open.yaml built for the kernel and signed with the test key in its store:
+# the kernel accepts nvidia.ko under lockdown (secureboot_nvidia.sh). The test key is then kept
+# in the test cache, so that a rerun's NVIDIA build is a build cache hit.
+#   test_secureboot.sh ACTIVATE_BINARY KMOD_SYSEXT_BINARY SOURCE_DIR [--nvidia]
 # Exit status 77 (skipped) only when qemu cannot run at all.
 set -euo pipefail
 
 ACTIVATE=$(realpath "${1:?path of kmod-sysext-activate}")
 export KSX=$(realpath "${2:?path of kmod-sysext}")
 export SRC=$(realpath "${3:?source tree}")
+nvidia=${4-}
+if [ "$nvidia" = --nvidia ] && [ "${KSX_SECUREBOOT_NVIDIA-}" != 1 ]; then
+    echo "SKIP: the NVIDIA Secure Boot run builds nvidia-open (10-30 min); run it with KSX_SECUREBOOT_NVIDIA=1"
+    exit 77
+fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 # lib.sh makes $WORK (kept when the test fails).
 . "$HERE/../lib.sh"
 . "$HERE/activator.sh"
 . "$HERE/efi_disk.sh"
 . "$HERE/qemu.sh"
+. "$HERE/mok_import.sh"
+. "$HERE/secureboot_nvidia.sh"
 set -o pipefail
 
 qemu_or_skip
@@ -52,7 +65,11 @@ keygen() { # keygen DIR CN
     "$KSX" keygen --out "$WORK/$1" --cn "$2" >"$WORK/keygen-$1.log" 2>&1 ||
         { cat "$WORK/keygen-$1.log"; fail "kmod-sysext keygen failed"; }
 }
-keygen testkey "kmod-sysext secureboot test"
+if [ -n "$nvidia" ]; then
+    nvidia_test_key "$WORK/testkey" "kmod-sysext secureboot test"
+else
+    keygen testkey "kmod-sysext secureboot test"
+fi
 keygen otherkey "kmod-sysext other key"
 build() { # build NAME KEYDIR
     "$KSX" build "$SRC/manifests/hello-debian12.yaml" --output "$WORK/$1" --jobs 2 \
@@ -84,6 +101,7 @@ skid=$(openssl x509 -in "$WORK/testkey/cert.pem" -noout -ext subjectKeyIdentifie
 test_key="kmod-sysext secureboot test: $skid"
 echo "images: hello signed (root hash $roothash), the same signed by another key, hello-tampered" \
     "(byte $offset inverted) in $(elapsed "$start") s"
+[ -z "$nvidia" ] || nvidia_image=$(nvidia_build "$kernel" "$WORK/testkey" "$WORK/nvidia")
 
 # 3. The guest's root: the activator and its units, the test certificate where the activator
 # looks (not /etc/verity.d: systemd-sysext must leave the signature to the kernel), the images
@@ -97,6 +115,9 @@ install -D -m 0644 "$WORK/testkey/cert.pem" "$root/etc/kmod-sysext/keys/securebo
 [ ! -e "$root/etc/verity.d" ] || fail "the guest has /etc/verity.d"
 store_images "$root" "$WORK/signed/$image.raw" "$tampered"
 cp -a "$WORK/other-root" "$root/root/other-key"
+# The other key (not enrolled) queued with mokutil from enroll's files; NVIDIA's image.
+mok_import_prepare "$root" "$WORK/otherkey/cert.pem" "$WORK/mok"
+[ -z "$nvidia" ] || nvidia_install "$root" "$nvidia_image"
 install_check_unit "$root" "kmod-sysext Secure Boot test check" <<'CHECK'
 #!/bin/sh
 . /usr/local/lib/ksx-check.sh
@@ -126,6 +147,7 @@ m "after other key: $(test -e /sys/module/hello_core && echo hello_core-loaded |
 umount "$other/proc" && umount -R "$other/sys"
 modprobe hello 2>&1 | sed 's/^/KSX-MODPROBE /'
 m "after modprobe: $(test -e /sys/module/hello && echo hello-loaded || echo hello-missing)"
+for extra in /usr/local/lib/ksx-check.d/*; do [ -x "$extra" ] && "$extra"; done
 finish
 CHECK
 
@@ -153,7 +175,12 @@ has "KSX-CHECK require_signatures Y"
 has "KSX-CHECK verity.d absent"
 has "KSX-CHECK multi-user active"
 has "KSX-CHECK unit kmod-sysext-select active success"
-has "KSX-CHECK unit kmod-sysext-load active success"
+# nvidia.ko ends with ENODEV without a GPU: the load unit fails for it (nvidia_check below).
+if [ -n "$nvidia" ]; then
+    has "KSX-CHECK unit kmod-sysext-load failed exit-code"
+else
+    has "KSX-CHECK unit kmod-sysext-load active success"
+fi
 has "KSX-DMESG"
 grep -q "KSX-DMESG .*integrity: Loaded X.509 cert '$test_key'" "$LOG" ||
     fail "the kernel did not load the test key from MokList: $(grep KSX-DMESG "$LOG")"
@@ -187,8 +214,8 @@ grep -q "KSX-STATUS   module signer: \"kmod-sysext secureboot test\" (serial [0-
 has "kmod-sysext-activate: refused /var/lib/kmod-sysext/hello-tampered/hello-tampered_1.0.0_$kernel.raw: root hash mismatch: image or .verity changed"
 lacks "KSX-RELEASE extension-release.hello-tampered"
 grep -q "KSX-SYSEXT .*hello-tampered" "$LOG" && fail "hello-tampered was merged"
-[ "$(grep -c "^KSX-DMTABLE .* verity " "$LOG")" = 1 ] ||
-    fail "expected one dm-verity device: $(grep KSX-DMTABLE "$LOG")"
+[ "$(grep -c "^KSX-DMTABLE .* verity " "$LOG")" = $((${nvidia:+1} + 1)) ] ||
+    fail "expected one dm-verity device for hello: $(grep KSX-DMTABLE "$LOG")"
 
 # The other key: one line before the kernel refuses, naming the key and how to enrol it.
 has "KSX-CHECK unloaded: 0"
@@ -204,7 +231,10 @@ has "KSX-CHECK after other key: hello_core-missing"
 has "KSX-MODPROBE kmod-sysext-activate: loaded hello from /usr/lib/modules/$kernel/extra/hello/hello"
 has "KSX-CHECK after modprobe: hello-loaded"
 has "KSX-CHECK done"
+mok_import_check "$LOG" "$WORK/mok"
+[ -z "$nvidia" ] || nvidia_check "$LOG" "$kernel" "$nvidia_image"
 echo "secure boot: shim -> grub -> Debian's kernel $kernel, lockdown integrity, test key in .machine;" \
     "hello merged through dm-verity checked by the kernel (require_signatures), modules loaded;" \
-    "hello-tampered refused; the other key's modules refused with one line naming the key"
+    "hello-tampered refused; the other key's modules refused with one line naming the key;" \
+    "mokutil queued the other key from enroll's files${nvidia:+; nvidia.ko accepted under lockdown (No NVIDIA GPU found)}"
 echo "PASS"
