@@ -1,10 +1,10 @@
 #include "build/build_cache.hpp"
 
-#include "container/remove_tree.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/owner_lock.hpp"
+#include "util/remove_tree.hpp"
 #include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 #include "util/unique_fd.hpp"
@@ -71,7 +71,7 @@ bool is_entry_name(const std::string& name) {
 // Removes an entry whose exclusive lock `owner` holds (so no reader is copying from it).
 void remove_locked(const fs::path& entry, const UniqueFd& owner) {
     (void)owner;
-    if (!container::remove_tree(entry)) {
+    if (!remove_tree(entry)) {
         throw Error("failed to remove build cache entry " + entry.string());
     }
 }
@@ -173,7 +173,7 @@ std::optional<BuildCache::Restored> BuildCache::restore(const std::string& key,
             fs::remove(dir / name, ec);
         }
         if (auto owner = try_lock_entry(entry)) {
-            container::remove_tree(entry);
+            remove_tree(entry);
         }
         return std::nullopt;
     }

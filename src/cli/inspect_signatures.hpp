@@ -3,7 +3,7 @@
 // them), each named after the matching certificate when `--cert` gives it.
 #pragma once
 
-#include "cli/image_source.hpp"
+#include "pack/image_source.hpp"
 #include "sign/keys.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 #include "activator/command_line.hpp"
 #include "activator/load.hpp"
 #include "activator_fixture.hpp"
-#include "image/sysext_layout.hpp"
+#include "pack/layout.hpp"
 #include "util/error.hpp"
 
 #include <cerrno>
@@ -242,7 +242,7 @@ TEST_CASE("the image's modprobe hook calls a command line the activator accepts"
     hello.name = "hello";
     hello.file = KSX_SOURCE_DIR "/manifests/hello/hello.c";
     b.modules = {hello};
-    auto tree = image::compose(m, b);
+    auto tree = pack::compose(m, b);
     const auto& conf = tree.nodes().at("usr/lib/modprobe.d/kmod-sysext-hello.conf");
     REQUIRE(conf.content);
     CHECK(conf.content->find("install hello /usr/lib/kmod-sysext/hello/modprobe-hook hello "

@@ -1,4 +1,4 @@
-#include "container/remove_tree.hpp"
+#include "util/remove_tree.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -13,7 +13,7 @@ TEST_CASE("a half-made tree with read-only directories is removed whole") {
     fs::create_symlink("/etc", "half/etc-link");
     REQUIRE(::chmod("half/proc/sys", 0555) == 0);
     REQUIRE(::chmod("half/proc", 0500) == 0);
-    CHECK(ksx::container::remove_tree("half"));
+    CHECK(ksx::remove_tree("half"));
     CHECK_FALSE(fs::exists("half"));
     CHECK(fs::exists("/etc/passwd"));
 }
@@ -22,11 +22,11 @@ TEST_CASE("a partial directory is removed unless released") {
     fs::create_directories("partial-a/x");
     fs::create_directories("partial-b/x");
     {
-        ksx::container::PartialDir dropped("partial-a");
-        ksx::container::PartialDir kept("partial-b");
+        ksx::PartialDir dropped("partial-a");
+        ksx::PartialDir kept("partial-b");
         kept.release();
     }
     CHECK_FALSE(fs::exists("partial-a"));
     CHECK(fs::exists("partial-b/x"));
-    CHECK(ksx::container::remove_tree("does-not-exist"));
+    CHECK(ksx::remove_tree("does-not-exist"));
 }

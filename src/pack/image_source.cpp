@@ -1,8 +1,8 @@
-#include "cli/image_source.hpp"
+#include "pack/image_source.hpp"
 
 #include "sign/gpt.hpp"
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 namespace {
 
@@ -32,4 +32,4 @@ std::string ImageSource::read(const std::string& path) const {
     return image::read_image_file(squashfs_, path);
 }
 
-} // namespace ksx::cli
+} // namespace ksx::pack

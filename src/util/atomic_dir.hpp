@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <functional>
 
-namespace ksx::container {
+namespace ksx {
 
 // Creates "<destination>.partial-XXXXXX" beside `destination` (which must not exist), lets
 // `fill` write into it, makes it mode 0755 and renames it to `destination`. When `fill` throws
@@ -12,4 +12,4 @@ namespace ksx::container {
 void make_directory_atomically(const std::filesystem::path& destination,
                                const std::function<void(const std::filesystem::path&)>& fill);
 
-} // namespace ksx::container
+} // namespace ksx

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-namespace ksx::container {
+namespace ksx {
 
 // Removes `path` and everything below it without crossing into other mounted file systems (a
 // failed debootstrap can leave /proc or /dev mounted inside), making read-only directories
@@ -30,4 +30,4 @@ private:
     std::filesystem::path path_;
 };
 
-} // namespace ksx::container
+} // namespace ksx

@@ -1,7 +1,6 @@
-#include "cli/build_signing.hpp"
+#include "pack/build_signing.hpp"
 
 #include "container/rootfs_path.hpp"
-#include "image/sysext_layout.hpp"
 #include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
@@ -10,7 +9,7 @@
 #include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 namespace fs = std::filesystem;
 
@@ -103,9 +102,9 @@ void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& 
     }
 }
 
-nlohmann::json write_ddi_image(const image::Tree& tree, const fs::path& image,
-                               const manifest::Manifest& manifest, const BuildSigners& signers,
-                               const image::WriteOptions& options) {
+VerityRecord write_ddi_image(const image::Tree& tree, const fs::path& image,
+                             const manifest::Manifest& manifest, const BuildSigners& signers,
+                             const image::WriteOptions& options) {
     std::vector<std::string> outside;
     auto usr = tree.subtree("usr", outside);
     if (!outside.empty()) {
@@ -118,24 +117,28 @@ nlohmann::json write_ddi_image(const image::Tree& tree, const fs::path& image,
     image::write_squashfs(usr, squashfs, options);
     auto root_hash = sign::write_ddi(squashfs, sha256_file_hex(squashfs), image,
                                      manifest.target.architecture, *signers.image, options.threads);
-    return {{"format", "ddi"},
-            {"root_hash", root_hash},
-            {"signer", sign::certificate_subject(signers.image->certificate.get())}};
+    VerityRecord verity;
+    verity.ddi = true;
+    verity.root_hash = root_hash;
+    verity.signer = sign::certificate_subject(signers.image->certificate.get());
+    return verity;
 }
 
-nlohmann::json sign_image_file(const fs::path& image, const fs::path& final_image,
-                               const std::string& sha256_hex, const BuildSigners& signers,
-                               unsigned threads) {
+std::optional<VerityRecord> sign_image_file(const fs::path& image, const fs::path& final_image,
+                                            const std::string& sha256_hex,
+                                            const BuildSigners& signers, unsigned threads) {
     if (!signers.image) {
-        return nullptr;
+        return std::nullopt;
     }
     auto signed_image = sign::sign_image(image, sha256_hex, *signers.image, threads);
     auto sidecars = sign::sidecar_paths(final_image);
-    return {{"root_hash", signed_image.root_hash},
-            {"verity", sidecars.verity.string()},
-            {"roothash", sidecars.roothash.string()},
-            {"roothash_p7s", sidecars.signature.string()},
-            {"signer", sign::certificate_subject(signers.image->certificate.get())}};
+    VerityRecord verity;
+    verity.root_hash = signed_image.root_hash;
+    verity.verity = sidecars.verity;
+    verity.roothash = sidecars.roothash;
+    verity.roothash_p7s = sidecars.signature;
+    verity.signer = sign::certificate_subject(signers.image->certificate.get());
+    return verity;
 }
 
-} // namespace ksx::cli
+} // namespace ksx::pack

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ksx::publish {
+namespace ksx::plan {
 
 // One line per input, in manifest order, named by its field (never by its absolute path, so
 // checkouts in different directories agree): "sources[0] tree <digest>", "patches[1] file
@@ -24,4 +24,4 @@ std::string local_inputs(const manifest::Manifest& manifest,
 // The digest of a directory tree as described above.
 std::string tree_digest(const std::filesystem::path& dir);
 
-} // namespace ksx::publish
+} // namespace ksx::plan

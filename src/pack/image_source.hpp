@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 class ImageSource {
 public:
@@ -30,4 +30,4 @@ private:
     image::ImageInfo info_;
 };
 
-} // namespace ksx::cli
+} // namespace ksx::pack

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ksx::publish {
+namespace ksx::plan {
 
 // One shard of a build. The entry names the kernel spec, and `build --only` resolves a
 // `package:` kernel when it builds; `plan --resolve` resolves it ahead, for the cache key.
@@ -53,6 +53,10 @@ std::vector<PlanEntry> plan(const manifest::Manifest& manifest, const PlanInputs
 // The `--kernel` form of a spec ("package:NAME", "package:NAME/SUITE" or the release).
 std::string kernel_argument(const manifest::KernelSpec& spec);
 
+// The spec a `--kernel` argument names (kernel_argument()'s inverse); InputError when it is
+// neither a release nor package:NAME[/SUITE].
+manifest::KernelSpec kernel_from_argument(const std::string& argument);
+
 // The entry called `id`; InputError naming the ids there are otherwise.
 const PlanEntry& find_entry(const std::vector<PlanEntry>& entries, std::string_view id);
 
@@ -74,4 +78,4 @@ std::string plan_github(const std::vector<PlanEntry>& entries);
 // KSX_KERNEL, KSX_RELEASE, "" when unknown, and KSX_CACHE_KEY).
 std::string plan_gitlab(const std::vector<PlanEntry>& entries);
 
-} // namespace ksx::publish
+} // namespace ksx::plan

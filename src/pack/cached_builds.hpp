@@ -3,20 +3,20 @@
 #pragma once
 
 #include "build/build_cache.hpp"
-#include "cli/build_signing.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
-#include "publish/plan.hpp"
+#include "pack/build_signing.hpp"
+#include "pack/image_record.hpp"
+#include "plan/plan.hpp"
 #include "util/output_dir.hpp"
 #include "util/progress.hpp"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 class CachedBuilds {
 public:
@@ -31,22 +31,22 @@ public:
                     const std::string& kernel, const std::string& release) const;
 
     // On a hit, commits the stored set into `output` (its sidecars a set of this name had
-    // before and the entry has not are removed) and returns what `--json` reports of it.
-    std::optional<nlohmann::json> restore(const std::string& key, const std::string& image_name,
-                                          OutputDir& output);
+    // before and the entry has not are removed) and returns its record.
+    std::optional<ImageRecord> restore(const std::string& key, const std::string& image_name,
+                                       OutputDir& output);
 
     // Stores the staged set `files` (in `staging`) of a kernel that built; a failure is only
     // a warning on `progress`.
     void store(const std::string& key, const std::filesystem::path& staging,
-               const std::vector<std::string>& files, const nlohmann::json& record,
+               const std::vector<std::string>& files, const ImageRecord& record,
                Progress& progress);
 
 private:
     const manifest::Manifest& manifest_;
-    publish::PlanInputs plan_inputs_;
+    plan::PlanInputs plan_inputs_;
     std::vector<std::string> certs_;
     build::BuildCache cache_;
     bool lookup_;
 };
 
-} // namespace ksx::cli
+} // namespace ksx::pack

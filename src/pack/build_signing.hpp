@@ -6,16 +6,16 @@
 #include "container/container.hpp"
 #include "image/squashfs_writer.hpp"
 #include "manifest/manifest.hpp"
+#include "pack/image_record.hpp"
 #include "sign/keys.hpp"
 #include "sign/module_compression.hpp"
 #include "util/progress.hpp"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 struct BuildSigners {
     std::optional<sign::Signer> modules;
@@ -47,18 +47,18 @@ void require_ddi_signer(const manifest::Manifest& manifest, const BuildSigners& 
 
 // Writes `tree` as a signed DDI at `image` (format ddi): the /usr part of the tree as the usr
 // partition's squashfs, its verity partition and signature partition (InputError when the
-// tree holds anything outside /usr); its work files live beside `image`. Returns
-// what was written, for `--json`. `options` are the squashfs settings (threads, block cache).
-nlohmann::json write_ddi_image(const image::Tree& tree, const std::filesystem::path& image,
-                               const manifest::Manifest& manifest, const BuildSigners& signers,
-                               const image::WriteOptions& options);
+// tree holds anything outside /usr); its work files live beside `image`. Returns its root hash
+// and signer. `options` are the squashfs settings (threads, block cache).
+VerityRecord write_ddi_image(const image::Tree& tree, const std::filesystem::path& image,
+                             const manifest::Manifest& manifest, const BuildSigners& signers,
+                             const image::WriteOptions& options);
 
 // Writes the .verity, .roothash and .roothash.p7s of the staged image `image` beside it (nothing
-// when images are not signed); returns what was written, for `--json`, with the paths the
-// sidecars get beside `final_image` once committed.
-nlohmann::json sign_image_file(const std::filesystem::path& image,
-                               const std::filesystem::path& final_image,
-                               const std::string& sha256_hex, const BuildSigners& signers,
-                               unsigned threads);
+// when images are not signed); returns what was written, with the paths the sidecars get
+// beside `final_image` once committed.
+std::optional<VerityRecord> sign_image_file(const std::filesystem::path& image,
+                                            const std::filesystem::path& final_image,
+                                            const std::string& sha256_hex,
+                                            const BuildSigners& signers, unsigned threads);
 
-} // namespace ksx::cli
+} // namespace ksx::pack

@@ -1,7 +1,7 @@
-#include "container/atomic_dir.hpp"
+#include "util/atomic_dir.hpp"
 
-#include "container/remove_tree.hpp"
 #include "util/error.hpp"
+#include "util/remove_tree.hpp"
 
 #include <cstdlib>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ksx::container {
+namespace ksx {
 
 void make_directory_atomically(const fs::path& destination,
                                const std::function<void(const fs::path&)>& fill) {
@@ -38,4 +38,4 @@ void make_directory_atomically(const fs::path& destination,
     partial.release();
 }
 
-} // namespace ksx::container
+} // namespace ksx

@@ -3,10 +3,11 @@
 #pragma once
 
 #include "build/build.hpp"
-#include "cli/build_signing.hpp"
 #include "container/container.hpp"
 #include "image/block_cache.hpp"
 #include "manifest/manifest.hpp"
+#include "pack/build_signing.hpp"
+#include "pack/image_record.hpp"
 #include "util/output_dir.hpp"
 #include "util/progress.hpp"
 
@@ -16,12 +17,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 // What packing needs besides each kernel's build; referenced, so it must outlive the packer.
 struct PackContext {
@@ -32,18 +32,18 @@ struct PackContext {
     unsigned threads = 1;
     Progress& progress;
     // Called with a kernel's staged set (file names in the output's staging directory) and
-    // its `--json` record just before the set is committed: the build cache keeps it.
+    // its record just before the set is committed: the build cache keeps it.
     std::function<void(const std::string& kernel, const std::vector<std::string>& files,
-                       const nlohmann::json& record)>
+                       const ImageRecord& record)>
         on_staged = {};
 };
 
 // Signs and compresses the modules of one kernel's build, writes its image and verity
 // sidecars into the output's staging directory and commits them as one set (replacing an
-// earlier set of the same name whole, stale sidecars included); returns what `--json` reports
-// of it. Throws on failure.
-nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
-                           const std::shared_ptr<image::BlockCache>& block_cache);
+// earlier set of the same name whole, stale sidecars included); returns what was made. Throws
+// on failure.
+ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
+                        const std::shared_ptr<image::BlockCache>& block_cache);
 
 class ImagePacker {
 public:
@@ -56,8 +56,8 @@ public:
     void add(build::KernelBuild kernel_build);
 
     struct Outcome {
-        nlohmann::json images = nlohmann::json::array(); // in the order packed
-        std::string failures; // "kernel K: why" lines of kernels that failed to pack
+        std::vector<ImageRecord> images; // in the order packed
+        std::string failures;            // "kernel K: why" lines of kernels that failed to pack
         bool failures_are_input = true;
         std::uint64_t reused_blocks = 0; // compressed blocks taken from earlier images
         std::uint64_t reused_bytes = 0;
@@ -80,4 +80,4 @@ private:
     std::jthread thread_; // last: started when everything else exists
 };
 
-} // namespace ksx::cli
+} // namespace ksx::pack

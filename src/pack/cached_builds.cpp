@@ -1,13 +1,13 @@
-#include "cli/cached_builds.hpp"
+#include "pack/cached_builds.hpp"
 
-#include "publish/local_inputs.hpp"
+#include "plan/local_inputs.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/keys.hpp"
 #include "util/file_io.hpp"
 
 #include <algorithm>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 namespace fs = std::filesystem;
 
@@ -27,7 +27,7 @@ CachedBuilds::CachedBuilds(const manifest::Manifest& manifest, const fs::path& c
     if (!sign_cert.empty()) {
         extra_certs.emplace_back(sign_cert);
     }
-    plan_inputs_.local_inputs = publish::local_inputs(manifest, extra_certs);
+    plan_inputs_.local_inputs = plan::local_inputs(manifest, extra_certs);
     // The certificates the signers hold, whatever named them; and the module hash the
     // manifest fixes (else each kernel's configuration, part of its container).
     certs_ = {cert_der(signers.modules), cert_der(signers.image), signers.module_hash};
@@ -37,7 +37,7 @@ std::string CachedBuilds::key(const manifest::Manifest& target, const container:
                               const std::string& kernel, const std::string& release) const {
     build::BuildKeyInputs inputs;
     inputs.tool_version = KSX_VERSION;
-    inputs.plan_key = publish::entry_cache_key(
+    inputs.plan_key = plan::entry_cache_key(
         manifest_, plan_inputs_, manifest_.target_list ? target.target_name : std::string(), kernel,
         release);
     inputs.kernel_release = release;
@@ -46,8 +46,8 @@ std::string CachedBuilds::key(const manifest::Manifest& target, const container:
     return build::build_cache_key(inputs);
 }
 
-std::optional<nlohmann::json>
-CachedBuilds::restore(const std::string& key, const std::string& image_name, OutputDir& output) {
+std::optional<ImageRecord> CachedBuilds::restore(const std::string& key,
+                                                 const std::string& image_name, OutputDir& output) {
     if (!lookup_) {
         return std::nullopt;
     }
@@ -55,9 +55,9 @@ CachedBuilds::restore(const std::string& key, const std::string& image_name, Out
     if (!restored) {
         return std::nullopt;
     }
-    auto record = nlohmann::json::parse(restored->record, nullptr, false);
-    if (record.is_discarded() || std::find(restored->files.begin(), restored->files.end(),
-                                           image_name) == restored->files.end()) {
+    auto record = from_cache_record(restored->record, output.path() / image_name);
+    if (!record || std::find(restored->files.begin(), restored->files.end(), image_name) ==
+                       restored->files.end()) {
         for (const auto& name : restored->files) {
             std::error_code ec;
             fs::remove(output.staging() / name, ec);
@@ -82,30 +82,17 @@ CachedBuilds::restore(const std::string& key, const std::string& image_name, Out
     }
     put.push_back(image_name);
     output.commit(put, remove);
-    // Paths name this run's output directory.
-    const auto final_sidecars = sign::sidecar_paths(output.path() / image_name);
-    record["path"] = (output.path() / image_name).string();
-    if (auto& verity = record["verity"]; verity.is_object() && verity.contains("verity")) {
-        verity["verity"] = final_sidecars.verity.string();
-        verity["roothash"] = final_sidecars.roothash.string();
-        verity["roothash_p7s"] = final_sidecars.signature.string();
-    }
-    record["build_cache"] = "hit";
     return record;
 }
 
 void CachedBuilds::store(const std::string& key, const fs::path& staging,
-                         const std::vector<std::string>& files, const nlohmann::json& record,
+                         const std::vector<std::string>& files, const ImageRecord& record,
                          Progress& progress) {
-    auto kept = record;
-    kept.erase("path");           // set where it is restored
-    kept.erase("build_cache");    // said by each run
-    kept.erase("compiler_cache"); // what the build that made it did
     try {
-        cache_.store(key, staging, files, kept.dump());
+        cache_.store(key, staging, files, cache_record(record));
     } catch (const std::exception& e) {
         progress.line(std::string("warning: build cache: ") + e.what());
     }
 }
 
-} // namespace ksx::cli
+} // namespace ksx::pack

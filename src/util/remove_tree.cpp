@@ -1,11 +1,11 @@
-#include "container/remove_tree.hpp"
+#include "util/remove_tree.hpp"
 
 #include <cstdio>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace ksx::container {
+namespace ksx {
 
 namespace {
 
@@ -43,4 +43,4 @@ bool remove_tree(const std::filesystem::path& path) noexcept {
     return all_removed;
 }
 
-} // namespace ksx::container
+} // namespace ksx

@@ -1,4 +1,4 @@
-#include "publish/local_inputs.hpp"
+#include "plan/local_inputs.hpp"
 
 #include "util/error.hpp"
 #include "util/sha256.hpp"
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <sys/stat.h>
 
-namespace ksx::publish {
+namespace ksx::plan {
 
 namespace fs = std::filesystem;
 
@@ -109,4 +109,4 @@ std::string local_inputs(const manifest::Manifest& manifest,
     return out;
 }
 
-} // namespace ksx::publish
+} // namespace ksx::plan

@@ -1,7 +1,7 @@
 // plan(): one entry per kernel spec, sorted, with cache keys over everything a build reads
 // locally; the three output shapes.
-#include "publish/local_inputs.hpp"
-#include "publish/plan.hpp"
+#include "plan/local_inputs.hpp"
+#include "plan/plan.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -13,7 +13,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using ksx::publish::PlanInputs;
+using ksx::plan::PlanInputs;
 
 namespace {
 
@@ -34,7 +34,7 @@ std::string hello_text(const std::string& kernels) {
 struct Loaded {
     std::string text;
     ksx::manifest::Manifest manifest;
-    PlanInputs inputs() const { return {text, ksx::publish::local_inputs(manifest, {}), {}}; }
+    PlanInputs inputs() const { return {text, ksx::plan::local_inputs(manifest, {}), {}}; }
 };
 
 Loaded load(const std::string& kernels) {
@@ -69,8 +69,8 @@ fs::path checkout(const fs::path& dir) {
 
 std::string key_of(const fs::path& manifest_file) {
     auto manifest = ksx::manifest::load(manifest_file);
-    PlanInputs inputs{ksx::read_file(manifest_file), ksx::publish::local_inputs(manifest, {}), {}};
-    auto entries = ksx::publish::plan(manifest, inputs);
+    PlanInputs inputs{ksx::read_file(manifest_file), ksx::plan::local_inputs(manifest, {}), {}};
+    auto entries = ksx::plan::plan(manifest, inputs);
     REQUIRE(entries.size() == 1);
     return entries[0].cache_key;
 }
@@ -80,7 +80,7 @@ std::string key_of(const fs::path& manifest_file) {
 TEST_CASE("a plan has one entry per kernel spec, sorted by id") {
     auto loaded = load(two_kernels);
     auto inputs = loaded.inputs();
-    auto entries = ksx::publish::plan(loaded.manifest, inputs);
+    auto entries = ksx::plan::plan(loaded.manifest, inputs);
     REQUIRE(entries.size() == 2);
     CHECK(entries[0].id == "6.12.117-deb12-amd64");
     CHECK(entries[0].kernel == "6.12.117+deb12-amd64");
@@ -97,19 +97,19 @@ TEST_CASE("a plan has one entry per kernel spec, sorted by id") {
 TEST_CASE("the cache key changes with the manifest text and not with the kernel order") {
     auto a = load(two_kernels);
     auto b = load("  - release: 6.12.117+deb12-amd64\n  - package: linux-headers-amd64\n");
-    auto pa = ksx::publish::plan(a.manifest, a.inputs());
-    auto pb = ksx::publish::plan(b.manifest, b.inputs());
+    auto pa = ksx::plan::plan(a.manifest, a.inputs());
+    auto pb = ksx::plan::plan(b.manifest, b.inputs());
     REQUIRE(pb.size() == 2);
     CHECK(pa[0].id == pb[0].id);
     CHECK(pa[1].id == pb[1].id);
     CHECK(pa[0].cache_key != pb[0].cache_key); // the text differs
-    CHECK(ksx::publish::plan(a.manifest, a.inputs())[0].cache_key == pa[0].cache_key);
+    CHECK(ksx::plan::plan(a.manifest, a.inputs())[0].cache_key == pa[0].cache_key);
 }
 
 TEST_CASE("local inputs are listed by field with their digests, never a private key") {
     auto file = checkout("inputs-a");
     auto manifest = ksx::manifest::load(file);
-    auto text = ksx::publish::local_inputs(
+    auto text = ksx::plan::local_inputs(
         manifest, {fs::absolute("inputs-a/cert.pem"), fs::absolute("inputs-a/missing.pem")});
     auto dir = fs::absolute("inputs-a");
     CHECK(text == "source tree " + ksx::publish::tree_digest(dir / "hello") + "\n" +
@@ -164,7 +164,7 @@ TEST_CASE("a missing local input names its field") {
     auto manifest = ksx::manifest::load(file);
     fs::remove(file.parent_path() / "fix.patch");
     CHECK_THROWS_WITH_AS(
-        ksx::publish::local_inputs(manifest, {}),
+        ksx::plan::local_inputs(manifest, {}),
         ("patches[0]: " + (file.parent_path() / "fix.patch").string() + " does not exist").c_str(),
         ksx::InputError);
 }
@@ -172,36 +172,36 @@ TEST_CASE("a missing local input names its field") {
 TEST_CASE("a resolved package: kernel carries its release into the entry and the key") {
     auto loaded = load(two_kernels);
     auto inputs = loaded.inputs();
-    auto unresolved = ksx::publish::plan(loaded.manifest, inputs);
-    inputs.releases[ksx::publish::release_key(loaded.manifest.target_name,
-                                              "package:linux-headers-amd64")] = "6.1.0-56-amd64";
-    auto resolved = ksx::publish::plan(loaded.manifest, inputs);
+    auto unresolved = ksx::plan::plan(loaded.manifest, inputs);
+    inputs.releases[ksx::plan::release_key(loaded.manifest.target_name,
+                                           "package:linux-headers-amd64")] = "6.1.0-56-amd64";
+    auto resolved = ksx::plan::plan(loaded.manifest, inputs);
     CHECK(resolved[1].release == "6.1.0-56-amd64");
     CHECK(resolved[1].id == unresolved[1].id); // `build --only` still finds it
     CHECK(resolved[1].cache_key != unresolved[1].cache_key);
     CHECK(resolved[0].cache_key == unresolved[0].cache_key); // a literal release: as before
-    inputs.releases[ksx::publish::release_key(loaded.manifest.target_name,
-                                              "package:linux-headers-amd64")] =
+    inputs.releases[ksx::plan::release_key(loaded.manifest.target_name,
+                                           "package:linux-headers-amd64")] =
         "6.1.0-57-amd64"; // Debian's ABI bump
-    CHECK(ksx::publish::plan(loaded.manifest, inputs)[1].cache_key != resolved[1].cache_key);
+    CHECK(ksx::plan::plan(loaded.manifest, inputs)[1].cache_key != resolved[1].cache_key);
 }
 
 TEST_CASE("plan prints the JSON, GitHub and GitLab shapes exactly") {
     auto loaded = load("  - release: 6.1.0-56-amd64\n");
-    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
+    auto entries = ksx::plan::plan(loaded.manifest, loaded.inputs());
     REQUIRE(entries.size() == 1);
     const auto& key = entries[0].cache_key;
-    CHECK(ksx::publish::plan_json(loaded.manifest, entries) ==
+    CHECK(ksx::plan::plan_json(loaded.manifest, entries) ==
           "{\n  \"name\": \"hello\",\n  \"version\": \"1.0.0\",\n  \"include\": [\n    {\n"
           "      \"entry\": \"6.1.0-56-amd64\",\n      \"kernel\": \"6.1.0-56-amd64\",\n"
           "      \"release\": \"6.1.0-56-amd64\",\n"
           "      \"cache_key\": \"" +
               key + "\"\n    }\n  ]\n}\n");
-    CHECK(ksx::publish::plan_github(entries) ==
+    CHECK(ksx::plan::plan_github(entries) ==
           "matrix={\"include\":[{\"entry\":\"6.1.0-56-amd64\",\"kernel\":\"6.1.0-56-amd64\","
           "\"release\":\"6.1.0-56-amd64\",\"cache_key\":\"" +
               key + "\"}]}\n");
-    CHECK(ksx::publish::plan_gitlab(entries) ==
+    CHECK(ksx::plan::plan_gitlab(entries) ==
           "# Generated by `kmod-sysext plan --format gitlab`: a child pipeline.\n"
           "kmod-sysext-build:\n"
           "  extends: .kmod-sysext-build\n"
@@ -216,25 +216,24 @@ TEST_CASE("plan prints the JSON, GitHub and GitLab shapes exactly") {
 
 TEST_CASE("an unresolved package: kernel has no release in any shape") {
     auto loaded = load("  - package: linux-headers-amd64\n");
-    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
+    auto entries = ksx::plan::plan(loaded.manifest, loaded.inputs());
     REQUIRE(entries.size() == 1);
     const auto& key = entries[0].cache_key;
-    CHECK(ksx::publish::plan_json(loaded.manifest, entries)
+    CHECK(ksx::plan::plan_json(loaded.manifest, entries)
               .find("      \"kernel\": \"package:linux-headers-amd64\",\n"
                     "      \"release\": null,\n") != std::string::npos);
-    CHECK(ksx::publish::plan_github(entries) ==
+    CHECK(ksx::plan::plan_github(entries) ==
           "matrix={\"include\":[{\"entry\":\"package-linux-headers-amd64\","
           "\"kernel\":\"package:linux-headers-amd64\",\"release\":null,\"cache_key\":\"" +
               key + "\"}]}\n");
-    CHECK(ksx::publish::plan_gitlab(entries).find("        KSX_RELEASE: \"\"\n") !=
-          std::string::npos);
+    CHECK(ksx::plan::plan_gitlab(entries).find("        KSX_RELEASE: \"\"\n") != std::string::npos);
 }
 
 TEST_CASE("an unknown entry id names the entries there are") {
     auto loaded = load(two_kernels);
-    auto entries = ksx::publish::plan(loaded.manifest, {});
-    CHECK(&ksx::publish::find_entry(entries, "package-linux-headers-amd64") == &entries[1]);
-    CHECK_THROWS_WITH_AS(ksx::publish::find_entry(entries, "6.1"),
+    auto entries = ksx::plan::plan(loaded.manifest, {});
+    CHECK(&ksx::plan::find_entry(entries, "package-linux-headers-amd64") == &entries[1]);
+    CHECK_THROWS_WITH_AS(ksx::plan::find_entry(entries, "6.1"),
                          "--only: no plan entry \"6.1\" (entries: 6.12.117-deb12-amd64, "
                          "package-linux-headers-amd64)",
                          ksx::InputError);
@@ -242,7 +241,7 @@ TEST_CASE("an unknown entry id names the entries there are") {
 
 TEST_CASE("two kernel specs that make the same id are refused") {
     auto loaded = load("  - release: 6.1.0+x\n  - release: 6.1.0-x\n");
-    CHECK_THROWS_WITH_AS(ksx::publish::plan(loaded.manifest, {}),
+    CHECK_THROWS_WITH_AS(ksx::plan::plan(loaded.manifest, {}),
                          "kernels \"6.1.0+x\" and \"6.1.0-x\" both make the plan entry \"6.1.0-x\"",
                          ksx::InputError);
 }
@@ -288,7 +287,7 @@ const std::string hello_source = "source:\n  path: " KSX_SOURCE_DIR "/manifests/
 TEST_CASE("a manifest with targets: plans one entry per target and kernel") {
     auto loaded = load_targets(hello_source);
     auto inputs = loaded.inputs();
-    auto entries = ksx::publish::plan(loaded.manifest, inputs);
+    auto entries = ksx::plan::plan(loaded.manifest, inputs);
     REQUIRE(entries.size() == 3);
     CHECK(entries[0].id == "debian-12_6.1.0-56-amd64");
     CHECK(entries[0].target == "debian-12");
@@ -302,34 +301,34 @@ TEST_CASE("a manifest with targets: plans one entry per target and kernel") {
           ksx::sha256_hex("kmod-sysext " KSX_VERSION + nul + loaded.text + nul +
                           inputs.local_inputs + nul + "package:linux-headers-amd64" + nul + nul +
                           "debian-13"));
-    CHECK(ksx::publish::find_entry(entries, "debian-13_package-linux-headers-amd64").target ==
+    CHECK(ksx::plan::find_entry(entries, "debian-13_package-linux-headers-amd64").target ==
           "debian-13");
     // Each target's entry is in the JSON and the GitLab matrix with its target.
-    auto json = ksx::publish::plan_json(loaded.manifest, entries);
+    auto json = ksx::plan::plan_json(loaded.manifest, entries);
     CHECK(json.find("      \"entry\": \"debian-13_package-linux-headers-amd64\",\n"
                     "      \"target\": \"debian-13\",\n"
                     "      \"kernel\": \"package:linux-headers-amd64\",\n") != std::string::npos);
     CHECK(json.find("skipped") == std::string::npos);
-    CHECK(ksx::publish::plan_gitlab(entries).find(
-              "      - KSX_ENTRY: \"debian-12_6.1.0-56-amd64\"\n"
-              "        KSX_TARGET: \"debian-12\"\n"
-              "        KSX_KERNEL: \"6.1.0-56-amd64\"\n") != std::string::npos);
+    CHECK(ksx::plan::plan_gitlab(entries).find("      - KSX_ENTRY: \"debian-12_6.1.0-56-amd64\"\n"
+                                               "        KSX_TARGET: \"debian-12\"\n"
+                                               "        KSX_KERNEL: \"6.1.0-56-amd64\"\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("resolved releases of two targets that would make one image name are an error") {
     auto loaded = load_targets(hello_source);
     auto inputs = loaded.inputs();
-    inputs.releases[ksx::publish::release_key("debian-12", "package:linux-headers-6.12-amd64")] =
+    inputs.releases[ksx::plan::release_key("debian-12", "package:linux-headers-6.12-amd64")] =
         "6.12.117+deb12-amd64";
-    inputs.releases[ksx::publish::release_key("debian-13", "package:linux-headers-amd64")] =
+    inputs.releases[ksx::plan::release_key("debian-13", "package:linux-headers-amd64")] =
         "6.12.118+deb13-amd64";
-    auto entries = ksx::publish::plan(loaded.manifest, inputs);
+    auto entries = ksx::plan::plan(loaded.manifest, inputs);
     CHECK(entries[1].release == "6.12.117+deb12-amd64");
     CHECK(entries[2].release == "6.12.118+deb13-amd64");
     // A target whose headers resolve to another target's release: both named.
-    inputs.releases[ksx::publish::release_key("debian-13", "package:linux-headers-amd64")] =
+    inputs.releases[ksx::plan::release_key("debian-13", "package:linux-headers-amd64")] =
         "6.12.117+deb12-amd64";
-    CHECK_THROWS_WITH_AS(ksx::publish::plan(loaded.manifest, inputs),
+    CHECK_THROWS_WITH_AS(ksx::plan::plan(loaded.manifest, inputs),
                          "targets.yaml: kernel 6.12.117+deb12-amd64 (target debian-12) and kernel "
                          "6.12.117+deb12-amd64 (target debian-13) would both make the image "
                          "hello_1.0.0_6.12.117+deb12-amd64.raw",
@@ -341,11 +340,11 @@ TEST_CASE("kernels an unsupported: entry selects are left out of the matrix, wit
                                "  - unsupported: \"hello 1.0 needs 6.12 or later\"\n"
                                "    kernels: {max: \"6.11\"}\n"
                                "  - path: " KSX_SOURCE_DIR "/manifests/hello\n");
-    auto entries = ksx::publish::plan(loaded.manifest, loaded.inputs());
+    auto entries = ksx::plan::plan(loaded.manifest, loaded.inputs());
     REQUIRE(entries.size() == 3);
     CHECK(entries[0].skipped == "hello 1.0 needs 6.12 or later");
     CHECK(entries[1].skipped.empty()); // release not known: the build decides
-    auto json = ksx::publish::plan_json(loaded.manifest, entries);
+    auto json = ksx::plan::plan_json(loaded.manifest, entries);
     CHECK(json.find("\"entry\": \"debian-12_6.1.0-56-amd64\",\n      \"target\"") ==
           json.rfind("\"entry\": \"debian-12_6.1.0-56-amd64\",\n      \"target\"")); // once
     CHECK(json.find("  \"skipped\": [\n    {\n      \"entry\": \"debian-12_6.1.0-56-amd64\",\n"
@@ -355,8 +354,8 @@ TEST_CASE("kernels an unsupported: entry selects are left out of the matrix, wit
           std::string::npos);
     CHECK(json.find("\"include\": [\n    {\n      \"entry\": \"debian-12_package") !=
           std::string::npos);
-    CHECK(ksx::publish::plan_github(entries).find("6.1.0-56-amd64") == std::string::npos);
-    CHECK(ksx::publish::skipped_lines(entries) ==
+    CHECK(ksx::plan::plan_github(entries).find("6.1.0-56-amd64") == std::string::npos);
+    CHECK(ksx::plan::skipped_lines(entries) ==
           std::vector<std::string>{"plan: skipped debian-12_6.1.0-56-amd64: kernel 6.1.0-56-amd64 "
                                    "(target debian-12): hello 1.0 needs 6.12 or later"});
 }
@@ -372,7 +371,7 @@ TEST_CASE("an OCI or OSTree container adds no local input: the manifest names it
     options.allowed_paths = {fs::path(KSX_SOURCE_DIR) / "manifests/hello"};
     auto manifest = ksx::manifest::load(fs::absolute("plan-oci.yaml"), options);
     std::string inputs;
-    REQUIRE_NOTHROW(inputs = ksx::publish::local_inputs(manifest, {}));
+    REQUIRE_NOTHROW(inputs = ksx::plan::local_inputs(manifest, {}));
     CHECK(inputs.find("container") == std::string::npos);
-    CHECK(ksx::publish::plan(manifest, {text, inputs, {}}).size() == 1);
+    CHECK(ksx::plan::plan(manifest, {text, inputs, {}}).size() == 1);
 }

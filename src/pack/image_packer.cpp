@@ -1,36 +1,36 @@
-#include "cli/image_packer.hpp"
+#include "pack/image_packer.hpp"
 
 #include "image/squashfs_writer.hpp"
-#include "image/sysext_layout.hpp"
 #include "manifest/image_version.hpp"
+#include "pack/layout.hpp"
 #include "sign/image_signature.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
 #include <fmt/core.h>
 
-namespace ksx::cli {
+namespace ksx::pack {
 
 namespace fs = std::filesystem;
 
-nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
-                           const std::shared_ptr<image::BlockCache>& block_cache) {
+ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
+                        const std::shared_ptr<image::BlockCache>& block_cache) {
     const auto& manifest = context.manifest;
     auto& progress = context.progress;
     const auto& release = kernel_build.kernel_release;
-    auto name = image::image_file_name(manifest, release);
+    auto name = pack::image_file_name(manifest, release);
     auto treatment =
         sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
     if (!treatment.compression.note.empty()) {
         progress.line("note: kernel " + release + ": " + treatment.compression.note);
     }
     progress.step("[" + release + "] packing " + name);
-    auto tree = image::compose(manifest, kernel_build);
-    auto options = image::write_options(manifest, context.threads);
+    auto tree = pack::compose(manifest, kernel_build);
+    auto options = pack::write_options(manifest, context.threads);
     options.block_cache = block_cache;
     const auto staged = context.output.staging() / name;
     const auto path = context.output.path() / name;
-    nlohmann::json verity;
+    std::optional<VerityRecord> verity;
     if (manifest.image.format == manifest::ImageFormat::Ddi) {
         verity = write_ddi_image(tree, staged, manifest, context.signers, options);
     } else {
@@ -50,32 +50,25 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
         (fs::exists(sidecar) ? put : remove).push_back(sidecar.filename().string());
     }
     put.push_back(name);
-    nlohmann::json modules = nlohmann::json::array();
+    ImageRecord record;
+    record.kernel = release;
+    record.version = manifest::image_version(manifest, release);
+    record.path = path;
+    record.size = size;
+    record.sha256 = digest;
+    record.module_signature_hash = treatment.hash;
+    record.compression = treatment.compression;
+    record.verity = verity;
     for (const auto& m : kernel_build.modules) {
-        modules.push_back({{"name", m.name},
-                           {"vermagic", m.vermagic},
-                           {"depends", m.depends},
-                           {"kernel_depends", m.kernel_depends}});
+        record.modules.push_back({m.name, m.vermagic, m.depends, m.kernel_depends});
     }
-    nlohmann::json record{{"kernel", release},
-                          {"version", manifest::image_version(manifest, release)},
-                          {"path", path.string()},
-                          {"size", size},
-                          {"sha256", digest},
-                          {"module_signature_hash", treatment.hash},
-                          {"module_compression",
-                           {{"compression", sign::to_string(treatment.compression.compression)},
-                            {"reason", treatment.compression.reason}}},
-                          {"verity", verity},
-                          {"modules", modules}};
     if (context.on_staged) {
         context.on_staged(release, put, record);
     }
     context.output.commit(put, remove);
     if (kernel_build.compiler_cache.used) {
         const auto& stats = kernel_build.compiler_cache;
-        record["compiler_cache"] = {
-            {"hits", stats.hits}, {"misses", stats.misses}, {"uncached", stats.uncached}};
+        record.compiler_cache = stats;
         progress.line(fmt::format("  ccache: {} hit(s), {} miss(es)", stats.hits, stats.misses));
     }
     progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
@@ -84,10 +77,9 @@ nlohmann::json pack_kernel(build::KernelBuild& kernel_build, const PackContext& 
         "  modules: {}, compression {} ({})",
         treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
         sign::to_string(treatment.compression.compression), treatment.compression.reason));
-    if (!verity.is_null()) {
-        progress.line(fmt::format("  verity root hash {}, signed by {}",
-                                  verity["root_hash"].get<std::string>(),
-                                  verity["signer"].get<std::string>()));
+    if (verity) {
+        progress.line(
+            fmt::format("  verity root hash {}, signed by {}", verity->root_hash, verity->signer));
     }
     return record;
 }
@@ -125,7 +117,7 @@ void ImagePacker::run(std::stop_token stop) {
         // A kernel that fails here does not cost the others their images.
         std::string failure;
         bool input = false;
-        nlohmann::json image;
+        ImageRecord image;
         try {
             image = pack_kernel(next, context_, block_cache_);
         } catch (const InputError& e) {
@@ -157,4 +149,4 @@ ImagePacker::Outcome ImagePacker::finish() {
     return std::move(outcome_);
 }
 
-} // namespace ksx::cli
+} // namespace ksx::pack

@@ -1,4 +1,4 @@
-#include "image/sysext_layout.hpp"
+#include "pack/layout.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -34,12 +34,12 @@ build::KernelBuild example_build() {
 } // namespace
 
 TEST_CASE("the image file name joins name, version and kernel release") {
-    CHECK(image::image_file_name(example(), "6.12.5+deb12-amd64") ==
+    CHECK(pack::image_file_name(example(), "6.12.5+deb12-amd64") ==
           "hello_1.0.0_6.12.5+deb12-amd64.raw");
 }
 
 TEST_CASE("extension-release names the OS by VERSION_ID and records the kernel") {
-    CHECK(image::extension_release(example(), "6.1.0-28-amd64") ==
+    CHECK(pack::extension_release(example(), "6.1.0-28-amd64") ==
           "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=hello\n"
           "KMOD_SYSEXT_VERSION=1.0.0\nKMOD_SYSEXT_KERNEL=6.1.0-28-amd64\n");
 }
@@ -47,13 +47,13 @@ TEST_CASE("extension-release names the OS by VERSION_ID and records the kernel")
 TEST_CASE("extension-release uses SYSEXT_LEVEL instead of VERSION_ID when the manifest sets it") {
     auto m = example();
     m.target = {"flatcar", "", "1.0", "arm64"};
-    CHECK(image::extension_release(m, "6.6.60-flatcar") ==
+    CHECK(pack::extension_release(m, "6.6.60-flatcar") ==
           "ID=flatcar\nSYSEXT_LEVEL=1.0\nARCHITECTURE=arm64\nKMOD_SYSEXT_NAME=hello\n"
           "KMOD_SYSEXT_VERSION=1.0.0\nKMOD_SYSEXT_KERNEL=6.6.60-flatcar\n");
 }
 
 TEST_CASE("the load order file lists modules in order with paths, dependencies and options") {
-    CHECK(image::load_order(example(), example_build()) ==
+    CHECK(pack::load_order(example(), example_build()) ==
           "# kmod-sysext load order, format 1\n"
           "# extension hello 1.0.0\n"
           "# kernel 6.1.0-28-amd64\n"
@@ -64,7 +64,7 @@ TEST_CASE("the load order file lists modules in order with paths, dependencies a
 }
 
 TEST_CASE("the modprobe.d file sends every shipped module through the hook") {
-    auto conf = image::modprobe_conf(example(), example_build());
+    auto conf = pack::modprobe_conf(example(), example_build());
     CHECK(conf.find("install hello_core /usr/lib/kmod-sysext/hello/modprobe-hook hello_core "
                     "$CMDLINE_OPTS\n") != std::string::npos);
     CHECK(conf.find("install hello /usr/lib/kmod-sysext/hello/modprobe-hook hello "
@@ -78,7 +78,7 @@ TEST_CASE("the composed tree holds the modules, metadata and extra files and no 
     file.destination = "/usr/share/hello/host";
     file.mode = 0600;
     m.files.push_back(file);
-    auto tree = image::compose(m, example_build());
+    auto tree = pack::compose(m, example_build());
     const auto& nodes = tree.nodes();
     for (const char* path :
          {"usr/lib/extension-release.d/extension-release.hello",
@@ -102,11 +102,11 @@ TEST_CASE("SOURCE_DATE_EPOCH sets the image time and must be a number") {
     auto m = example();
     m.image.timestamp = 1000;
     ::unsetenv("SOURCE_DATE_EPOCH");
-    CHECK(image::write_options(m, 2).mtime == 1000);
+    CHECK(pack::write_options(m, 2).mtime == 1000);
     ::setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
-    CHECK(image::write_options(m, 2).mtime == 1700000000);
+    CHECK(pack::write_options(m, 2).mtime == 1700000000);
     ::setenv("SOURCE_DATE_EPOCH", "yesterday", 1);
-    CHECK_THROWS_WITH_AS(image::write_options(m, 2),
+    CHECK_THROWS_WITH_AS(pack::write_options(m, 2),
                          "SOURCE_DATE_EPOCH: \"yesterday\" is not a number of seconds since 1970",
                          InputError);
     ::unsetenv("SOURCE_DATE_EPOCH");

@@ -1,4 +1,4 @@
-#include "publish/plan.hpp"
+#include "plan/plan.hpp"
 
 #include "manifest/image_version.hpp"
 #include "util/error.hpp"
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-namespace ksx::publish {
+namespace ksx::plan {
 
 namespace {
 
@@ -55,6 +55,29 @@ std::string kernel_argument(const manifest::KernelSpec& spec) {
         return spec.value;
     }
     return "package:" + spec.value + (spec.suite.empty() ? "" : "/" + spec.suite);
+}
+
+manifest::KernelSpec kernel_from_argument(const std::string& argument) {
+    manifest::KernelSpec spec;
+    spec.where.file = "--kernel";
+    if (argument.starts_with("package:")) {
+        spec.kind = manifest::KernelSpec::Kind::DebianPackage;
+        spec.value = argument.substr(8);
+        if (auto slash = spec.value.find('/'); slash != std::string::npos) {
+            spec.suite = spec.value.substr(slash + 1);
+            spec.value.resize(slash);
+            if (spec.suite.empty() || spec.suite.find('/') != std::string::npos) {
+                spec.value.clear(); // reported below
+            }
+        }
+    } else {
+        spec.value = argument;
+    }
+    if (spec.value.empty() || spec.value.find('/') != std::string::npos) {
+        throw InputError("--kernel: \"" + argument +
+                         "\" is not a kernel release, package:NAME or package:NAME/SUITE");
+    }
+    return spec;
 }
 
 std::string release_key(const std::string& target, const std::string& kernel) {
@@ -219,4 +242,4 @@ std::string plan_gitlab(const std::vector<PlanEntry>& entries) {
     return out;
 }
 
-} // namespace ksx::publish
+} // namespace ksx::plan

@@ -20,7 +20,7 @@
 
 #include <string>
 
-namespace ksx::image {
+namespace ksx::pack {
 
 // "<name>_<version>_<kernel>.raw"
 std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel);
@@ -35,8 +35,8 @@ std::string load_order(const manifest::Manifest& manifest, const build::KernelBu
 std::string modprobe_conf(const manifest::Manifest& manifest, const build::KernelBuild& build);
 
 // The full tree of one kernel's image.
-Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build);
+image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build);
 
-WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads);
+image::WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads);
 
-} // namespace ksx::image
+} // namespace ksx::pack

@@ -1,4 +1,4 @@
-#include "image/sysext_layout.hpp"
+#include "pack/layout.hpp"
 
 #include "contract/image_name.hpp"
 #include "manifest/image_version.hpp"
@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-namespace ksx::image {
+namespace ksx::pack {
 
 namespace {
 
@@ -31,16 +31,16 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
     return out;
 }
 
-Compression to_image_compression(manifest::Compression compression) {
+image::Compression to_image_compression(manifest::Compression compression) {
     switch (compression) {
     case manifest::Compression::Xz:
-        return Compression::Xz;
+        return image::Compression::Xz;
     case manifest::Compression::Gzip:
-        return Compression::Gzip;
+        return image::Compression::Gzip;
     case manifest::Compression::Zstd:
         break;
     }
-    return Compression::Zstd;
+    return image::Compression::Zstd;
 }
 
 // "<name>.ko", or ".ko.xz" / ".ko.zst" when the built file was compressed after signing.
@@ -108,8 +108,8 @@ std::string modprobe_conf(const manifest::Manifest& manifest, const build::Kerne
     return out;
 }
 
-Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build) {
-    Tree tree;
+image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build) {
+    image::Tree tree;
     // Userspace packages first: the manifest's files and kmod-sysext's own files win.
     for (const auto& package : build.userspace) {
         tree.add_host_tree("", package);
@@ -140,8 +140,8 @@ Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build
     return tree;
 }
 
-WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads) {
-    WriteOptions options;
+image::WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads) {
+    image::WriteOptions options;
     options.compression = to_image_compression(manifest.image.compression);
     options.level = manifest.image.level;
     options.threads = threads == 0 ? 1 : threads;
@@ -165,4 +165,4 @@ WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads)
     return options;
 }
 
-} // namespace ksx::image
+} // namespace ksx::pack
