@@ -5,6 +5,7 @@
 #include "activator/release_index.hpp"
 #include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
+#include "contract/sidecars.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
@@ -117,7 +118,7 @@ void fetch_image(const Context& context, const std::string& from,
     auto dir = context.store / image.extension;
     // Sidecars first: the image never sits in the store without its signature.
     std::vector<std::string> files;
-    for (const char* suffix : {".verity", ".roothash", ".roothash.p7s"}) {
+    for (const char* suffix : contract::kSidecarSuffixes) {
         if (hashes.count(image.stem() + suffix) != 0) {
             files.push_back(image.stem() + suffix);
         }

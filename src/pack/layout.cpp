@@ -1,6 +1,8 @@
 #include "pack/layout.hpp"
 
+#include "contract/extension_release.hpp"
 #include "contract/image_name.hpp"
+#include "contract/modules_load.hpp"
 #include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
@@ -18,17 +20,6 @@ std::string modules_dir(const manifest::Manifest& manifest, const std::string& k
 
 std::string tool_dir(const manifest::Manifest& manifest) {
     return "usr/lib/kmod-sysext/" + manifest.name;
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string out;
-    for (const auto& item : items) {
-        if (!out.empty()) {
-            out += separator;
-        }
-        out += item;
-    }
-    return out;
 }
 
 image::Compression to_image_compression(manifest::Compression compression) {
@@ -63,38 +54,29 @@ std::string image_file_name(const manifest::Manifest& manifest, const std::strin
 
 std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel) {
     const auto& target = manifest.target;
-    std::string out = "ID=" + target.id + "\n";
-    if (!target.sysext_level.empty()) {
-        out += "SYSEXT_LEVEL=" + target.sysext_level + "\n";
-    } else {
-        out += "VERSION_ID=" + target.version_id + "\n";
-    }
-    out += "ARCHITECTURE=" + target.architecture + "\n";
-    // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
-    out += "KMOD_SYSEXT_NAME=" + manifest.name + "\n";
-    out += "KMOD_SYSEXT_VERSION=" + manifest::image_version(manifest, kernel) + "\n";
-    out += "KMOD_SYSEXT_KERNEL=" + kernel + "\n";
-    return out;
+    contract::ExtensionRelease release;
+    release.os = {target.id, target.version_id, target.sysext_level, target.architecture};
+    release.name = manifest.name;
+    release.version = manifest::image_version(manifest, kernel);
+    release.kernel = kernel;
+    return contract::format_extension_release(release);
 }
 
 std::string load_order(const manifest::Manifest& manifest, const build::KernelBuild& build) {
-    std::string out = "# kmod-sysext load order, format 1\n";
-    out += "# extension " + manifest.name + " " +
-           manifest::image_version(manifest, build.kernel_release) + "\n";
-    out += "# kernel " + build.kernel_release + "\n";
+    std::vector<contract::LoadEntry> entries;
     for (const auto& module : build.modules) {
-        out += module.name;
-        out += '\t';
-        out += "/" + modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module);
-        out += '\t';
-        out += module.depends.empty() ? "-" : join(module.depends, ",");
-        out += '\t';
-        out += module.load ? "boot" : "demand";
-        out += '\t';
-        out += module.options;
-        out += '\n';
+        contract::LoadEntry entry;
+        entry.name = module.name;
+        entry.path =
+            "/" + modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module);
+        entry.depends = module.depends;
+        entry.boot = module.load;
+        entry.options = module.options;
+        entries.push_back(std::move(entry));
     }
-    return out;
+    return contract::format_load_order(manifest.name,
+                                       manifest::image_version(manifest, build.kernel_release),
+                                       build.kernel_release, entries);
 }
 
 std::string modprobe_conf(const manifest::Manifest& manifest, const build::KernelBuild& build) {
@@ -117,7 +99,7 @@ image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild
     for (const auto& file : manifest.files) {
         tree.add_file(file.destination.substr(1), file.source, file.mode);
     }
-    tree.add_file_content("usr/lib/extension-release.d/extension-release." + manifest.name,
+    tree.add_file_content(contract::extension_release_path(manifest.name),
                           extension_release(manifest, build.kernel_release));
     for (const auto& module : build.modules) {
         tree.add_file(modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module),

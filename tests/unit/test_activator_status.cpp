@@ -1,9 +1,9 @@
 #include "activator/json.hpp"
-#include "activator/load_order.hpp"
 #include "activator/printable.hpp"
 #include "activator/select.hpp"
 #include "activator/status.hpp"
 #include "activator_fixture.hpp"
+#include "contract/modules_load.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -87,7 +87,7 @@ TEST_CASE("status reads a 100000-module chain of a merged extension") {
     std::ofstream(root / "usr/lib/extension-release.d/extension-release.chain") << "ID=debian\n";
     fs::create_directories(root / "usr/lib/kmod-sysext/chain");
     std::ofstream(root / "usr/lib/kmod-sysext/chain/modules.load")
-        << ksx::test::chain_load_order(kMaxLoadOrderModules, "boot");
+        << ksx::test::chain_load_order(contract::kMaxLoadOrderModules, "boot");
     std::vector<std::string> lines;
     Log log{[&](const std::string& line) { lines.push_back(line); }};
     Context context;
@@ -96,7 +96,7 @@ TEST_CASE("status reads a 100000-module chain of a merged extension") {
     auto status = gather_status(context, log);
     CHECK_FALSE(log.failed());
     REQUIRE(status.extensions.size() == 1);
-    CHECK(status.extensions[0].modules.size() == kMaxLoadOrderModules);
+    CHECK(status.extensions[0].modules.size() == contract::kMaxLoadOrderModules);
 }
 
 TEST_CASE("status reports the store, the selection, what is merged and what is loaded") {

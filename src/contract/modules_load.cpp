@@ -1,10 +1,10 @@
-#include "activator/load_order.hpp"
+#include "contract/modules_load.hpp"
 
 #include "util/error.hpp"
 
 #include <algorithm>
 
-namespace ksx::activator {
+namespace ksx::contract {
 
 namespace {
 
@@ -99,6 +99,31 @@ const LoadEntry* LoadOrder::find(std::string_view name) const {
     return it == index_.end() ? nullptr : &modules[it->second];
 }
 
+std::string format_load_order(const std::string& extension, const std::string& version,
+                              const std::string& kernel, const std::vector<LoadEntry>& modules) {
+    std::string out = std::string(kFormatHeader) + "1\n";
+    out += "# extension " + extension + " " + version + "\n";
+    out += "# kernel " + kernel + "\n";
+    for (const auto& module : modules) {
+        out += module.name;
+        out += '\t';
+        out += module.path;
+        out += '\t';
+        if (module.depends.empty()) {
+            out += '-';
+        }
+        for (size_t i = 0; i < module.depends.size(); ++i) {
+            out += (i == 0 ? "" : ",") + module.depends[i];
+        }
+        out += '\t';
+        out += module.boot ? "boot" : "demand";
+        out += '\t';
+        out += module.options;
+        out += '\n';
+    }
+    return out;
+}
+
 LoadOrder parse_load_order(std::string_view text, const std::string& file_name) {
     LoadOrder order;
     order.file = file_name;
@@ -181,4 +206,4 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
     return order;
 }
 
-} // namespace ksx::activator
+} // namespace ksx::contract

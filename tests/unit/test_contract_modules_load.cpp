@@ -1,5 +1,5 @@
-#include "activator/load_order.hpp"
 #include "activator_fixture.hpp"
+#include "contract/modules_load.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -21,13 +21,14 @@ const std::string kGood = "# kmod-sysext load order, format 1\n"
 
 void check_error(const std::string& text, const std::string& message) {
     CAPTURE(text);
-    CHECK_THROWS_WITH_AS(parse_load_order(text, "modules.load"), message.c_str(), InputError);
+    CHECK_THROWS_WITH_AS(contract::parse_load_order(text, "modules.load"), message.c_str(),
+                         InputError);
 }
 
 } // namespace
 
 TEST_CASE("the load order written by the image stage parses into modules in order") {
-    auto order = parse_load_order(kGood, "modules.load");
+    auto order = contract::parse_load_order(kGood, "modules.load");
     CHECK(order.kernel == "6.1.0-28-amd64");
     REQUIRE(order.modules.size() == 2);
     const auto& core = order.modules[0];
@@ -46,8 +47,8 @@ TEST_CASE("the load order written by the image stage parses into modules in orde
 }
 
 TEST_CASE("an empty load order and one without a kernel line are fine") {
-    CHECK(parse_load_order("", "modules.load").modules.empty());
-    auto order = parse_load_order("a\t/opt/m/a.ko\t-\tboot\t\n", "modules.load");
+    CHECK(contract::parse_load_order("", "modules.load").modules.empty());
+    auto order = contract::parse_load_order("a\t/opt/m/a.ko\t-\tboot\t\n", "modules.load");
     CHECK_FALSE(order.kernel);
     CHECK(order.modules.size() == 1);
 }
@@ -87,9 +88,9 @@ TEST_CASE("bad load order lines give the file, the line and what is wrong") {
 }
 
 TEST_CASE("a 100000-module dependency chain parses and is checked for cycles without recursion") {
-    auto text = test::chain_load_order(kMaxLoadOrderModules, "boot");
-    auto order = parse_load_order(text, "modules.load");
-    REQUIRE(order.modules.size() == kMaxLoadOrderModules);
+    auto text = test::chain_load_order(contract::kMaxLoadOrderModules, "boot");
+    auto order = contract::parse_load_order(text, "modules.load");
+    REQUIRE(order.modules.size() == contract::kMaxLoadOrderModules);
     CHECK(order.find("m99999")->line == 100000);
     CHECK(order.find("m0")->depends == std::vector<std::string>{"m1"});
 }
@@ -101,9 +102,39 @@ TEST_CASE("a cycle at the bottom of a long chain is found and named") {
 }
 
 TEST_CASE("a load order past the activator's bounds is refused with the bound") {
-    check_error(test::chain_load_order(kMaxLoadOrderModules + 1, "boot"),
+    check_error(test::chain_load_order(contract::kMaxLoadOrderModules + 1, "boot"),
                 "modules.load:100001: more than 100000 modules, more than the activator loads "
                 "from one image");
-    check_error(std::string(kMaxLoadOrderBytes + 1, '#'),
+    check_error(std::string(contract::kMaxLoadOrderBytes + 1, '#'),
                 "modules.load: 16777217 bytes, more than the activator reads (16777216)");
+}
+
+TEST_CASE("a load order written by format_load_order parses back to the same modules") {
+    std::vector<contract::LoadEntry> written(3);
+    written[0] = {"core",
+                  "/usr/lib/modules/6.12.5-amd64/extra/x/core.ko.xz",
+                  {},
+                  true,
+                  "greeting=\"hi there\" debug=1",
+                  0};
+    written[1] = {"mid", "/opt/x/mid.ko", {"core", "crc32c"}, false, "", 0};
+    written[2] = {"top", "/usr/lib/modules/6.12.5-amd64/extra/x/top.ko.zst", {"mid"}, true, "", 0};
+    auto text = contract::format_load_order("x", "1.0.0+6.12", "6.12.5-amd64", written);
+    CHECK(text.starts_with("# kmod-sysext load order, format 1\n"
+                           "# extension x 1.0.0+6.12\n"
+                           "# kernel 6.12.5-amd64\n"
+                           "core\t"));
+    auto order = contract::parse_load_order(text, "modules.load");
+    CHECK(order.kernel == "6.12.5-amd64");
+    REQUIRE(order.modules.size() == written.size());
+    for (size_t i = 0; i < written.size(); ++i) {
+        CAPTURE(i);
+        CHECK(order.modules[i].name == written[i].name);
+        CHECK(order.modules[i].path == written[i].path);
+        CHECK(order.modules[i].depends == written[i].depends);
+        CHECK(order.modules[i].boot == written[i].boot);
+        CHECK(order.modules[i].options == written[i].options);
+        CHECK(order.modules[i].line == static_cast<int>(i) + 4);
+    }
+    CHECK(contract::format_load_order("x", "1.0.0+6.12", "6.12.5-amd64", order.modules) == text);
 }

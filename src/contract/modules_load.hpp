@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ksx::activator {
+namespace ksx::contract {
 
 struct LoadEntry {
     std::string name;
@@ -38,6 +38,11 @@ struct LoadOrder {
 
 private:
     friend LoadOrder parse_load_order(std::string_view text, const std::string& file_name);
+
+    // The text of a modules.load for `modules` (in load order; `line` is not used) of the extension
+    // `extension` at `version`, built for `kernel`.
+    std::string format_load_order(const std::string& extension, const std::string& version,
+                                  const std::string& kernel, const std::vector<LoadEntry>& modules);
     std::map<std::string, std::size_t, std::less<>> index_; // name -> position in modules
 };
 
@@ -46,4 +51,9 @@ private:
 // unknown formats and more than kMaxLoadOrderBytes or kMaxLoadOrderModules.
 LoadOrder parse_load_order(std::string_view text, const std::string& file_name);
 
-} // namespace ksx::activator
+// The text of a modules.load for `modules` (in load order; `line` is not used) of the extension
+// `extension` at `version`, built for `kernel`.
+std::string format_load_order(const std::string& extension, const std::string& version,
+                              const std::string& kernel, const std::vector<LoadEntry>& modules);
+
+} // namespace ksx::contract
