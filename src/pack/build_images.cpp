@@ -257,10 +257,12 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
             mark_used(cache, build_options.compiler_cache_dir);
         }
         // The builds see the images' time stamp, so that same inputs give the same modules.
-        build_options.source_date_epoch = write_options(target, 1).mtime;
+        const auto image_options = write_options(target, cores);
+        build_options.source_date_epoch = image_options.mtime;
         // Each kernel's image is packed on the packer's thread as soon as the kernel has built,
         // while the next one compiles.
-        PackContext pack_context{target, job.rootfs, signers, output, cores, progress};
+        PackContext pack_context{target, job.rootfs,    signers, output,
+                                 cores,  image_options, progress};
         pack_context.on_staged = [&](const std::string& release,
                                      const std::vector<std::string>& files,
                                      const ImageRecord& record) {

@@ -26,7 +26,7 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     }
     progress.step("[" + release + "] packing " + name);
     auto tree = pack::compose(manifest, kernel_build);
-    auto options = pack::write_options(manifest, context.threads);
+    auto options = context.image_options;
     options.block_cache = block_cache;
     const auto staged = context.output.staging() / name;
     const auto path = context.output.path() / name;

@@ -30,6 +30,9 @@ struct PackContext {
     const BuildSigners& signers;
     OutputDir& output; // each image and its sidecars are staged there, then committed as a set
     unsigned threads = 1;
+    // The squashfs settings (write_options()): one time stamp for the whole run, the one the
+    // builds saw as SOURCE_DATE_EPOCH.
+    const image::WriteOptions& image_options;
     Progress& progress;
     // Called with a kernel's staged set (file names in the output's staging directory) and
     // its record just before the set is committed: the build cache keeps it.
