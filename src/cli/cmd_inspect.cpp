@@ -53,7 +53,7 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
         certificates.push_back(sign::load_certificate(cert));
     }
     SettledDir settled(std::filesystem::absolute(image).parent_path()); // the set read whole
-    ImageSource source(image);
+    pack::ImageSource source(image);
     const auto& info = source.info();
     nlohmann::json extensions = nlohmann::json::object();
     nlohmann::json entries = nlohmann::json::array();

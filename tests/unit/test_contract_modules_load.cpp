@@ -7,7 +7,6 @@
 #include <vector>
 
 using namespace ksx;
-using namespace ksx::activator;
 
 namespace {
 

@@ -112,7 +112,7 @@ TEST_CASE("local inputs are listed by field with their digests, never a private 
     auto text = ksx::plan::local_inputs(
         manifest, {fs::absolute("inputs-a/cert.pem"), fs::absolute("inputs-a/missing.pem")});
     auto dir = fs::absolute("inputs-a");
-    CHECK(text == "source tree " + ksx::publish::tree_digest(dir / "hello") + "\n" +
+    CHECK(text == "source tree " + ksx::plan::tree_digest(dir / "hello") + "\n" +
                       "patches[0] file " + ksx::sha256_file_hex(dir / "fix.patch") + "\n" +
                       "files[0] file " + ksx::sha256_file_hex(dir / "hello/hello.conf") + "\n" +
                       "signing.modules cert " + ksx::sha256_hex("certificate") + "\n" +
