@@ -179,7 +179,7 @@ TEST_CASE("a build command sees the kernel, its headers, the jobs and its direct
     CHECK(builds[0].modules[0].options == "debug=1");
     CHECK(builds[0].modules[1].name == "demo");
     CHECK(builds[0].modules[1].depends == std::vector<std::string>{"demo_core", "crc32c"});
-    CHECK(builds[0].modules[1].kernel_depends == std::vector<std::string>{});
+    CHECK(builds[0].modules[1].kernel_depends == std::vector<std::string>{"crc32c"});
     CHECK(builds[0].modules[1].vermagic.starts_with("6.1.0-28-amd64 SMP"));
     auto strips = std::count_if(calls.begin(), calls.end(),
                                 [](const Call& c) { return c.spec.argv.at(0) == "strip"; });
