@@ -1,6 +1,7 @@
 #include "activator/image_check.hpp"
 
 #include "activator/root_files.hpp"
+#include "contract/sidecars.hpp"
 #include "trust/verity_tree.hpp"
 #include "util/error.hpp"
 
@@ -39,9 +40,9 @@ ImageCheck refuse(std::string reason) {
 
 ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::path& image) {
     auto stem = image.string().substr(0, image.string().size() - 4); // without ".raw"
-    fs::path verity = stem + ".verity";
-    fs::path roothash = stem + ".roothash";
-    fs::path p7s = stem + ".roothash.p7s";
+    fs::path verity = stem + contract::kVeritySuffix;
+    fs::path roothash = stem + contract::kRootHashSuffix;
+    fs::path p7s = stem + contract::kRootHashSignatureSuffix;
     bool has_verity = present(context, verity);
     bool has_roothash = present(context, roothash);
     bool has_p7s = present(context, p7s);
@@ -58,9 +59,9 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
             missing += (missing.empty() ? "" : ", ") + std::string(suffix);
         }
     };
-    note(has_verity, ".verity", true);
-    note(has_roothash, ".roothash", true);
-    note(has_p7s, ".roothash.p7s", policy.required);
+    note(has_verity, contract::kVeritySuffix, true);
+    note(has_roothash, contract::kRootHashSuffix, true);
+    note(has_p7s, contract::kRootHashSignatureSuffix, policy.required);
     if (!missing.empty()) {
         return refuse("missing " + missing +
                       (policy.required ? " (signatures required by policy)"

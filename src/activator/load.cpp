@@ -59,21 +59,21 @@ std::string join_options(const std::string& a, const std::string& b) {
 
 } // namespace
 
-bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
+bool ModuleLoader::load(const contract::LoadOrder& order, const std::string& name,
                         const std::string& extra_options) {
     if (auto it = done_.find(name); it != done_.end()) {
         return it->second;
     }
-    const LoadEntry* entry = order.find(name);
+    const contract::LoadEntry* entry = order.find(name);
     if (entry == nullptr) {
         log_.error(name + " is not listed in " + order.file);
         return done_[name] = false;
     }
     // Dependencies first, depth-first with an explicit stack (a long chain must not exhaust the
     // call stack); each module is loaded once, so the walk is linear. The order is acyclic
-    // (parse_load_order checks).
+    // (contract::parse_load_order checks).
     struct Frame {
-        const LoadEntry* entry;
+        const contract::LoadEntry* entry;
         std::size_t next_dependency;
         bool dependencies_ok;
     };
@@ -83,7 +83,7 @@ bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
         Frame& top = stack.back();
         if (top.next_dependency < top.entry->depends.size()) {
             const auto& dep = top.entry->depends[top.next_dependency++];
-            const LoadEntry* listed = order.find(dep);
+            const contract::LoadEntry* listed = order.find(dep);
             if (listed == nullptr) {
                 bool ok = load_from_host(dep, top.entry->name);
                 top.dependencies_ok = top.dependencies_ok && ok;
@@ -107,7 +107,7 @@ bool ModuleLoader::load(const LoadOrder& order, const std::string& name,
     return result;
 }
 
-bool ModuleLoader::insert(const LoadEntry& entry, bool dependencies_ok,
+bool ModuleLoader::insert(const contract::LoadEntry& entry, bool dependencies_ok,
                           const std::string& extra_options) {
     if (!dependencies_ok) {
         log_.error("not loading " + entry.name + " from " + entry.path + ": a dependency failed");
@@ -155,11 +155,11 @@ bool is_extension_directory(const Context& context, const std::string& name) {
     return st && S_ISDIR(st->st_mode);
 }
 
-LoadOrder read_load_order(const Context& context, const std::string& extension) {
+contract::LoadOrder read_load_order(const Context& context, const std::string& extension) {
     fs::path node_file = std::string(kToolDir) + "/" + extension + "/modules.load";
     auto file = context.on_disk(node_file);
-    auto order =
-        parse_load_order(read_beneath(context, node_file, kMaxLoadOrderBytes), file.string());
+    auto order = contract::parse_load_order(
+        read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.string());
     if (order.kernel && *order.kernel != context.kernel) {
         throw InputError(file.string() + ": built for kernel " + *order.kernel +
                          ", but the running kernel is " + context.kernel);

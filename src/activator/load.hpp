@@ -4,8 +4,8 @@
 #include "activator/context.hpp"
 #include "activator/kernel_modules.hpp"
 #include "activator/kernel_trust.hpp"
-#include "activator/load_order.hpp"
 #include "activator/log.hpp"
+#include "contract/modules_load.hpp"
 
 #include <map>
 #include <string>
@@ -23,11 +23,12 @@ public:
 
     // Loads `name` (listed in `order`) with its options plus `extra_options`; false if it or
     // a dependency failed (each failure logged with module, path and the kernel's reason).
-    bool load(const LoadOrder& order, const std::string& name,
+    bool load(const contract::LoadOrder& order, const std::string& name,
               const std::string& extra_options = {});
 
 private:
-    bool insert(const LoadEntry& entry, bool dependencies_ok, const std::string& extra_options);
+    bool insert(const contract::LoadEntry& entry, bool dependencies_ok,
+                const std::string& extra_options);
     bool load_from_host(const std::string& name, const std::string& needed_by);
     const Context& context_;
     KernelModules& modules_;
@@ -41,7 +42,7 @@ inline constexpr const char* kToolDir = "/usr/lib/kmod-sysext";
 
 // Reads and checks <root>/usr/lib/kmod-sysext/<extension>/modules.load: parsed, and built for
 // context.kernel if it says. Throws InputError / Error naming the file.
-LoadOrder read_load_order(const Context& context, const std::string& extension);
+contract::LoadOrder read_load_order(const Context& context, const std::string& extension);
 
 // True if <root>/usr/lib/kmod-sysext/<name> is a directory and `name` an extension's name: only
 // those hold a modules.load (the activator itself, say, may sit there too).

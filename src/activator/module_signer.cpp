@@ -5,7 +5,8 @@
 namespace ksx::activator {
 
 std::optional<ModuleSigner> module_signer(const Context& context, KernelModules& modules,
-                                          const LoadOrder& order, const KernelTrust& kernel) {
+                                          const contract::LoadOrder& order,
+                                          const KernelTrust& kernel) {
     if (order.modules.empty()) {
         return std::nullopt;
     }

@@ -5,7 +5,7 @@
 #include "activator/context.hpp"
 #include "activator/kernel_modules.hpp"
 #include "activator/kernel_trust.hpp"
-#include "activator/load_order.hpp"
+#include "contract/modules_load.hpp"
 
 #include <optional>
 #include <string>
@@ -23,7 +23,8 @@ struct ModuleSigner {
 // The signer of the first module of `order` and whether `kernel` trusts it, against the node's
 // certificates (for their key identifiers); nullopt when the module file cannot be read.
 std::optional<ModuleSigner> module_signer(const Context& context, KernelModules& modules,
-                                          const LoadOrder& order, const KernelTrust& kernel);
+                                          const contract::LoadOrder& order,
+                                          const KernelTrust& kernel);
 
 // When `kernel` enforces module signatures and does not trust `signer` (or the modules carry no
 // signature): the one line that says so, naming the key and how to enrol it. nullopt otherwise,

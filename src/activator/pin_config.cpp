@@ -1,9 +1,9 @@
 #include "activator/pin_config.hpp"
 
 #include "activator/image_name.hpp"
-#include "activator/key_value.hpp"
 #include "activator/root_files.hpp"
 #include "util/error.hpp"
+#include "util/key_value.hpp"
 
 #include <cerrno>
 

@@ -5,6 +5,8 @@
 #include "activator/release_index.hpp"
 #include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
+#include "contract/sha256sums.hpp"
+#include "contract/sidecars.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/process.hpp"
@@ -28,10 +30,6 @@ namespace {
 
 // What prefetch reads whole from a release (SHA256SUMS, index.json): far more than any holds.
 constexpr std::size_t kMaxReleaseList = 64 * 1024 * 1024;
-
-bool is_hex64(const std::string& text) {
-    return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
 
 // Copies `from`/`file` into the open file `out`: curl for http(s) URLs (the node has it; the
 // activator stays free of an HTTP stack), a plain copy for file:// URLs and directories. `out`
@@ -117,7 +115,7 @@ void fetch_image(const Context& context, const std::string& from,
     auto dir = context.store / image.extension;
     // Sidecars first: the image never sits in the store without its signature.
     std::vector<std::string> files;
-    for (const char* suffix : {".verity", ".roothash", ".roothash.p7s"}) {
+    for (const char* suffix : contract::kSidecarSuffixes) {
         if (hashes.count(image.stem() + suffix) != 0) {
             files.push_back(image.stem() + suffix);
         }
@@ -189,40 +187,18 @@ bool for_this_node(const Identities& identities, const std::string& file, Log& l
 
 } // namespace
 
-std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        auto line = text.substr(start, end - start);
-        start = end + 1;
-        if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) {
-            continue;
-        }
-        auto hash = line.substr(0, 64);
-        auto file = line.substr(66);
-        if (is_hex64(hash) && file.find('/') == std::string::npos && !file.starts_with(".")) {
-            entries.emplace_back(hash, file);
-        }
-    }
-    return entries;
-}
-
 int prefetch_images(const Context& context, const std::vector<std::string>& kernels,
                     const std::string& from_argument, Log& log) {
     std::string from = from_argument;
     while (from.size() > 1 && from.ends_with('/')) {
         from.pop_back();
     }
-    auto sums = parse_sha256sums(fetch_to_memory(from, "SHA256SUMS"));
+    auto sums = contract::parse_sha256sums(fetch_to_memory(from, "SHA256SUMS"));
     fs::create_directories(context.root); // the root itself; all beneath it is root_files'
 
     std::map<std::string, std::string> hashes; // file -> sha256
-    for (const auto& [hash, file] : sums) {
-        hashes[file] = hash;
+    for (const auto& sum : sums) {
+        hashes[sum.file] = sum.sha256;
     }
     auto identities = release_identities(context, from, log);
     for (const auto& kernel : kernels) {

@@ -11,10 +11,6 @@
 
 namespace ksx::activator {
 
-// The "<sha256>  <file>" lines of a SHA256SUMS file ('*' before the name is accepted); other
-// lines are skipped.
-std::vector<std::pair<std::string, std::string>> parse_sha256sums(const std::string& text);
-
 // Reads <from>/SHA256SUMS (a release published by `kmod-sysext publish`; `from` is an http(s)
 // or file URL, or a directory) and fetches, for each of `kernels`, the newest version of each
 // extension's image built for it and for the node's OS release (the identity <from>/index.json

@@ -9,6 +9,7 @@
 #include "activator/store.hpp"
 #include "activator/trust_policy.hpp"
 #include "activator/verification_record.hpp"
+#include "contract/sidecars.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -109,7 +110,7 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         std::vector<SelectedLink> links{
             {extension.name, extension.name + ".raw", (node_dir / image->file_name()).string()}};
         bool sidecars_ok = true;
-        for (const char* suffix : kSidecarSuffixes) {
+        for (const char* suffix : contract::kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);
             auto sidecar = context.on_disk(node_path);
             if (!stat_beneath(context, node_path, false) && errno == ENOENT) {

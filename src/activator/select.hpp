@@ -6,9 +6,6 @@
 
 namespace ksx::activator {
 
-// Sidecars systemd-sysext looks for next to the image it merges (verity data and signature).
-inline constexpr const char* kSidecarSuffixes[] = {".verity", ".roothash", ".roothash.p7s"};
-
 // For every extension in the store, links the newest (or pinned) image for context.kernel as
 // /run/extensions/<name>.raw, with its sidecars, once it passed check_image() under the node's
 // trust policy (a refused image: one warning, nothing linked for that extension, no fallback to

@@ -2,6 +2,7 @@
 
 #include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
+#include "contract/sidecars.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -15,11 +16,6 @@ namespace ksx::activator {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool is_sidecar(std::string_view file_name) {
-    return file_name.ends_with(".verity") || file_name.ends_with(".roothash") ||
-           file_name.ends_with(".roothash.p7s");
-}
 
 // Names in one directory beneath the root, sorted; nullopt (after logging) when it cannot be
 // read.
@@ -42,7 +38,7 @@ void scan_extension(const Context& context, const fs::path& node_dir, StoredExte
     }
     auto dir = context.on_disk(node_dir);
     for (const auto& file : *names) {
-        if (file.front() == '.' || is_sidecar(file)) {
+        if (file.front() == '.' || contract::is_sidecar_name(file)) {
             continue; // partial downloads, and verity data found by its image's name
         }
         auto image = parse_image_name(file);

@@ -1,8 +1,8 @@
 #include "activator/trust_policy.hpp"
 
-#include "activator/key_value.hpp"
 #include "activator/root_files.hpp"
 #include "util/error.hpp"
+#include "util/key_value.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,6 +1,7 @@
 // Compiling the manifest's modules for each kernel inside the developer container.
 #pragma once
 
+#include "build/command_runner.hpp"
 #include "build/compiler_cache.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
@@ -49,6 +50,8 @@ struct BuildOptions {
     // Called with each kernel's result (built, skipped or failed) as soon as it is done, from
     // the thread that built it, so its image can be packed while the next kernel compiles.
     std::function<void(const KernelBuild&)> on_kernel_done;
+    // Runs the patches, build commands, dkms steps and strip in the container; never null.
+    CommandRunner* runner = &container_runner();
 };
 
 // Builds every kernel. A kernel that fails does not stop the others: its entry has `failed`

@@ -1,10 +1,11 @@
 #include "build/build_cache.hpp"
 
-#include "container/remove_tree.hpp"
+#include "contract/sha256sums.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/owner_lock.hpp"
+#include "util/remove_tree.hpp"
 #include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 #include "util/unique_fd.hpp"
@@ -35,22 +36,10 @@ void fsync_path(const fs::path& path) {
     }
 }
 
-struct Sum {
-    std::string sha256;
-    std::string name;
-};
-
-std::vector<Sum> read_sums(const fs::path& file) {
-    std::vector<Sum> sums;
-    std::istringstream in(read_file(file));
-    for (std::string line; std::getline(in, line);) {
-        auto space = line.find("  ");
-        if (space != 64 || line.size() <= 66 || line.find('/') != std::string::npos) {
-            throw Error(file.string() + ": malformed line");
-        }
-        sums.push_back({line.substr(0, 64), line.substr(66)});
-    }
-    return sums;
+std::vector<contract::Sha256Sum> read_sums(const fs::path& file) {
+    return contract::parse_sha256sums(read_file(file), [&](int line) {
+        throw Error(file.string() + ":" + std::to_string(line) + ": malformed line");
+    });
 }
 
 std::uint64_t tree_bytes(const fs::path& dir) {
@@ -71,7 +60,7 @@ bool is_entry_name(const std::string& name) {
 // Removes an entry whose exclusive lock `owner` holds (so no reader is copying from it).
 void remove_locked(const fs::path& entry, const UniqueFd& owner) {
     (void)owner;
-    if (!container::remove_tree(entry)) {
+    if (!remove_tree(entry)) {
         throw Error("failed to remove build cache entry " + entry.string());
     }
 }
@@ -155,9 +144,9 @@ std::optional<BuildCache::Restored> BuildCache::restore(const std::string& key,
         }
         try {
             for (const auto& sum : read_sums(entry / kSums)) {
-                const auto target = dir / sum.name;
-                restored.files.push_back(sum.name); // removed again if anything fails
-                fs::copy_file(entry / kData / sum.name, target,
+                const auto target = dir / sum.file;
+                restored.files.push_back(sum.file); // removed again if anything fails
+                fs::copy_file(entry / kData / sum.file, target,
                               fs::copy_options::overwrite_existing);
                 if (sha256_file_hex(target) != sum.sha256) {
                     throw Error(target.string() + ": not the bytes stored");
@@ -173,7 +162,7 @@ std::optional<BuildCache::Restored> BuildCache::restore(const std::string& key,
             fs::remove(dir / name, ec);
         }
         if (auto owner = try_lock_entry(entry)) {
-            container::remove_tree(entry);
+            remove_tree(entry);
         }
         return std::nullopt;
     }
@@ -191,14 +180,14 @@ void BuildCache::store(const std::string& key, const fs::path& dir,
     TempDir temp(".tmp." + key.substr(0, 16) + "-", root_);
     const auto data = temp.path() / kData;
     fs::create_directory(data);
-    std::string sums;
+    std::vector<contract::Sha256Sum> sums;
     for (const auto& name : files) {
         fs::copy_file(dir / name, data / name);
         fsync_path(data / name);
-        sums += sha256_file_hex(data / name) + "  " + name + "\n";
+        sums.push_back({sha256_file_hex(data / name), name});
     }
     fsync_path(data);
-    write_file_atomic(temp.path() / kSums, sums);
+    write_file_atomic(temp.path() / kSums, contract::format_sha256sums(sums));
     write_file_atomic(temp.path() / kRecord, record);
     fsync_path(temp.path());
 

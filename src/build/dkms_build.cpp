@@ -46,7 +46,7 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
                 "/build/src/" + job.conf,
                 std::string(kMetaInside) + "/variables"};
     append_log(log, "$ # evaluating " + job.conf + " for " + job.context.kernelver);
-    if (int status = container::run(*job.rootfs, run); status != 0) {
+    if (int status = job.runner->run(*job.rootfs, run); status != 0) {
         throw InputError(job.field + ": " + job.conf +
                          " cannot be evaluated by bash (exit status " + std::to_string(status) +
                          "); see " + log.string());
@@ -85,7 +85,7 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
         append_log(log, "$ # " + label + "\n$ " + command);
         run.argv = {"bash", "-c", command};
         auto started = std::chrono::steady_clock::now();
-        int status = container::run(*job.rootfs, run);
+        int status = job.runner->run(*job.rootfs, run);
         auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count() /

@@ -1,6 +1,7 @@
 // Running a dkms.conf for one kernel inside the developer container.
 #pragma once
 
+#include "build/command_runner.hpp"
 #include "build/dkms.hpp"
 #include "container/container.hpp"
 
@@ -17,7 +18,8 @@ struct DkmsJob {
     std::string conf;               // dkms.conf, relative to the tree
     DkmsContext context;
     unsigned jobs = 1;
-    std::string field; // "sources[1]", for messages
+    std::string field;                           // "sources[1]", for messages
+    CommandRunner* runner = &container_runner(); // never null
 };
 
 struct DkmsResult {

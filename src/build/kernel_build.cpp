@@ -124,47 +124,63 @@ bool uses_dkms(const manifest::Manifest& manifest, const manifest::SourceSpec& s
     return has_conf;
 }
 
-KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootfs& rootfs,
-                      const std::string& release, const BuildOptions& options,
-                      SourceCache& sources) {
+// One kernel's build as it goes through prepare, patch, compile and collect.
+struct KernelWork {
     KernelBuild result;
+    KernelChoice choice;
+    std::string kernel_label; // "kernel K", and " (target T)" with `targets:`
+    fs::path source;          // the tree the build commands run in (dkms: its build dir)
+    fs::path install;
+    fs::path modules;
+    fs::path patches;
+    fs::path compiler_stats;
+    SourceTree fetched;
+    container::RunSpec run; // binds, environment and log of every command of this kernel
+    std::optional<DkmsResult> dkms;
+};
+
+// The kernel's source choice and, unless it is skipped, a fresh work dir with a copy of its
+// source tree and the environment its commands see. False: skipped (result.skipped says why).
+bool prepare(KernelWork& work, const manifest::Manifest& manifest, const container::Rootfs& rootfs,
+             const std::string& release, const BuildOptions& options, SourceCache& sources) {
+    auto& result = work.result;
     result.kernel_release = release;
     result.work_dir = options.work_root / release;
     result.log = result.work_dir / "build.log";
-    const auto choice = choose(manifest, release);
+    work.choice = choose(manifest, release);
     // A manifest with `targets:` names the target too: one release may be in several.
-    const auto kernel_label =
+    work.kernel_label =
         "kernel " + release +
         (manifest.target_list ? " (target " + manifest.target_name + ")" : std::string());
-    if (choice.source == nullptr) {
+    if (work.choice.source == nullptr) {
         // Reported once, by the caller (the build's summary), not here too.
-        result.skipped = kernel_label + ": skipped: " + choice.skip_reason;
-        return result;
+        result.skipped = work.kernel_label + ": skipped: " + work.choice.skip_reason;
+        return false;
     }
-    const auto& source_spec = *choice.source;
-    auto source = result.work_dir / "src";
-    const auto install = result.work_dir / "install";
-    const auto modules = result.work_dir / "modules";
-    const auto patches = result.work_dir / "patches";
+    const auto& source_spec = *work.choice.source;
+    work.source = result.work_dir / "src";
+    work.install = result.work_dir / "install";
+    work.modules = result.work_dir / "modules";
+    work.patches = result.work_dir / "patches";
     const auto tools = result.work_dir / "tools";
     fs::remove_all(result.work_dir);
     if (write_reproducible_tools(rootfs, tools)) {
         append_log(result.log, "# pahole runs without -j (reproducible BTF)");
     }
-    fs::create_directories(install);
-    fs::create_directories(modules);
-    fs::create_directories(patches);
+    fs::create_directories(work.install);
+    fs::create_directories(work.modules);
+    fs::create_directories(work.patches);
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
     // A fresh copy per kernel: builds write objects next to the sources.
-    const auto fetched = sources.source(source_spec, result.log);
-    copy_source_tree(fetched.dir, source);
+    work.fetched = sources.source(source_spec, result.log);
+    copy_source_tree(work.fetched.dir, work.source);
 
     const auto kernel_source = container::kernel_source_in_container(rootfs, release);
-    container::RunSpec run;
-    run.binds = {{source, kSourceInside, true},
-                 {install, kInstallInside, true},
-                 {modules, kModulesInside, true},
-                 {patches, kPatchesInside, false},
+    auto& run = work.run;
+    run.binds = {{work.source, kSourceInside, true},
+                 {work.install, kInstallInside, true},
+                 {work.modules, kModulesInside, true},
+                 {work.patches, kPatchesInside, false},
                  {tools, kToolsInside, false}};
     run.env = reproducible_environment(options.source_date_epoch);
     run.env.insert(run.env.end(), {"KERNEL_RELEASE=" + release, "KERNEL_SOURCE=" + kernel_source,
@@ -173,41 +189,53 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
                                    std::string("INSTALL_DIR=") + kInstallInside});
     run.cwd = kSourceInside;
     run.log_file = result.log;
-    const auto compiler_stats = result.work_dir / "ccache-stats";
+    work.compiler_stats = result.work_dir / "ccache-stats";
     if (!options.compiler_cache_dir.empty() && write_compiler_links(rootfs, tools)) {
         fs::create_directories(options.compiler_cache_dir);
-        fs::create_directories(compiler_stats);
+        fs::create_directories(work.compiler_stats);
         run.binds.push_back({options.compiler_cache_dir, kCompilerCacheInside, true});
-        run.binds.push_back({compiler_stats, kCompilerStatsInside, true});
+        run.binds.push_back({work.compiler_stats, kCompilerStatsInside, true});
         auto env = compiler_cache_environment();
         run.env.insert(run.env.end(), env.begin(), env.end());
         append_log(result.log,
                    "# compilers run through ccache, cache " + options.compiler_cache_dir.string());
     }
+    return true;
+}
 
-    for (size_t i = 0; i < choice.patches.size(); ++i) {
-        const auto& patch = *choice.patches[i];
+// The kernel's patches, in the order source_select chose them, with `patch -p1`.
+void patch(KernelWork& work, const container::Rootfs& rootfs, const BuildOptions& options) {
+    const auto& release = work.result.kernel_release;
+    for (size_t i = 0; i < work.choice.patches.size(); ++i) {
+        const auto& patch = *work.choice.patches[i];
         const auto name = std::to_string(i) + ".patch";
-        fs::copy_file(patch.file, patches / name);
+        fs::copy_file(patch.file, work.patches / name);
         note(options, "[" + release + "] applying " + patch.field);
-        append_log(result.log, "$ patch -p1 --batch --forward -i " + patch.file.string());
+        append_log(work.result.log, "$ patch -p1 --batch --forward -i " + patch.file.string());
+        auto run = work.run;
         run.argv = {"patch",     "-p1", "--batch",
                     "--forward", "-i",  std::string(kPatchesInside) + "/" + name};
-        if (int status = container::run(rootfs, run); status != 0) {
+        if (int status = options.runner->run(rootfs, run); status != 0) {
             throw Error("kernel " + release + ": " + patch.field + ": " +
                         patch.file.filename().string() + " does not apply (patch exit status " +
-                        std::to_string(status) + "); see " + result.log.string());
+                        std::to_string(status) + "); see " + work.result.log.string());
         }
     }
+}
 
-    std::optional<DkmsResult> dkms;
-    if (uses_dkms(manifest, source_spec, fetched, source)) {
+// The tree's dkms.conf steps, or the manifest's build commands. False: dkms.conf's
+// BUILD_EXCLUSIVE_* skip this kernel (result.skipped says why).
+bool compile(KernelWork& work, const manifest::Manifest& manifest, const container::Rootfs& rootfs,
+             const BuildOptions& options) {
+    const auto& release = work.result.kernel_release;
+    const auto& source_spec = *work.choice.source;
+    if (uses_dkms(manifest, source_spec, work.fetched, work.source)) {
         note(options, "[" + release + "] dkms build");
         DkmsJob job;
         job.rootfs = &rootfs;
-        job.run = run;
-        job.tree = source;
-        job.work_dir = result.work_dir;
+        job.run = work.run;
+        job.tree = work.source;
+        job.work_dir = work.result.work_dir;
         job.conf = source_spec.dkms_conf.empty() ? "dkms.conf" : source_spec.dkms_conf;
         job.context.kernelver = release;
         // DKMS's own default, when the container has it (Debian's headers packages do):
@@ -217,52 +245,63 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         job.context.kernel_source_dir =
             fs::exists(fs::symlink_status(rootfs.root / modules_build.substr(1), ec))
                 ? modules_build
-                : kernel_source;
+                : container::kernel_source_in_container(rootfs, release);
         job.context.arch = kernel_arch(manifest.target.architecture);
         job.jobs = std::max(1u, options.make_jobs);
         job.field = source_spec.field;
-        dkms = build_with_dkms(job);
-        if (!dkms->excluded.empty()) {
+        job.runner = options.runner;
+        work.dkms = build_with_dkms(job);
+        if (!work.dkms->excluded.empty()) {
             // Reported once, by the caller, as the skip above.
-            result.skipped = kernel_label + ": skipped: " + source_spec.field + " " + job.conf +
-                             ": " + dkms->excluded;
-            return result;
+            work.result.skipped = work.kernel_label + ": skipped: " + source_spec.field + " " +
+                                  job.conf + ": " + work.dkms->excluded;
+            return false;
         }
-        source = dkms->build_dir;
-    } else {
-        const auto& commands = manifest.build_commands;
-        for (size_t i = 0; i < commands.size(); ++i) {
-            note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
-                              std::to_string(commands.size()));
-            append_log(result.log, "$ " + commands[i]);
-            run.argv = {"/bin/sh", "-euc", commands[i]};
-            auto started = std::chrono::steady_clock::now();
-            int status = container::run(rootfs, run);
-            append_log(result.log,
-                       "# build command " + std::to_string(i + 1) + ": " + seconds_text(started));
-            if (status != 0) {
-                throw Error("kernel " + release + ": " + manifest.file.filename().string() +
-                            ": build.commands[" + std::to_string(i) + "] failed with exit status " +
-                            std::to_string(status) + "; see " + result.log.string());
-            }
+        work.source = work.dkms->build_dir;
+        return true;
+    }
+    const auto& commands = manifest.build_commands;
+    for (size_t i = 0; i < commands.size(); ++i) {
+        note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
+                          std::to_string(commands.size()));
+        append_log(work.result.log, "$ " + commands[i]);
+        auto run = work.run;
+        run.argv = {"/bin/sh", "-euc", commands[i]};
+        auto started = std::chrono::steady_clock::now();
+        int status = options.runner->run(rootfs, run);
+        append_log(work.result.log,
+                   "# build command " + std::to_string(i + 1) + ": " + seconds_text(started));
+        if (status != 0) {
+            throw Error("kernel " + release + ": " + manifest.file.filename().string() +
+                        ": build.commands[" + std::to_string(i) + "] failed with exit status " +
+                        std::to_string(status) + "; see " + work.result.log.string());
         }
     }
+    return true;
+}
 
+// The built modules: found, stripped with the container's binutils, checked against the
+// kernel (vermagic) and put in dependency order; then the kernel's userspace packages.
+void collect(KernelWork& work, const manifest::Manifest& manifest, const container::Rootfs& rootfs,
+             const BuildOptions& options, SourceCache& sources) {
+    auto& result = work.result;
+    const auto& release = result.kernel_release;
     note(options, "[" + release + "] collecting modules");
     std::vector<BuiltModule> built;
-    for (const auto& job : module_jobs(manifest, dkms ? &dkms->conf : nullptr)) {
+    for (const auto& job : module_jobs(manifest, work.dkms ? &work.dkms->conf : nullptr)) {
         const auto& spec = job.spec;
-        auto found = find_module_file(spec, source, install);
-        auto staged = modules / (spec.name + ".ko");
+        auto found = find_module_file(spec, work.source, work.install);
+        auto staged = work.modules / (spec.name + ".ko");
         fs::copy_file(found, staged, fs::copy_options::overwrite_existing);
         // Strip with the container's binutils: they match the compiler that built the module.
-        run.binds = {{modules, kModulesInside, true}};
+        auto run = work.run;
+        run.binds = {{work.modules, kModulesInside, true}};
         run.cwd = kModulesInside;
         run.argv = {"strip", "--strip-debug",
                     std::string(kModulesInside) + "/" + staged.filename().string()};
         if (job.strip) {
             append_log(result.log, "$ strip --strip-debug " + staged.filename().string());
-            if (int status = container::run(rootfs, run); status != 0) {
+            if (int status = options.runner->run(rootfs, run); status != 0) {
                 throw Error("kernel " + release + ": strip failed on " + spec.name +
                             ".ko with exit status " + std::to_string(status) + "; see " +
                             result.log.string());
@@ -283,13 +322,25 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         built.push_back(std::move(module));
     }
     result.modules = dependency_order(std::move(built));
-    result.compiler_cache = read_compiler_cache_stats(compiler_stats / "log");
-    for (const auto* package : choice.packages) {
+    result.compiler_cache = read_compiler_cache_stats(work.compiler_stats / "log");
+    for (const auto* package : work.choice.packages) {
         note(options, "[" + release + "] package " + package->field);
         result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);
     }
     note(options, "[" + release + "] built " + std::to_string(result.modules.size()) + " modules");
-    return result;
+}
+
+KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootfs& rootfs,
+                      const std::string& release, const BuildOptions& options,
+                      SourceCache& sources) {
+    KernelWork work;
+    if (prepare(work, manifest, rootfs, release, options, sources)) {
+        patch(work, rootfs, options);
+        if (compile(work, manifest, rootfs, options)) {
+            collect(work, manifest, rootfs, options, sources);
+        }
+    }
+    return std::move(work.result);
 }
 
 } // namespace

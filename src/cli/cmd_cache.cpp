@@ -1,9 +1,9 @@
 // `kmod-sysext cache list|prune`: what the cache holds (developer containers, downloads, work
 // directories, kernel builds, compiler caches) and removing what is not in use.
 #include "cli/commands.hpp"
-#include "container/remove_tree.hpp"
 #include "util/cache.hpp"
 #include "util/file_io.hpp"
+#include "util/remove_tree.hpp"
 
 #include <chrono>
 #include <fmt/core.h>
@@ -118,7 +118,7 @@ int run_prune(const CacheArgs& args, const GlobalOptions& global) {
     if (args.compiler) {
         options.kinds.push_back(CacheKind::Compiler);
     }
-    auto removed = prune_cache(cache, options, container::remove_tree);
+    auto removed = prune_cache(cache, options, remove_tree);
     if (global.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& e : removed) {

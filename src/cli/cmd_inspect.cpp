@@ -2,14 +2,15 @@
 // squashfs itself, and who signed it and its modules.
 #include "cli/commands.hpp"
 #include "cli/inspect_signatures.hpp"
+#include "contract/modules_load.hpp"
 #include "image/squashfs_reader.hpp"
 #include "util/error.hpp"
+#include "util/key_value.hpp"
 #include "util/output_dir.hpp"
 
 #include <fmt/core.h>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace ksx::cli {
 
@@ -18,51 +19,24 @@ namespace {
 constexpr std::string_view kReleaseDir = "usr/lib/extension-release.d/extension-release.";
 constexpr std::string_view kToolDir = "usr/lib/kmod-sysext/";
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::stringstream stream(text);
-    for (std::string part; std::getline(stream, part, separator);) {
-        parts.push_back(part);
-    }
-    return parts;
-}
-
 nlohmann::json parse_release(const std::string& text) {
     nlohmann::json fields = nlohmann::json::object();
-    for (const auto& line : split(text, '\n')) {
-        auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            fields[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
+    for_each_key_value(text, [&](std::string_view key, std::string_view value, int) {
+        fields[std::string(key)] = value;
+    });
     return fields;
 }
 
-// modules.load (format in src/image/sysext_layout.hpp) as JSON.
-nlohmann::json parse_load_order(const std::string& image, const std::string& path,
-                                const std::string& text) {
+// modules.load as JSON.
+nlohmann::json load_order_json(const std::string& image, const std::string& path,
+                               const std::string& text) {
     nlohmann::json modules = nlohmann::json::array();
-    int line_number = 0;
-    for (const auto& line : split(text, '\n')) {
-        ++line_number;
-        if (line.empty() || line[0] == '#') {
-            continue;
-        }
-        auto fields = split(line, '\t');
-        if (fields.size() == 4) {
-            fields.emplace_back(); // empty options
-        }
-        if (fields.size() != 5) {
-            throw InputError(image + ": " + path + ":" + std::to_string(line_number) +
-                             ": expected 5 TAB-separated fields, got " +
-                             std::to_string(fields.size()));
-        }
-        auto depends = fields[2] == "-" ? std::vector<std::string>{} : split(fields[2], ',');
-        modules.push_back({{"name", fields[0]},
-                           {"path", fields[1]},
-                           {"depends", depends},
-                           {"load", fields[3]},
-                           {"options", fields[4]}});
+    for (const auto& module : contract::parse_load_order(text, image + ": " + path).modules) {
+        modules.push_back({{"name", module.name},
+                           {"path", module.path},
+                           {"depends", module.depends},
+                           {"load", module.boot ? "boot" : "demand"},
+                           {"options", module.options}});
     }
     return modules;
 }
@@ -79,7 +53,7 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
         certificates.push_back(sign::load_certificate(cert));
     }
     SettledDir settled(std::filesystem::absolute(image).parent_path()); // the set read whole
-    ImageSource source(image);
+    pack::ImageSource source(image);
     const auto& info = source.info();
     nlohmann::json extensions = nlohmann::json::object();
     nlohmann::json entries = nlohmann::json::array();
@@ -99,7 +73,7 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
             auto name = entry.path.substr(kToolDir.size());
             name = name.substr(0, name.find('/'));
             extensions[name]["modules"] =
-                parse_load_order(image, entry.path, source.read(entry.path));
+                load_order_json(image, entry.path, source.read(entry.path));
         }
     }
     auto verity = inspect_verity(image, source, certificates);

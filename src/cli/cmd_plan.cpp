@@ -3,8 +3,8 @@
 #include "cli/manifest_paths.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
-#include "publish/local_inputs.hpp"
-#include "publish/plan.hpp"
+#include "plan/local_inputs.hpp"
+#include "plan/plan.hpp"
 #include "util/cache.hpp"
 #include "util/file_io.hpp"
 #include "util/progress.hpp"
@@ -46,8 +46,8 @@ std::map<std::string, std::string> resolve_packages(const manifest::Manifest& ma
                 auto release = container::resolve_kernel(rootfs, kernel);
                 progress.line("package:" + kernel.value + " is " + release + " in " +
                               rootfs.description);
-                releases[publish::release_key(target.target_name,
-                                              publish::kernel_argument(kernel))] = release;
+                releases[plan::release_key(target.target_name, plan::kernel_argument(kernel))] =
+                    release;
             }
         }
     }
@@ -57,27 +57,27 @@ std::map<std::string, std::string> resolve_packages(const manifest::Manifest& ma
 
 int run_plan(const PlanArgs& args, const GlobalOptions& global) {
     auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
-    publish::PlanInputs inputs;
+    plan::PlanInputs inputs;
     inputs.manifest_text = read_file(manifest.file);
     inputs.local_inputs =
-        publish::local_inputs(manifest, std::vector<std::filesystem::path>(args.sign_certs.begin(),
-                                                                           args.sign_certs.end()));
+        plan::local_inputs(manifest, std::vector<std::filesystem::path>(args.sign_certs.begin(),
+                                                                        args.sign_certs.end()));
     if (args.resolve) {
         inputs.releases = resolve_packages(manifest, args.refresh, global);
     }
-    auto entries = publish::plan(manifest, inputs);
+    auto entries = plan::plan(manifest, inputs);
     // Kernels the build would skip are left out of the matrix; say so where CI logs show it.
-    for (const auto& line : publish::skipped_lines(entries)) {
+    for (const auto& line : plan::skipped_lines(entries)) {
         if (!global.quiet) {
             fmt::print(stderr, "{}\n", line);
         }
     }
     if (args.format == "github") {
-        fmt::print("{}", publish::plan_github(entries));
+        fmt::print("{}", plan::plan_github(entries));
     } else if (args.format == "gitlab") {
-        fmt::print("{}", publish::plan_gitlab(entries));
+        fmt::print("{}", plan::plan_gitlab(entries));
     } else {
-        fmt::print("{}", publish::plan_json(manifest, entries));
+        fmt::print("{}", plan::plan_json(manifest, entries));
     }
     return 0;
 }

@@ -40,7 +40,7 @@ std::string text(const nlohmann::json& value) {
 
 } // namespace
 
-nlohmann::json inspect_verity(const std::string& image, const ImageSource& source,
+nlohmann::json inspect_verity(const std::string& image, const pack::ImageSource& source,
                               const std::vector<sign::Certificate>& certificates) {
     if (const auto& ddi = source.ddi()) {
         nlohmann::json out{
@@ -74,7 +74,7 @@ nlohmann::json inspect_verity(const std::string& image, const ImageSource& sourc
     return out;
 }
 
-nlohmann::json inspect_module_signatures(const ImageSource& source,
+nlohmann::json inspect_module_signatures(const pack::ImageSource& source,
                                          const std::vector<sign::Certificate>& certificates) {
     nlohmann::json modules = nlohmann::json::array();
     for (const auto& entry : source.info().entries) {

@@ -3,7 +3,7 @@
 // them), each named after the matching certificate when `--cert` gives it.
 #pragma once
 
-#include "cli/image_source.hpp"
+#include "pack/image_source.hpp"
 #include "sign/keys.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,12 +14,12 @@ namespace ksx::cli {
 
 // {"format", "root_hash", "verity", "signature": {...} | null}: from the sidecars of a
 // squashfs (null when it has none), or from the partitions of a DDI.
-nlohmann::json inspect_verity(const std::string& image, const ImageSource& source,
+nlohmann::json inspect_verity(const std::string& image, const pack::ImageSource& source,
                               const std::vector<sign::Certificate>& certificates);
 
 // One {"path", "signed", "signer", "sig_key", "sig_hashalgo", "issuer", "certificate"} per
 // module file of the image (.ko, .ko.xz, .ko.zst under usr/lib/modules), in path order.
-nlohmann::json inspect_module_signatures(const ImageSource& source,
+nlohmann::json inspect_module_signatures(const pack::ImageSource& source,
                                          const std::vector<sign::Certificate>& certificates);
 
 // The text form of both, for `inspect` without --json.

@@ -1,10 +1,10 @@
 #include "container/debian_container.hpp"
 
 #include "container/dpkg_status.hpp"
-#include "container/remove_tree.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/process.hpp"
+#include "util/remove_tree.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>

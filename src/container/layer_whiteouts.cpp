@@ -1,7 +1,7 @@
 #include "container/layer_whiteouts.hpp"
 
-#include "container/remove_tree.hpp"
 #include "util/error.hpp"
+#include "util/remove_tree.hpp"
 
 #include <sys/stat.h>
 #include <vector>

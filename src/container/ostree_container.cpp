@@ -1,6 +1,6 @@
 #include "container/ostree_container.hpp"
 
-#include "container/atomic_dir.hpp"
+#include "util/atomic_dir.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/glib_handles.hpp"

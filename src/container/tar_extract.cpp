@@ -1,11 +1,11 @@
 #include "container/tar_extract.hpp"
 
-#include "container/atomic_dir.hpp"
 #include "container/layer_whiteouts.hpp"
-#include "container/remove_tree.hpp"
 #include "container/rootfs_path.hpp"
 #include "util/archive_paths.hpp"
+#include "util/atomic_dir.hpp"
 #include "util/error.hpp"
+#include "util/remove_tree.hpp"
 #include "util/unique_handle.hpp"
 
 #include <archive.h>

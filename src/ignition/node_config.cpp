@@ -1,5 +1,6 @@
 #include "ignition/node_config.hpp"
 
+#include "contract/sidecars.hpp"
 #include "ignition/unit_templates.hpp"
 #include "manifest/image_version.hpp"
 #include "util/error.hpp"
@@ -127,7 +128,7 @@ bool is_signed(const nlohmann::json& image) {
     if (image.contains("sidecars") && image["sidecars"].is_array()) {
         for (const auto& s : image["sidecars"]) {
             if (s.contains("file") && s["file"].is_string() &&
-                s["file"].get<std::string>().ends_with(".roothash.p7s")) {
+                s["file"].get<std::string>().ends_with(contract::kRootHashSignatureSuffix)) {
                 return true;
             }
         }

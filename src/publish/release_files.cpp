@@ -1,5 +1,6 @@
 #include "publish/release_files.hpp"
 
+#include "contract/sha256sums.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -80,11 +81,11 @@ std::string sha256sums(const std::vector<ReleaseFile>& files) {
     }
     std::sort(sorted.begin(), sorted.end(),
               [](const ReleaseFile* a, const ReleaseFile* b) { return a->file < b->file; });
-    std::string out;
+    std::vector<contract::Sha256Sum> sums;
     for (const auto* f : sorted) {
-        out += f->sha256 + "  " + f->file + "\n";
+        sums.push_back({f->sha256, f->file});
     }
-    return out;
+    return contract::format_sha256sums(sums);
 }
 
 std::string release_index(const std::vector<ReleaseImage>& images,

@@ -1,5 +1,7 @@
 #include "publish/release_image.hpp"
 
+#include "contract/extension_release.hpp"
+#include "contract/modules_load.hpp"
 #include "image/squashfs_reader.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/roothash_signature.hpp"
@@ -64,49 +66,7 @@ std::string signer_subject(const fs::path& p7s, const std::string& root_hash,
     return "";
 }
 
-// The first TAB-separated field of each non-comment line of modules.load.
-std::vector<std::string> module_names(const std::string& load) {
-    std::vector<std::string> names;
-    std::size_t start = 0;
-    while (start < load.size()) {
-        auto end = load.find('\n', start);
-        if (end == std::string::npos) {
-            end = load.size();
-        }
-        auto row = load.substr(start, end - start);
-        start = end + 1;
-        if (!row.empty() && row[0] != '#') {
-            names.push_back(row.substr(0, row.find('\t')));
-        }
-    }
-    return names;
-}
-
 } // namespace
-
-std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text) {
-    std::vector<std::pair<std::string, std::string>> result;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        std::string line = text.substr(start, end - start);
-        start = end + 1;
-        auto eq = line.find('=');
-        if (line.empty() || line[0] == '#' || eq == std::string::npos) {
-            continue;
-        }
-        std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && (value[0] == '"' || value[0] == '\'') &&
-            value.back() == value[0]) {
-            value = value.substr(1, value.size() - 2);
-        }
-        result.emplace_back(line.substr(0, eq), value);
-    }
-    return result;
-}
 
 ReleaseImage read_release_image(const fs::path& path, const std::vector<sign::Certificate>& certs) {
     ReleaseImage result;
@@ -120,31 +80,25 @@ ReleaseImage read_release_image(const fs::path& path, const std::vector<sign::Ce
     auto name = file.substr(0, underscore);
     auto info = image::read_image_info(path);
     result.build_time = info.mkfs_time;
-    auto release =
-        image::read_image_file(path, "usr/lib/extension-release.d/extension-release." + name);
-    for (const auto& [key, value] : parse_key_values(release)) {
-        if (key == "KMOD_SYSEXT_NAME") {
-            result.name = value;
-        } else if (key == "KMOD_SYSEXT_VERSION") {
-            result.version = value;
-        } else if (key == "KMOD_SYSEXT_KERNEL") {
-            result.kernel = value;
-        } else if (key == "ID") {
-            result.os_id = value;
-        } else if (key == "VERSION_ID") {
-            result.os_version_id = value;
-        } else if (key == "SYSEXT_LEVEL") {
-            result.sysext_level = value;
-        } else if (key == "ARCHITECTURE") {
-            result.architecture = value;
-        }
-    }
+    auto release = contract::parse_extension_release(
+        image::read_image_file(path, contract::extension_release_path(name)));
+    result.name = release.name;
+    result.version = release.version;
+    result.kernel = release.kernel;
+    result.os_id = release.os.id;
+    result.os_version_id = release.os.version_id;
+    result.sysext_level = release.os.sysext_level;
+    result.architecture = release.os.architecture;
     auto expected = result.name + "_" + result.version + "_" + result.kernel + ".raw";
     if (result.name != name || expected != file) {
         throw InputError(path.string() + ": its extension-release names \"" + expected + "\"");
     }
-    auto load = image::read_image_file(path, "usr/lib/kmod-sysext/" + name + "/modules.load");
-    result.modules = module_names(load);
+    const auto load_path = "usr/lib/kmod-sysext/" + name + "/modules.load";
+    for (const auto& module : contract::parse_load_order(image::read_image_file(path, load_path),
+                                                         path.string() + ": " + load_path)
+                                  .modules) {
+        result.modules.push_back(module.name);
+    }
 
     auto sidecars = sign::sidecar_paths(path);
     for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {

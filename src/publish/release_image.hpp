@@ -41,7 +41,4 @@ struct ReleaseImage {
 ReleaseImage read_release_image(const std::filesystem::path& path,
                                 const std::vector<sign::Certificate>& certs);
 
-// The "KEY=value" lines of an os-release style file (quotes removed).
-std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text);
-
 } // namespace ksx::publish

@@ -1,5 +1,6 @@
 #include "sign/image_signature.hpp"
 
+#include "contract/sidecars.hpp"
 #include "sign/roothash_signature.hpp"
 #include "sign/verity.hpp"
 #include "util/atomic_file.hpp"
@@ -14,7 +15,8 @@ Sidecars sidecar_paths(const fs::path& image) {
         base.replace_extension();
     }
     auto with = [&](const char* suffix) { return fs::path(base.string() + suffix); };
-    return {with(".verity"), with(".roothash"), with(".roothash.p7s")};
+    return {with(contract::kVeritySuffix), with(contract::kRootHashSuffix),
+            with(contract::kRootHashSignatureSuffix)};
 }
 
 SignedImage sign_image(const fs::path& image, std::string_view image_sha256_hex,

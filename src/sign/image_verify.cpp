@@ -1,5 +1,6 @@
 #include "sign/image_verify.hpp"
 
+#include "contract/extension_release.hpp"
 #include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
@@ -60,19 +61,6 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
 }
 
 // KEY=value lines.
-std::map<std::string, std::string> parse_release(const std::string& text) {
-    std::map<std::string, std::string> fields;
-    std::istringstream lines(text);
-    std::string line;
-    while (std::getline(lines, line)) {
-        auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            fields[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return fields;
-}
-
 Check check_release(const fs::path& image, const std::vector<std::string>& files,
                     const ImageContents& contents) {
     Check check{"extension-release", false, {}};
@@ -96,7 +84,7 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
         return check;
     }
     auto name = releases[0].substr(release_prefix.size());
-    auto fields = parse_release(contents.read(image, releases[0]));
+    auto release = contract::parse_extension_release(contents.read(image, releases[0]));
     auto file_name = image.filename().string();
     auto stem = image.extension() == ".raw" ? image.stem().string() : file_name;
     // systemd needs NAME.raw; kmod-sysext's own name is NAME_VERSION_KERNEL.raw.
@@ -104,12 +92,11 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
         check.detail = "extension-release." + name + " does not match the file name " + file_name;
         return check;
     }
-    if (fields["KMOD_SYSEXT_NAME"] != name) {
-        check.detail =
-            "KMOD_SYSEXT_NAME=" + fields["KMOD_SYSEXT_NAME"] + " in extension-release." + name;
+    if (release.name != name) {
+        check.detail = "KMOD_SYSEXT_NAME=" + release.name + " in extension-release." + name;
         return check;
     }
-    const auto& kernel = fields["KMOD_SYSEXT_KERNEL"];
+    const auto& kernel = release.kernel;
     if (kernels.size() != 1 || kernels[0] != kernel) {
         std::string found;
         for (const auto& k : kernels) {
@@ -120,7 +107,7 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
         return check;
     }
     if (stem != name) {
-        auto expected = name + "_" + fields["KMOD_SYSEXT_VERSION"] + "_" + kernel;
+        auto expected = name + "_" + release.version + "_" + kernel;
         if (stem != expected) {
             check.detail = "file name " + file_name + " does not match extension-release (" +
                            expected + ".raw)";

@@ -1,5 +1,7 @@
 #include "util/os_release.hpp"
 
+#include "util/key_value.hpp"
+
 #include <array>
 #include <utility>
 
@@ -7,23 +9,7 @@ namespace ksx {
 
 OsIdentity parse_os_release(std::string_view text) {
     OsIdentity out;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
-            line.remove_suffix(1);
-        }
-        auto eq = line.find('=');
-        if (line.empty() || line.front() == '#' || eq == std::string_view::npos) {
-            continue;
-        }
-        auto key = line.substr(0, eq);
-        auto value = line.substr(eq + 1);
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-            value.back() == value.front()) {
-            value = value.substr(1, value.size() - 2);
-        }
+    for_each_key_value(text, [&](std::string_view key, std::string_view value, int) {
         if (key == "ID") {
             out.id = value;
         } else if (key == "VERSION_ID") {
@@ -33,7 +19,7 @@ OsIdentity parse_os_release(std::string_view text) {
         } else if (key == "ARCHITECTURE") {
             out.architecture = value;
         }
-    }
+    });
     return out;
 }
 

@@ -1,7 +1,7 @@
 #include "activator/command_line.hpp"
 #include "activator/load.hpp"
 #include "activator_fixture.hpp"
-#include "image/sysext_layout.hpp"
+#include "pack/layout.hpp"
 #include "util/error.hpp"
 
 #include <cerrno>
@@ -223,7 +223,7 @@ TEST_CASE("the image's modprobe hook calls a command line the activator accepts"
     hello.name = "hello";
     hello.file = KSX_SOURCE_DIR "/manifests/hello/hello.c";
     b.modules = {hello};
-    auto tree = image::compose(m, b);
+    auto tree = pack::compose(m, b);
     const auto& conf = tree.nodes().at("usr/lib/modprobe.d/kmod-sysext-hello.conf");
     REQUIRE(conf.content);
     CHECK(conf.content->find("install hello /usr/lib/kmod-sysext/hello/modprobe-hook hello "
@@ -259,21 +259,22 @@ TEST_CASE("the command line rejects unknown verbs and options with a usage error
 }
 
 TEST_CASE("load and modprobe walk a 100000-module dependency chain, deepest module first") {
-    const auto chain =
-        "# kernel 6.1.0-28-amd64\n" + test::chain_load_order(kMaxLoadOrderModules, "boot");
+    const auto chain = "# kernel 6.1.0-28-amd64\n" +
+                       test::chain_load_order(contract::kMaxLoadOrderModules, "boot");
     Node node("chain");
     node.load_order("chain", chain);
     CHECK(load_boot_modules(node.context, node.modules, node.log) == 0);
-    REQUIRE(node.modules.calls.size() == kMaxLoadOrderModules);
+    REQUIRE(node.modules.calls.size() == contract::kMaxLoadOrderModules);
     CHECK(node.modules.calls.front() == node.path("/usr/lib/m/m99999.ko"));
     CHECK(node.modules.calls.back() == node.path("/usr/lib/m/m0.ko"));
     CHECK(node.logged("chain: 100000 boot module(s) handled"));
 
     Node demand("chain-demand");
-    demand.load_order("chain", "# kernel 6.1.0-28-amd64\n" +
-                                   test::chain_load_order(kMaxLoadOrderModules, "demand"));
+    demand.load_order("chain",
+                      "# kernel 6.1.0-28-amd64\n" +
+                          test::chain_load_order(contract::kMaxLoadOrderModules, "demand"));
     CHECK(modprobe_module(demand.context, demand.modules, demand.log, "chain", "m0", {"x=1"}) == 0);
-    REQUIRE(demand.modules.calls.size() == kMaxLoadOrderModules);
+    REQUIRE(demand.modules.calls.size() == contract::kMaxLoadOrderModules);
     CHECK(demand.modules.calls.front() == demand.path("/usr/lib/m/m99999.ko"));
     CHECK(demand.modules.calls.back() == demand.path("/usr/lib/m/m0.ko [x=1]"));
 }
@@ -291,7 +292,7 @@ TEST_CASE("a failure deep in a long chain stops every module above it, each logg
 
 TEST_CASE("a modules.load larger than the activator reads is refused by name") {
     Node node("huge");
-    node.load_order("hello", std::string(kMaxLoadOrderBytes + 1, '#'));
+    node.load_order("hello", std::string(contract::kMaxLoadOrderBytes + 1, '#'));
     CHECK(load_boot_modules(node.context, node.modules, node.log) == 1);
     CHECK(node.modules.calls.empty());
     CHECK(node.logged((node.root / "usr/lib/kmod-sysext/hello/modules.load").string() +

@@ -70,15 +70,6 @@ void make_tree(const fs::path& root, const std::vector<std::string>& files) {
 
 } // namespace
 
-TEST_CASE("SHA256SUMS lines are read in both of sha256sum's modes") {
-    auto h = std::string(64, 'a');
-    auto entries = ksx::activator::parse_sha256sums(h + "  x.raw\n" + h + " *y.raw\nnoise\n" + h +
-                                                    "  ../z.raw\n" + h + "  sub/z.raw\n");
-    REQUIRE(entries.size() == 2);
-    CHECK(entries[0].second == "x.raw");
-    CHECK(entries[1].second == "y.raw");
-}
-
 TEST_CASE("the newest image for the kernel comes with its sidecars, sidecars first") {
     auto release = make_release("release");
     release.add("demo_1.9_6.1.0-1-amd64.raw", "old");

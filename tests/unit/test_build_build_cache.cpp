@@ -2,8 +2,8 @@
 // checked when read, and evicted least recently used first.
 #include "build/build_cache.hpp"
 #include "manifest/manifest.hpp"
-#include "publish/local_inputs.hpp"
-#include "publish/plan.hpp"
+#include "plan/local_inputs.hpp"
+#include "plan/plan.hpp"
 #include "util/atomic_file.hpp"
 #include "util/cache.hpp"
 #include "util/error.hpp"
@@ -35,11 +35,10 @@ BuildKeyInputs base_inputs() {
 // A manifest with a local source tree, written into `dir`, and the plan key of its kernel.
 std::string plan_key_of(const fs::path& dir, const std::string& release) {
     auto manifest = ksx::manifest::load(dir / "m.yaml");
-    ksx::publish::PlanInputs inputs;
+    ksx::plan::PlanInputs inputs;
     inputs.manifest_text = ksx::read_file(manifest.file);
-    inputs.local_inputs = ksx::publish::local_inputs(manifest, {});
-    return ksx::publish::entry_cache_key(manifest, inputs, "", "package:linux-headers-amd64",
-                                         release);
+    inputs.local_inputs = ksx::plan::local_inputs(manifest, {});
+    return ksx::plan::entry_cache_key(manifest, inputs, "", "package:linux-headers-amd64", release);
 }
 
 void write_manifest(const fs::path& dir, const std::string& option) {

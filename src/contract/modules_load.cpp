@@ -1,0 +1,209 @@
+#include "contract/modules_load.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+
+namespace ksx::contract {
+
+namespace {
+
+constexpr std::string_view kFormatHeader = "# kmod-sysext load order, format ";
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    for (;;) {
+        auto at = text.find(separator);
+        parts.push_back(text.substr(0, at));
+        if (at == std::string_view::npos) {
+            return parts;
+        }
+        text.remove_prefix(at + 1);
+    }
+}
+
+bool is_module_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+// Absolute, inside the merged trees, no "." or ".." or empty components: the activator
+// prefixes --root, so a path must not climb out of it.
+bool is_image_path(std::string_view path) {
+    if (!path.starts_with("/usr/") && !path.starts_with("/opt/")) {
+        return false;
+    }
+    auto parts = split(path.substr(1), '/');
+    return std::none_of(parts.begin(), parts.end(), [](std::string_view part) {
+        return part.empty() || part == "." || part == "..";
+    });
+}
+
+std::string quoted(std::string_view text) {
+    return "\"" + std::string(text) + "\"";
+}
+
+// Depth-first over the dependencies with an explicit stack: a chain as long as the file allows
+// must not exhaust the call stack. Each module is entered once, so the walk is linear.
+void check_cycles(const LoadOrder& order) {
+    enum class Mark : unsigned char { unseen, on_path, done };
+    std::vector<Mark> marks(order.modules.size(), Mark::unseen);
+    auto position = [&](const LoadEntry* entry) {
+        return static_cast<std::size_t>(entry - order.modules.data());
+    };
+    struct Frame {
+        const LoadEntry* entry;
+        std::size_t next_dependency;
+    };
+    std::vector<Frame> path;
+    for (const auto& start : order.modules) {
+        if (marks[position(&start)] != Mark::unseen) {
+            continue;
+        }
+        marks[position(&start)] = Mark::on_path;
+        path.push_back({&start, 0});
+        while (!path.empty()) {
+            Frame& top = path.back();
+            if (top.next_dependency == top.entry->depends.size()) {
+                marks[position(top.entry)] = Mark::done;
+                path.pop_back();
+                continue;
+            }
+            const auto& dep = top.entry->depends[top.next_dependency++];
+            const LoadEntry* next = order.find(dep);
+            if (next == nullptr || marks[position(next)] == Mark::done) {
+                continue;
+            }
+            if (marks[position(next)] == Mark::on_path) {
+                std::string cycle;
+                auto from = std::find_if(path.begin(), path.end(),
+                                         [&](const Frame& f) { return f.entry == next; });
+                for (auto it = from; it != path.end(); ++it) {
+                    cycle += it->entry->name + " -> ";
+                }
+                throw InputError(order.file + ":" + std::to_string(next->line) +
+                                 ": dependency cycle: " + cycle + dep);
+            }
+            marks[position(next)] = Mark::on_path;
+            path.push_back({next, 0});
+        }
+    }
+}
+
+} // namespace
+
+const LoadEntry* LoadOrder::find(std::string_view name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &modules[it->second];
+}
+
+std::string format_load_order(const std::string& extension, const std::string& version,
+                              const std::string& kernel, const std::vector<LoadEntry>& modules) {
+    std::string out = std::string(kFormatHeader) + "1\n";
+    out += "# extension " + extension + " " + version + "\n";
+    out += "# kernel " + kernel + "\n";
+    for (const auto& module : modules) {
+        out += module.name;
+        out += '\t';
+        out += module.path;
+        out += '\t';
+        if (module.depends.empty()) {
+            out += '-';
+        }
+        for (size_t i = 0; i < module.depends.size(); ++i) {
+            out += (i == 0 ? "" : ",") + module.depends[i];
+        }
+        out += '\t';
+        out += module.boot ? "boot" : "demand";
+        out += '\t';
+        out += module.options;
+        out += '\n';
+    }
+    return out;
+}
+
+LoadOrder parse_load_order(std::string_view text, const std::string& file_name) {
+    LoadOrder order;
+    order.file = file_name;
+    if (text.size() > kMaxLoadOrderBytes) {
+        throw InputError(file_name + ": " + std::to_string(text.size()) +
+                         " bytes, more than the activator reads (" +
+                         std::to_string(kMaxLoadOrderBytes) + ")");
+    }
+    int line_number = 0;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        ++line_number;
+        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        if (line.starts_with(kFormatHeader)) {
+            auto format = line.substr(kFormatHeader.size());
+            if (format != "1") {
+                throw InputError(where + "unsupported format " + quoted(format) +
+                                 " (this activator reads format 1)");
+            }
+            continue;
+        }
+        if (line.starts_with("# kernel ")) {
+            order.kernel = std::string(line.substr(9));
+            continue;
+        }
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        auto fields = split(line, '\t');
+        if (fields.size() != 5) {
+            throw InputError(where +
+                             "expected 5 TAB-separated fields (name, path, depends, boot|demand, "
+                             "options), found " +
+                             std::to_string(fields.size()));
+        }
+        LoadEntry entry;
+        entry.line = line_number;
+        if (!is_module_name(fields[0])) {
+            throw InputError(where + "invalid module name " + quoted(fields[0]));
+        }
+        entry.name = std::string(fields[0]);
+        if (!is_image_path(fields[1])) {
+            throw InputError(where + "module path " + quoted(fields[1]) +
+                             " is not an absolute path inside /usr or /opt");
+        }
+        entry.path = std::string(fields[1]);
+        if (fields[2] != "-") {
+            for (auto dep : split(fields[2], ',')) {
+                if (!is_module_name(dep)) {
+                    throw InputError(where + "invalid dependency list " + quoted(fields[2]));
+                }
+                if (dep == entry.name) {
+                    throw InputError(where + entry.name + " depends on itself");
+                }
+                entry.depends.emplace_back(dep);
+            }
+        }
+        if (fields[3] == "boot") {
+            entry.boot = true;
+        } else if (fields[3] == "demand") {
+            entry.boot = false;
+        } else {
+            throw InputError(where + quoted(fields[3]) + " is neither boot nor demand");
+        }
+        entry.options = std::string(fields[4]);
+        if (const LoadEntry* first = order.find(entry.name)) {
+            throw InputError(where + entry.name + " is listed twice (first on line " +
+                             std::to_string(first->line) + ")");
+        }
+        if (order.modules.size() == kMaxLoadOrderModules) {
+            throw InputError(where + "more than " + std::to_string(kMaxLoadOrderModules) +
+                             " modules, more than the activator loads from one image");
+        }
+        order.index_.emplace(entry.name, order.modules.size());
+        order.modules.push_back(std::move(entry));
+    }
+    check_cycles(order);
+    return order;
+}
+
+} // namespace ksx::contract

@@ -1,0 +1,42 @@
+#include "contract/sha256sums.hpp"
+
+namespace ksx::contract {
+
+namespace {
+
+bool is_hex64(std::string_view text) {
+    return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+} // namespace
+
+std::string format_sha256sums(const std::vector<Sha256Sum>& sums) {
+    std::string out;
+    for (const auto& sum : sums) {
+        out += sum.sha256 + "  " + sum.file + "\n";
+    }
+    return out;
+}
+
+std::vector<Sha256Sum> parse_sha256sums(std::string_view text,
+                                        const std::function<void(int line)>& malformed) {
+    std::vector<Sha256Sum> sums;
+    int number = 0;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        ++number;
+        auto hash = line.substr(0, 64);
+        auto file = line.size() > 66 ? line.substr(66) : std::string_view();
+        if (line.size() > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*') &&
+            is_hex64(hash) && file.find('/') == std::string_view::npos && !file.starts_with(".")) {
+            sums.push_back({std::string(hash), std::string(file)});
+        } else if (malformed) {
+            malformed(number);
+        }
+    }
+    return sums;
+}
+
+} // namespace ksx::contract

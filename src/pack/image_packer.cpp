@@ -1,0 +1,152 @@
+#include "pack/image_packer.hpp"
+
+#include "image/squashfs_writer.hpp"
+#include "manifest/image_version.hpp"
+#include "pack/layout.hpp"
+#include "sign/image_signature.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+#include <fmt/core.h>
+
+namespace ksx::pack {
+
+namespace fs = std::filesystem;
+
+ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
+                        const std::shared_ptr<image::BlockCache>& block_cache) {
+    const auto& manifest = context.manifest;
+    auto& progress = context.progress;
+    const auto& release = kernel_build.kernel_release;
+    auto name = pack::image_file_name(manifest, release);
+    auto treatment =
+        sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
+    if (!treatment.compression.note.empty()) {
+        progress.line("note: kernel " + release + ": " + treatment.compression.note);
+    }
+    progress.step("[" + release + "] packing " + name);
+    auto tree = pack::compose(manifest, kernel_build);
+    auto options = context.image_options;
+    options.block_cache = block_cache;
+    const auto staged = context.output.staging() / name;
+    const auto path = context.output.path() / name;
+    std::optional<VerityRecord> verity;
+    if (manifest.image.format == manifest::ImageFormat::Ddi) {
+        verity = write_ddi_image(tree, staged, manifest, context.signers, options);
+    } else {
+        image::write_squashfs(tree, staged, options);
+    }
+    auto size = fs::file_size(staged);
+    auto digest = sha256_file_hex(staged);
+    if (manifest.image.format == manifest::ImageFormat::Squashfs) {
+        verity = sign_image_file(staged, path, digest, context.signers, context.threads);
+    }
+    // The set appears whole: the image with its sidecars, or without the sidecars an earlier
+    // signed build of the same name left (they would not match the new image).
+    std::vector<std::string> put;
+    std::vector<std::string> remove;
+    auto sidecars = sign::sidecar_paths(staged);
+    for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        (fs::exists(sidecar) ? put : remove).push_back(sidecar.filename().string());
+    }
+    put.push_back(name);
+    ImageRecord record;
+    record.kernel = release;
+    record.version = manifest::image_version(manifest, release);
+    record.path = path;
+    record.size = size;
+    record.sha256 = digest;
+    record.module_signature_hash = treatment.hash;
+    record.compression = treatment.compression;
+    record.verity = verity;
+    for (const auto& m : kernel_build.modules) {
+        record.modules.push_back({m.name, m.vermagic, m.depends, m.kernel_depends});
+    }
+    if (context.on_staged) {
+        context.on_staged(release, put, record);
+    }
+    context.output.commit(put, remove);
+    if (kernel_build.compiler_cache.used) {
+        const auto& stats = kernel_build.compiler_cache;
+        record.compiler_cache = stats;
+        progress.line(fmt::format("  ccache: {} hit(s), {} miss(es)", stats.hits, stats.misses));
+    }
+    progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
+                              static_cast<double>(size) / 1024.0, digest));
+    progress.line(fmt::format(
+        "  modules: {}, compression {} ({})",
+        treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
+        sign::to_string(treatment.compression.compression), treatment.compression.reason));
+    if (verity) {
+        progress.line(
+            fmt::format("  verity root hash {}, signed by {}", verity->root_hash, verity->signer));
+    }
+    return record;
+}
+
+ImagePacker::ImagePacker(const PackContext& context)
+    : context_(context), thread_([this](std::stop_token stop) { run(stop); }) {}
+
+ImagePacker::~ImagePacker() {
+    thread_.request_stop();
+    wake_.notify_all();
+}
+
+void ImagePacker::add(build::KernelBuild kernel_build) {
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(kernel_build));
+    }
+    wake_.notify_all();
+}
+
+void ImagePacker::run(std::stop_token stop) {
+    while (true) {
+        build::KernelBuild next;
+        {
+            std::unique_lock lock(mutex_);
+            if (!wake_.wait(lock, stop, [this] { return closed_ || !queue_.empty(); })) {
+                return; // stop requested: the build failed as a whole
+            }
+            if (queue_.empty()) {
+                return; // closed and drained
+            }
+            next = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        // A kernel that fails here does not cost the others their images.
+        std::string failure;
+        bool input = false;
+        ImageRecord image;
+        try {
+            image = pack_kernel(next, context_, block_cache_);
+        } catch (const InputError& e) {
+            failure = e.what();
+            input = true;
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        std::lock_guard lock(mutex_);
+        if (failure.empty()) {
+            outcome_.images.push_back(std::move(image));
+        } else {
+            outcome_.failures += std::string(outcome_.failures.empty() ? "" : "\n") + "kernel " +
+                                 next.kernel_release + ": " + failure;
+            outcome_.failures_are_input = outcome_.failures_are_input && input;
+        }
+    }
+}
+
+ImagePacker::Outcome ImagePacker::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    outcome_.reused_blocks = block_cache_->hits();
+    outcome_.reused_bytes = block_cache_->saved_bytes();
+    return std::move(outcome_);
+}
+
+} // namespace ksx::pack

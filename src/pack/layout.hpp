@@ -1,0 +1,42 @@
+// What a kmod-sysext image holds for one kernel, and what it is called.
+//
+// Layout (paths inside the image):
+//   usr/lib/extension-release.d/extension-release.<name>   matched by systemd-sysext
+//   usr/lib/modules/<kernel>/extra/<name>/<module>.ko      the modules, no modules.* indexes
+//   usr/lib/kmod-sysext/<name>/modules.load                load order for the activator
+//   usr/lib/kmod-sysext/<name>/modprobe-hook               runs the activator for modprobe
+//   usr/lib/modprobe.d/kmod-sysext-<name>.conf             `install <module> <hook> <module>`
+//   plus the manifest's extra files.
+//
+// modules.load, format 1: comment lines start with '#'; each other line is one module, in
+// load order, with five TAB-separated fields:
+//   name  path-in-image  depends(comma-separated, "-" for none)  boot|demand  options
+// A dependency not listed in the file is an in-kernel module loaded by name.
+#pragma once
+
+#include "build/build.hpp"
+#include "image/squashfs_writer.hpp"
+#include "manifest/manifest.hpp"
+
+#include <string>
+
+namespace ksx::pack {
+
+// "<name>_<version>_<kernel>.raw"
+std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel);
+
+// Content of usr/lib/extension-release.d/extension-release.<name>.
+std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel);
+
+// Content of modules.load (see above).
+std::string load_order(const manifest::Manifest& manifest, const build::KernelBuild& build);
+
+// Content of usr/lib/modprobe.d/kmod-sysext-<name>.conf.
+std::string modprobe_conf(const manifest::Manifest& manifest, const build::KernelBuild& build);
+
+// The full tree of one kernel's image.
+image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build);
+
+image::WriteOptions write_options(const manifest::Manifest& manifest, unsigned threads);
+
+} // namespace ksx::pack

@@ -1,0 +1,68 @@
+#include "util/key_value.hpp"
+
+#include "util/error.hpp"
+
+namespace ksx {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!text.empty() && blank(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && blank(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+} // namespace
+
+void for_each_key_value(
+    std::string_view text,
+    const std::function<void(std::string_view key, std::string_view value, int line)>& pair,
+    const std::function<void(std::string_view line, int number)>& other) {
+    int number = 0;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        auto line = trim(text.substr(0, end));
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        ++number;
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        auto equals = line.find('=');
+        auto key =
+            equals == std::string_view::npos ? std::string_view() : trim(line.substr(0, equals));
+        if (key.empty()) {
+            if (other) {
+                other(line, number);
+            }
+            continue;
+        }
+        auto value = trim(line.substr(equals + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        }
+        pair(key, value, number);
+    }
+}
+
+void parse_key_values(std::string_view text, const std::string& file_name,
+                      const std::function<void(std::string_view key, std::string_view value,
+                                               const std::string& where)>& setting) {
+    auto where = [&](int line) { return file_name + ":" + std::to_string(line) + ": "; };
+    for_each_key_value(
+        text,
+        [&](std::string_view key, std::string_view value, int line) {
+            setting(key, value, where(line));
+        },
+        [&](std::string_view line, int number) {
+            throw InputError(where(number) + "expected KEY=value, found \"" + std::string(line) +
+                             "\"");
+        });
+}
+
+} // namespace ksx
