@@ -41,7 +41,7 @@ struct BuildOptions {
     unsigned jobs = 1;                   // kernels built at the same time
     unsigned make_jobs = 1;              // JOBS passed to each build
     std::uint32_t source_date_epoch = 0; // SOURCE_DATE_EPOCH and KBUILD_BUILD_TIMESTAMP inside
-    Progress* progress = nullptr;
+    Progress& progress = Progress::quiet();
     std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
     // ccache's directory, bound into the container; empty (or a container without ccache):
     // compilers run as they are.

@@ -29,10 +29,10 @@ constexpr const char* kInstallInside = "/build/install";
 constexpr const char* kModulesInside = "/build/modules";
 constexpr const char* kPatchesInside = "/build/patches";
 
-void note(const BuildOptions& options, const std::string& text) {
-    if (options.progress) {
-        options.progress->step(text);
-    }
+// Kernel `release` moves on to `text`: its live line, and its time counted under `phase`.
+void note(const BuildOptions& options, const std::string& release, Phase phase,
+          const std::string& text) {
+    options.progress.task(release, phase, text);
 }
 
 // "12.3 s since `started`", for the build log (bench/ reads these).
@@ -155,6 +155,8 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     fs::create_directories(modules);
     fs::create_directories(patches);
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
+    note(options, release, Phase::Fetch, "fetching " + source_spec.field);
+    options.progress.watch(release, result.log); // its latest line shows on the live line
     // A fresh copy per kernel: builds write objects next to the sources.
     const auto fetched = sources.source(source_spec, result.log);
     copy_source_tree(fetched.dir, source);
@@ -189,7 +191,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         const auto& patch = *choice.patches[i];
         const auto name = std::to_string(i) + ".patch";
         fs::copy_file(patch.file, patches / name);
-        note(options, "[" + release + "] applying " + patch.field);
+        note(options, release, Phase::Compile, "applying " + patch.field);
         append_log(result.log, "$ patch -p1 --batch --forward -i " + patch.file.string());
         run.argv = {"patch",     "-p1", "--batch",
                     "--forward", "-i",  std::string(kPatchesInside) + "/" + name};
@@ -202,7 +204,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
 
     std::optional<DkmsResult> dkms;
     if (uses_dkms(manifest, source_spec, fetched, source)) {
-        note(options, "[" + release + "] dkms build");
+        note(options, release, Phase::Compile, "dkms build");
         DkmsJob job;
         job.rootfs = &rootfs;
         job.run = run;
@@ -232,8 +234,8 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     } else {
         const auto& commands = manifest.build_commands;
         for (size_t i = 0; i < commands.size(); ++i) {
-            note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
-                              std::to_string(commands.size()));
+            note(options, release, Phase::Compile,
+                 "build command " + std::to_string(i + 1) + "/" + std::to_string(commands.size()));
             append_log(result.log, "$ " + commands[i]);
             run.argv = {"/bin/sh", "-euc", commands[i]};
             auto started = std::chrono::steady_clock::now();
@@ -248,7 +250,7 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
         }
     }
 
-    note(options, "[" + release + "] collecting modules");
+    note(options, release, Phase::Compile, "collecting modules");
     std::vector<BuiltModule> built;
     for (const auto& job : module_jobs(manifest, dkms ? &dkms->conf : nullptr)) {
         const auto& spec = job.spec;
@@ -285,10 +287,11 @@ KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootf
     result.modules = dependency_order(std::move(built));
     result.compiler_cache = read_compiler_cache_stats(compiler_stats / "log");
     for (const auto* package : choice.packages) {
-        note(options, "[" + release + "] package " + package->field);
+        note(options, release, Phase::Fetch, "package " + package->field);
         result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);
     }
-    note(options, "[" + release + "] built " + std::to_string(result.modules.size()) + " modules");
+    note(options, release, Phase::Compile,
+         "built " + std::to_string(result.modules.size()) + " modules");
     return result;
 }
 
@@ -321,6 +324,8 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                 results[i].failed = message;
                 results[i].failed_on_input = dynamic_cast<const InputError*>(&e) != nullptr;
             }
+            // Before the packer is handed the kernel: its packing is a new live line.
+            options.progress.done(release);
             if (options.on_kernel_done) {
                 options.on_kernel_done(results[i]);
             }

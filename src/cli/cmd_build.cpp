@@ -20,8 +20,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fmt/core.h>
 #include <map>
@@ -48,7 +51,24 @@ struct BuildArgs {
     std::string sign_key;  // overrides the manifest's signing keys, with sign_cert
     std::string sign_cert;
     std::vector<std::string> allowed_paths; // --allow-path
+    std::string events;                     // --events: a file, or "-" for stderr
 };
+
+// Where --events writes the JSON progress events: the file (created or truncated), or stderr.
+std::unique_ptr<std::FILE, int (*)(std::FILE*)> open_events(const std::string& path) {
+    auto keep_open = [](std::FILE*) { return 0; };
+    if (path.empty()) {
+        return {nullptr, keep_open};
+    }
+    if (path == "-") {
+        return {stderr, keep_open};
+    }
+    std::FILE* file = std::fopen(path.c_str(), "we");
+    if (file == nullptr) {
+        throw Error("--events: cannot create " + path + ": " + std::strerror(errno));
+    }
+    return {file, &std::fclose};
+}
 
 // `--kernel 6.1.0-28-amd64` or `--kernel package:linux-headers-amd64`.
 manifest::KernelSpec kernel_from_argument(const std::string& argument) {
@@ -97,6 +117,15 @@ fs::path compiler_cache_for(const fs::path& cache, const container::Rootfs& root
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// {"container": 12.3, "fetch": 0.4, ...}: seconds per phase, for --json.
+nlohmann::json phases_json(const std::array<double, kPhaseCount>& seconds) {
+    nlohmann::json phases = nlohmann::json::object();
+    for (size_t i = 0; i < kPhaseCount; ++i) {
+        phases[std::string(phase_name(static_cast<Phase>(i)))] = seconds[i];
+    }
+    return phases;
 }
 
 // One target's part of a run: its narrowed manifest, container and kernel releases.
@@ -186,7 +215,11 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto started = std::chrono::steady_clock::now();
     const auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
     auto targets = targets_to_build(manifest, args);
-    Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
+    auto events = open_events(args.events);
+    // Human progress on stderr unless the events go there.
+    Progress progress(global.quiet || global.json || args.events == "-" ? Progress::Mode::Quiet
+                                                                        : Progress::Mode::Auto,
+                      stderr, events.get());
 
     // Keys first: a wrong key should not cost a container and a build.
     auto signers = load_build_signers(manifest, args.sign_key, args.sign_cert, progress);
@@ -201,9 +234,10 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
     remove_leftovers(cache);
 
     // Each target's own container, holding only its kernels' headers.
-    container::PrepareOptions prepare_options{cache, args.refresh, &progress};
+    container::PrepareOptions prepare_options{cache, args.refresh, progress};
     std::vector<TargetJob> jobs;
     for (auto& target : targets) {
+        Progress::Scope container_time(progress, Phase::Container);
         progress.step(manifest.target_list ? "container for " + target.target_name + ": preparing"
                                            : std::string("container: preparing"));
         auto rootfs = container::prepare(target.container, target.kernels, prepare_options);
@@ -287,12 +321,11 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                       std::to_string(to_build.size()) + " kernel(s)" +
                       (target.target_list ? " of target " + target.target_name : "") + " in " +
                       job.rootfs.description);
-        build::BuildOptions build_options;
+        build::BuildOptions build_options{.progress = progress};
         build_options.work_root =
             target.target_list ? work.path() / target.target_name : work.path();
         build_options.jobs = std::max(1u, args.jobs);
         build_options.make_jobs = std::max(1u, cores / build_options.jobs);
-        build_options.progress = &progress;
         build_options.compiler_cache_dir = compiler_cache_for(cache, job.rootfs);
         if (!build_options.compiler_cache_dir.empty()) {
             fs::create_directories(build_options.compiler_cache_dir);
@@ -341,6 +374,7 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
         }
         add_images(packed.images);
     }
+    progress.summary();
     if (!failures.empty()) {
         keep_work_dir(work); // the logs named in the message live there
         if (failures_are_input) {
@@ -359,7 +393,8 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                               {"images", images},
                               {"build_cache_hits", cache_hits},
                               {"container_runs", container::run_count()},
-                              {"seconds", seconds_since(started)}};
+                              {"seconds", seconds_since(started)},
+                              {"phases", phases_json(progress.phase_seconds())}};
         fmt::print("{}\n", result.dump(2));
     } else if (!global.quiet) {
         fmt::print("built {} image(s) in {:.1f} s{}\n", image_count, seconds_since(started),
@@ -407,6 +442,9 @@ Command build_command() {
                 key->needs(cert);
                 cert->needs(key);
                 add_allow_path_option(app, args->allowed_paths);
+                app.add_option("--events", args->events,
+                               "Write progress events, one JSON object per line, to this file "
+                               "(- for stderr)");
                 return [args, &global] { return run_build(*args, global); };
             }};
 }

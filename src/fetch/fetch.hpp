@@ -30,7 +30,7 @@ StallLimits stall_limits_from_environment();
 struct DownloadOptions {
     std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>;
                                      // empty: ksx::cache_dir()
-    Progress* progress = nullptr;
+    Progress& progress = Progress::quiet();
     unsigned retries = 4; // on network errors, HTTP 5xx and 429, with backoff
     long connect_timeout_s = 30;
     StallLimits stall = stall_limits_from_environment();
