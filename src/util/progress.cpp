@@ -140,7 +140,10 @@ void Progress::draw_locked() {
             fit_width(task_line(task.name, task.text, seconds, task.last_output), width));
     }
     if (!general_.empty()) {
-        lines.push_back(fit_width(general_, width));
+        // A step that lasts (a container being made) shows for how long, as a task's does.
+        const double seconds = std::chrono::duration<double>(now - general_started_).count();
+        lines.push_back(fit_width(
+            seconds < 1.0 ? general_ : general_ + " (" + format_elapsed(seconds) + ")", width));
     }
     if (lines == drawn_) {
         return;
@@ -163,6 +166,7 @@ void Progress::step(const std::string& text) {
     }
     if (mode_ == Mode::Terminal) {
         general_ = text;
+        general_started_ = Clock::now();
         draw_locked();
     } else if (mode_ == Mode::Plain) {
         print_locked(text);

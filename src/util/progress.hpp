@@ -110,6 +110,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<Task> tasks_;                 // in the order they started
     std::string general_;                     // step() text shown in the live area
+    Clock::time_point general_started_{};     // since when (a download's updates keep it)
     std::vector<std::string> drawn_;          // the live area's lines as last drawn
     Clock::time_point last_transfer_event_{}; // download events: at most one a second
     PhaseClock phases_;

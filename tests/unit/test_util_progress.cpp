@@ -104,6 +104,13 @@ TEST_CASE("on a terminal each task has a live line redrawn in place below the la
     CHECK(text.ends_with("\r\033[K"));
 }
 
+TEST_CASE("on a terminal a step of no task that lasts shows for how long") {
+    Captured out("general.txt");
+    Progress progress(Progress::Mode::Terminal, out.file);
+    progress.step("container: mmdebstrap trixie");
+    CHECK(out.shows("\r\033[Kcontainer: mmdebstrap trixie (1 s)"));
+}
+
 TEST_CASE("the event stream is one JSON object per line, with tasks, phases and a summary") {
     Captured events("events.jsonl");
     Captured out("quiet.txt");
