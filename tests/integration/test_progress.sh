@@ -25,7 +25,8 @@ python3 - "$WORK/tty.typescript" <<'PY' || fail "the terminal stream lacks live 
 import re, sys
 text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
 # "[KERNEL] build command 1/1 (N s): LATEST OUTPUT", up to the next escape or line end.
-lines = re.findall(r"\[([^]\r\n]+)\] build command 1/1 \((\d+) s\)(?:: ([^\x1b\r\n]*))?", text)
+lines = re.findall(r"\[([^][\x1b\r\n]+)\] build command 1/1 \((\d+) s\)(?:: ([^\x1b\r\n]*))?",
+                   text)
 print(f"{len(lines)} live line(s) of the build step")
 elapsed = {int(seconds) for _, seconds, _ in lines}
 outputs = {output for _, _, output in lines if output}
