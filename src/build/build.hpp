@@ -38,18 +38,18 @@ struct KernelBuild {
 };
 
 struct BuildOptions {
-    std::filesystem::path work_root;     // one sub directory per kernel
-    unsigned jobs = 1;                   // kernels built at the same time
-    unsigned make_jobs = 1;              // JOBS passed to each build
-    std::uint32_t source_date_epoch = 0; // SOURCE_DATE_EPOCH and KBUILD_BUILD_TIMESTAMP inside
-    Progress* progress = nullptr;
-    std::filesystem::path cache_dir; // downloads and apt's .debs; empty: cache_dir()
+    std::filesystem::path work_root = {}; // one sub directory per kernel
+    unsigned jobs = 1;                    // kernels built at the same time
+    unsigned make_jobs = 1;               // JOBS passed to each build
+    std::uint32_t source_date_epoch = 0;  // SOURCE_DATE_EPOCH and KBUILD_BUILD_TIMESTAMP inside
+    Progress& progress = Progress::quiet();
+    std::filesystem::path cache_dir = {}; // downloads and apt's .debs; empty: cache_dir()
     // ccache's directory, bound into the container; empty (or a container without ccache):
     // compilers run as they are.
-    std::filesystem::path compiler_cache_dir;
+    std::filesystem::path compiler_cache_dir = {};
     // Called with each kernel's result (built, skipped or failed) as soon as it is done, from
     // the thread that built it, so its image can be packed while the next kernel compiles.
-    std::function<void(const KernelBuild&)> on_kernel_done;
+    std::function<void(const KernelBuild&)> on_kernel_done = {};
     // Runs the patches, build commands, dkms steps and strip in the container; never null.
     CommandRunner* runner = &container_runner();
 };

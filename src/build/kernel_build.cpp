@@ -29,10 +29,10 @@ constexpr const char* kInstallInside = "/build/install";
 constexpr const char* kModulesInside = "/build/modules";
 constexpr const char* kPatchesInside = "/build/patches";
 
-void note(const BuildOptions& options, const std::string& text) {
-    if (options.progress) {
-        options.progress->step(text);
-    }
+// Kernel `release` moves on to `text`: its live line, and its time counted under `phase`.
+void note(const BuildOptions& options, const std::string& release, Phase phase,
+          const std::string& text) {
+    options.progress.task(release, phase, text);
 }
 
 // "12.3 s since `started`", for the build log (bench/ reads these).
@@ -171,6 +171,8 @@ bool prepare(KernelWork& work, const manifest::Manifest& manifest, const contain
     fs::create_directories(work.modules);
     fs::create_directories(work.patches);
     append_log(result.log, "# kernel " + release + ": " + source_spec.field);
+    note(options, release, Phase::Fetch, "fetching " + source_spec.field);
+    options.progress.watch(release, result.log); // its latest line shows on the live line
     // A fresh copy per kernel: builds write objects next to the sources.
     work.fetched = sources.source(source_spec, result.log);
     copy_source_tree(work.fetched.dir, work.source);
@@ -210,7 +212,7 @@ void patch(KernelWork& work, const container::Rootfs& rootfs, const BuildOptions
         const auto& patch = *work.choice.patches[i];
         const auto name = std::to_string(i) + ".patch";
         fs::copy_file(patch.file, work.patches / name);
-        note(options, "[" + release + "] applying " + patch.field);
+        note(options, release, Phase::Compile, "applying " + patch.field);
         append_log(work.result.log, "$ patch -p1 --batch --forward -i " + patch.file.string());
         auto run = work.run;
         run.argv = {"patch",     "-p1", "--batch",
@@ -230,7 +232,7 @@ bool compile(KernelWork& work, const manifest::Manifest& manifest, const contain
     const auto& release = work.result.kernel_release;
     const auto& source_spec = *work.choice.source;
     if (uses_dkms(manifest, source_spec, work.fetched, work.source)) {
-        note(options, "[" + release + "] dkms build");
+        note(options, release, Phase::Compile, "dkms build");
         DkmsJob job;
         job.rootfs = &rootfs;
         job.run = work.run;
@@ -262,8 +264,8 @@ bool compile(KernelWork& work, const manifest::Manifest& manifest, const contain
     }
     const auto& commands = manifest.build_commands;
     for (size_t i = 0; i < commands.size(); ++i) {
-        note(options, "[" + release + "] build command " + std::to_string(i + 1) + "/" +
-                          std::to_string(commands.size()));
+        note(options, release, Phase::Compile,
+             "build command " + std::to_string(i + 1) + "/" + std::to_string(commands.size()));
         append_log(work.result.log, "$ " + commands[i]);
         auto run = work.run;
         run.argv = {"/bin/sh", "-euc", commands[i]};
@@ -286,7 +288,7 @@ void collect(KernelWork& work, const manifest::Manifest& manifest, const contain
              const BuildOptions& options, SourceCache& sources) {
     auto& result = work.result;
     const auto& release = result.kernel_release;
-    note(options, "[" + release + "] collecting modules");
+    note(options, release, Phase::Compile, "collecting modules");
     std::vector<BuiltModule> built;
     for (const auto& job : module_jobs(manifest, work.dkms ? &work.dkms->conf : nullptr)) {
         const auto& spec = job.spec;
@@ -324,10 +326,11 @@ void collect(KernelWork& work, const manifest::Manifest& manifest, const contain
     result.modules = dependency_order(std::move(built));
     result.compiler_cache = read_compiler_cache_stats(work.compiler_stats / "log");
     for (const auto* package : work.choice.packages) {
-        note(options, "[" + release + "] package " + package->field);
+        note(options, release, Phase::Fetch, "package " + package->field);
         result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);
     }
-    note(options, "[" + release + "] built " + std::to_string(result.modules.size()) + " modules");
+    note(options, release, Phase::Compile,
+         "built " + std::to_string(result.modules.size()) + " modules");
 }
 
 KernelBuild build_one(const manifest::Manifest& manifest, const container::Rootfs& rootfs,
@@ -372,6 +375,8 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                 results[i].failed = message;
                 results[i].failed_on_input = dynamic_cast<const InputError*>(&e) != nullptr;
             }
+            // Before the packer is handed the kernel: its packing is a new live line.
+            options.progress.done(release);
             if (options.on_kernel_done) {
                 options.on_kernel_done(results[i]);
             }

@@ -37,7 +37,7 @@ std::string summary(const std::vector<std::string>& items) {
 } // namespace
 
 SourceCache::SourceCache(const container::Rootfs& rootfs, fs::path cache_dir, fs::path scratch_root,
-                         Progress* progress)
+                         Progress& progress)
     : rootfs_(rootfs), cache_dir_(std::move(cache_dir)), scratch_root_(std::move(scratch_root)),
       progress_(progress) {}
 
@@ -75,18 +75,13 @@ const StagedPackage& SourceCache::package(const manifest::PackageSpec& package,
     try {
         fs::path archive;
         if (package.kind == manifest::PackageSpec::Kind::Apt) {
-            if (progress_) {
-                progress_->step("package " + package.field + ": apt-get download " +
-                                package.package);
-            }
+            progress_.step("package " + package.field + ": apt-get download " + package.package);
             archive = apt_download(
                 rootfs_,
                 {package.package, package.version, package.release, package.field + ".apt"},
                 cache_dir_, log);
         } else {
-            fetch::DownloadOptions options;
-            options.cache_dir = cache_dir_;
-            options.progress = progress_;
+            fetch::DownloadOptions options{.cache_dir = cache_dir_, .progress = progress_};
             try {
                 archive = fetch::download(package.url, package.sha256, options);
             } catch (const std::exception& e) {
@@ -102,16 +97,16 @@ const StagedPackage& SourceCache::package(const manifest::PackageSpec& package,
         for (const auto& line : staged.left_out) {
             append_log(log, "#   left out (outside /usr and /opt, no relocate rule) " + line);
         }
-        if (progress_ && !staged.left_out.empty()) {
-            progress_->line(package.field + " " + archive.filename().string() + ": left out " +
-                            std::to_string(staged.left_out.size()) +
-                            " file(s) outside /usr and /opt with no relocate rule: " +
-                            summary(staged.left_out));
+        if (!staged.left_out.empty()) {
+            progress_.line(package.field + " " + archive.filename().string() + ": left out " +
+                           std::to_string(staged.left_out.size()) +
+                           " file(s) outside /usr and /opt with no relocate rule: " +
+                           summary(staged.left_out));
         }
-        if (progress_ && !staged.relocated.empty()) {
-            progress_->line(package.field + " " + archive.filename().string() + ": relocated " +
-                            std::to_string(staged.relocated.size()) +
-                            " file(s): " + summary(staged.relocated));
+        if (!staged.relocated.empty()) {
+            progress_.line(package.field + " " + archive.filename().string() + ": relocated " +
+                           std::to_string(staged.relocated.size()) +
+                           " file(s): " + summary(staged.relocated));
         }
         return packages_[&package] = std::move(staged);
     } catch (...) {

@@ -18,7 +18,7 @@ class SourceCache {
 public:
     // Downloads are cached under `cache_dir`; unpacked trees live under `scratch_root`.
     SourceCache(const container::Rootfs& rootfs, std::filesystem::path cache_dir,
-                std::filesystem::path scratch_root, Progress* progress);
+                std::filesystem::path scratch_root, Progress& progress);
 
     // `source`'s tree on the host; fetched on first use (commands logged to `log`).
     // A failure is remembered and thrown again for every kernel that needs the source.
@@ -33,7 +33,7 @@ private:
     const container::Rootfs& rootfs_;
     std::filesystem::path cache_dir_;
     std::filesystem::path scratch_root_;
-    Progress* progress_;
+    Progress& progress_;
     std::mutex mutex_;
     std::map<const void*, SourceTree> sources_;
     std::map<const void*, StagedPackage> packages_;

@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void note(const FetchContext& context, const std::string& text) {
-    if (context.progress) {
-        context.progress->step(text);
-    }
+    context.progress.step(text);
 }
 
 std::string conf_name(const manifest::SourceSpec& source) {
@@ -158,9 +156,8 @@ SourceTree fetch_source(const manifest::SourceSpec& source, const FetchContext& 
                          context.cache_dir, context.log);
     } else {
         note(context, "source " + source.field + ": downloading " + source.url);
-        fetch::DownloadOptions options;
-        options.cache_dir = context.cache_dir;
-        options.progress = context.progress;
+        fetch::DownloadOptions options{.cache_dir = context.cache_dir,
+                                       .progress = context.progress};
         try {
             archive = fetch::download(source.url, source.sha256, options);
         } catch (const std::exception& e) {

@@ -14,7 +14,7 @@ struct FetchContext {
     const container::Rootfs* rootfs = nullptr;
     std::filesystem::path cache_dir; // downloads and .debs are cached here
     std::filesystem::path log;       // commands and their output
-    Progress* progress = nullptr;
+    Progress& progress = Progress::quiet();
 };
 
 // A source's tree on the host, and where a dkms.conf was looked for in it (for messages:

@@ -5,9 +5,14 @@
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
 #include "pack/build_images.hpp"
+#include "util/error.hpp"
 #include "util/progress.hpp"
 
+#include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <fmt/core.h>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,16 +26,46 @@ struct BuildArgs {
     std::string output = "out";
     pack::BuildRequest request;
     std::vector<std::string> allowed_paths; // --allow-path
+    std::string events;                     // --events: a file, or "-" for stderr
 };
+
+// Where --events writes the JSON progress events: the file (created or truncated), or stderr.
+std::unique_ptr<std::FILE, int (*)(std::FILE*)> open_events(const std::string& path) {
+    auto keep_open = [](std::FILE*) { return 0; };
+    if (path.empty()) {
+        return {nullptr, keep_open};
+    }
+    if (path == "-") {
+        return {stderr, keep_open};
+    }
+    std::FILE* file = std::fopen(path.c_str(), "we");
+    if (file == nullptr) {
+        throw Error("--events: cannot create " + path + ": " + std::strerror(errno));
+    }
+    return {file, &std::fclose};
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// {"container": 12.3, "fetch": 0.4, ...}: seconds per phase, for --json.
+nlohmann::json phases_json(const std::array<double, kPhaseCount>& seconds) {
+    nlohmann::json phases = nlohmann::json::object();
+    for (size_t i = 0; i < kPhaseCount; ++i) {
+        phases[std::string(phase_name(static_cast<Phase>(i)))] = seconds[i];
+    }
+    return phases;
+}
+
 int run_build(const BuildArgs& args, const GlobalOptions& global) {
     auto started = std::chrono::steady_clock::now();
     const auto manifest = manifest::load(args.manifest, load_options(args.allowed_paths));
-    Progress progress(global.quiet || global.json ? Progress::Mode::Quiet : Progress::Mode::Auto);
+    auto events = open_events(args.events);
+    // Human progress on stderr unless the events go there.
+    Progress progress(global.quiet || global.json || args.events == "-" ? Progress::Mode::Quiet
+                                                                        : Progress::Mode::Auto,
+                      stderr, events.get());
     auto request = args.request;
     request.output = args.output;
     auto built = pack::build_images(manifest, request, progress);
@@ -45,7 +80,8 @@ int run_build(const BuildArgs& args, const GlobalOptions& global) {
                               {"images", images},
                               {"build_cache_hits", built.cache_hits},
                               {"container_runs", container::run_count()},
-                              {"seconds", seconds_since(started)}};
+                              {"seconds", seconds_since(started)},
+                              {"phases", phases_json(progress.phase_seconds())}};
         fmt::print("{}\n", result.dump(2));
     } else if (!global.quiet) {
         fmt::print("built {} image(s) in {:.1f} s{}\n", built.images.size(), seconds_since(started),
@@ -95,6 +131,9 @@ Command build_command() {
                 key->needs(cert);
                 cert->needs(key);
                 add_allow_path_option(app, args->allowed_paths);
+                app.add_option("--events", args->events,
+                               "Write progress events, one JSON object per line, to this file "
+                               "(- for stderr)");
                 return [args, &global] { return run_build(*args, global); };
             }};
 }

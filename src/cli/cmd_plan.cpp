@@ -34,7 +34,7 @@ std::map<std::string, std::string> resolve_packages(const manifest::Manifest& ma
     const auto cache = cache_dir();
     std::filesystem::create_directories(cache);
     auto cache_use = use_cache(cache); // `cache prune` leaves the container alone meanwhile
-    container::PrepareOptions options{cache, refresh, &progress};
+    container::PrepareOptions options{cache, refresh, progress};
     std::map<std::string, std::string> releases;
     for (size_t t = 0; t < manifest.targets.size(); ++t) {
         const auto target = manifest::with_target(manifest, t);

@@ -29,7 +29,7 @@ struct Rootfs {
 struct PrepareOptions {
     std::filesystem::path cache_dir; // where default containers and extracted tarballs live
     bool refresh = false;            // rebuild a cached default container
-    Progress* progress = nullptr;
+    Progress& progress = Progress::quiet();
 };
 
 // Creates or reuses the container the manifest names, with headers for every Debian kernel

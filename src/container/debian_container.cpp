@@ -162,9 +162,7 @@ private:
 
     template <typename Run>
     void timed(const std::string& label, const std::string& command, Run r) {
-        if (options_.progress) {
-            options_.progress->step("container: " + label);
-        }
+        options_.progress.step("container: " + label);
         append_log(log_, "$ " + command);
         auto start = std::chrono::steady_clock::now();
         int status = r();

@@ -39,7 +39,7 @@ std::string age_of(const fs::path& file) {
 }
 
 void pull_layers(fetch::RegistryClient& client, const fetch::ResolvedImage& image,
-                 const fs::path& root, Progress* progress) {
+                 const fs::path& root, Progress& progress) {
     std::vector<LayerFile> layers;
     const auto count = image.manifest.layers.size();
     for (size_t i = 0; i < count; ++i) {
@@ -48,10 +48,8 @@ void pull_layers(fetch::RegistryClient& client, const fetch::ResolvedImage& imag
         layers.push_back({client.blob(layer, label),
                           client.image().text() + " " + label + " (" + layer.digest + ")"});
     }
-    if (progress) {
-        progress->step("container: applying " + std::to_string(count) + " layer(s) of " +
-                       client.image().text());
-    }
+    progress.step("container: applying " + std::to_string(count) + " layer(s) of " +
+                  client.image().text());
     try {
         extract_layers(layers, root);
     } catch (const std::exception&) {
@@ -67,10 +65,9 @@ void pull_layers(fetch::RegistryClient& client, const fetch::ResolvedImage& imag
 } // namespace
 
 ImageRootfs oci_rootfs(const manifest::OciContainer& oci, const PrepareOptions& options) {
-    fetch::RegistryOptions registry;
-    registry.insecure = oci.insecure;
-    registry.download.cache_dir = options.cache_dir;
-    registry.download.progress = options.progress;
+    fetch::RegistryOptions registry{
+        .insecure = oci.insecure,
+        .download = {.cache_dir = options.cache_dir, .progress = options.progress}};
     fetch::RegistryClient client(oci.image, registry);
 
     const fs::path remembered = tag_file(options.cache_dir, oci);
@@ -78,10 +75,8 @@ ImageRootfs oci_rootfs(const manifest::OciContainer& oci, const PrepareOptions& 
     std::optional<fetch::ResolvedImage> resolved;
     std::string digest;
     try {
-        if (options.progress) {
-            options.progress->step("container: resolving " + oci.image.text() + " for " +
-                                   oci.platform.text());
-        }
+        options.progress.step("container: resolving " + oci.image.text() + " for " +
+                              oci.platform.text());
         resolved = client.resolve(oci.platform);
         digest = resolved->digest;
     } catch (const fetch::TransferError& e) {
@@ -93,11 +88,9 @@ ImageRootfs oci_rootfs(const manifest::OciContainer& oci, const PrepareOptions& 
         if (!is_sha256_digest(digest) || !fs::is_directory(image_root(options.cache_dir, digest))) {
             throw;
         }
-        if (options.progress) {
-            options.progress->line(std::string(e.what()) + "\nusing the cached image " + digest +
-                                   " that tag " + oci.image.tag + " named when last resolved (" +
-                                   age_of(remembered) + ")");
-        }
+        options.progress.line(std::string(e.what()) + "\nusing the cached image " + digest +
+                              " that tag " + oci.image.tag + " named when last resolved (" +
+                              age_of(remembered) + ")");
     }
     const fs::path root = image_root(options.cache_dir, digest);
     std::error_code ec;

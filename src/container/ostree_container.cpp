@@ -87,7 +87,7 @@ void add_remote(OstreeRepo* repo, const std::string& name,
 }
 
 struct PullProgress {
-    Progress* progress;
+    Progress& progress;
     std::string ref;
 };
 
@@ -98,9 +98,9 @@ void on_pull_progress(OstreeAsyncProgress* async, gpointer data) {
     guint64 bytes = 0;
     ostree_async_progress_get(async, "fetched", "u", &fetched, "requested", "u", &requested,
                               "bytes-transferred", "t", &bytes, nullptr);
-    pull->progress->step("container: pulling " + pull->ref + ": " + std::to_string(fetched) + "/" +
-                         std::to_string(requested) + " objects, " + std::to_string(bytes / 1024) +
-                         " KiB");
+    pull->progress.step("container: pulling " + pull->ref + ": " + std::to_string(fetched) + "/" +
+                        std::to_string(requested) + " objects, " + std::to_string(bytes / 1024) +
+                        " KiB");
 }
 
 // True for the errors of a server that was not reached: GLib's codes, or the libcurl code
@@ -132,7 +132,7 @@ bool is_unreachable(const GError* error) {
 
 class Puller {
 public:
-    Puller(OstreeRepo* repo, const manifest::OstreeContainer& ostree, Progress* progress)
+    Puller(OstreeRepo* repo, const manifest::OstreeContainer& ostree, Progress& progress)
         : repo_(repo), ostree_(ostree), progress_(progress), remote_(remote_name(ostree)) {}
 
     // Pulls and returns the commit to check out; `offline_note` is set when the remote could not
@@ -150,12 +150,10 @@ public:
                               {"flags", g_variant_new_int32(OSTREE_REPO_PULL_FLAGS_NONE)}});
         PullProgress shown{progress_, ostree_.ref};
         GObjectPtr<OstreeAsyncProgress> async;
-        if (progress_ != nullptr && progress_->is_terminal()) {
+        if (progress_.is_terminal()) {
             async.reset(ostree_async_progress_new_and_connect(on_pull_progress, &shown));
         }
-        if (progress_ != nullptr) {
-            progress_->step("container: pulling " + ostree_.ref + " from " + shown_source(ostree_));
-        }
+        progress_.step("container: pulling " + ostree_.ref + " from " + shown_source(ostree_));
         GlibFailure failure;
         bool pulled = ostree_repo_pull_with_options(repo_, remote_.c_str(), options.get(),
                                                     async.get(), nullptr, failure.out());
@@ -220,7 +218,7 @@ private:
 
     OstreeRepo* repo_;
     const manifest::OstreeContainer& ostree_;
-    Progress* progress_;
+    Progress& progress_;
     std::string remote_;
 };
 
@@ -251,13 +249,11 @@ ImageRootfs ostree_rootfs(const manifest::OstreeContainer& ostree, const Prepare
         auto repo = open_cache_repo(options.cache_dir / "ostree" / "repo");
         std::string offline_note;
         commit = Puller(repo.get(), ostree, options.progress).pull(offline_note);
-        if (!offline_note.empty() && options.progress) {
-            options.progress->line(offline_note);
+        if (!offline_note.empty()) {
+            options.progress.line(offline_note);
         }
         if (!fs::is_directory(root_of(commit), ec)) {
-            if (options.progress) {
-                options.progress->step("container: checking out " + commit.substr(0, 12));
-            }
+            options.progress.step("container: checking out " + commit.substr(0, 12));
             try {
                 checkout(repo.get(), commit, root_of(commit));
             } catch (const std::exception&) {

@@ -62,9 +62,7 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
     const auto digest = sha256_file_hex(spec.path);
     const auto root = options.cache_dir / "tarballs" / digest / "rootfs";
     if (!fs::exists(fs::symlink_status(root, ec))) {
-        if (options.progress) {
-            options.progress->step("container: extracting " + spec.path.filename().string());
-        }
+        options.progress.step("container: extracting " + spec.path.filename().string());
         extract_tarball(spec.path, root);
     }
     check_has_shell(root, spec, spec.path.string());

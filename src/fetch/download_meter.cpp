@@ -39,14 +39,12 @@ std::string format_bytes(std::uint64_t bytes) {
     return text;
 }
 
-DownloadMeter::DownloadMeter(Progress* progress, std::string url)
+DownloadMeter::DownloadMeter(Progress& progress, std::string url)
     : progress_(progress), url_(std::move(url)), name_(last_component(url_)) {}
 
 void DownloadMeter::start() {
     started_ = Clock::now();
-    if (progress_) {
-        progress_->step("downloading " + url_);
-    }
+    progress_.step("downloading " + url_);
 }
 
 void DownloadMeter::attempt(std::uint64_t done) {
@@ -55,11 +53,8 @@ void DownloadMeter::attempt(std::uint64_t done) {
 }
 
 void DownloadMeter::update(std::uint64_t done, std::uint64_t total) {
-    if (!progress_ || !progress_->is_terminal()) {
-        return;
-    }
     auto now = Clock::now();
-    if (now - last_shown_ < kRefresh) {
+    if (now - last_shown_ < kRefresh && done != total) {
         return;
     }
     last_shown_ = now;
@@ -68,31 +63,26 @@ void DownloadMeter::update(std::uint64_t done, std::uint64_t total) {
         text += " / " + format_bytes(total);
     }
     double elapsed = seconds_since(attempt_started_);
+    std::uint64_t rate = 0;
     if (elapsed > 0.0 && done >= attempt_offset_) {
-        auto rate =
-            static_cast<std::uint64_t>(static_cast<double>(done - attempt_offset_) / elapsed);
+        rate = static_cast<std::uint64_t>(static_cast<double>(done - attempt_offset_) / elapsed);
         text += ", " + format_bytes(rate) + "/s";
     }
-    progress_->step(text);
+    progress_.transfer(text, {name_, done, total, rate});
 }
 
 void DownloadMeter::note(const std::string& text) {
-    if (progress_) {
-        progress_->line(text);
-    }
+    progress_.line(text);
 }
 
 void DownloadMeter::finish(std::uint64_t bytes) {
-    if (!progress_) {
-        return;
-    }
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f s", seconds_since(started_));
     std::string text = "downloaded " + url_ + ": " + format_bytes(bytes) + " in " + seconds;
-    if (progress_->is_terminal()) {
-        progress_->step(text);
+    if (progress_.is_terminal()) {
+        progress_.step(text);
     } else {
-        progress_->line(text);
+        progress_.line(text);
     }
 }
 

@@ -1,4 +1,5 @@
-// What a download shows: a live byte count and rate on a terminal, two lines otherwise.
+// What a download shows: a live byte count and rate on a terminal (and as events), two lines
+// otherwise.
 #pragma once
 
 #include "util/progress.hpp"
@@ -14,13 +15,12 @@ std::string format_bytes(std::uint64_t bytes);
 
 class DownloadMeter {
 public:
-    // `progress` may be null (silent).
-    DownloadMeter(Progress* progress, std::string url);
+    DownloadMeter(Progress& progress, std::string url);
 
     // Once, before the first attempt.
     void start();
-    // Bytes so far (including a resumed prefix) of `total` (0 when unknown); on a terminal at
-    // most five updates a second are shown.
+    // Bytes so far (including a resumed prefix) of `total` (0 when unknown); at most five
+    // updates a second are passed on.
     void update(std::uint64_t done, std::uint64_t total);
     // A new attempt begins with `done` bytes already present (resets the rate).
     void attempt(std::uint64_t done);
@@ -31,7 +31,7 @@ public:
 
 private:
     using Clock = std::chrono::steady_clock;
-    Progress* progress_;
+    Progress& progress_;
     std::string url_;
     std::string name_; // the URL's last path component, for the live line
     Clock::time_point started_;

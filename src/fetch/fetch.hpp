@@ -30,17 +30,17 @@ StallLimits stall_limits_from_environment();
 struct DownloadOptions {
     std::filesystem::path cache_dir; // downloads live in <cache_dir>/downloads/<sha256>;
                                      // empty: ksx::cache_dir()
-    Progress* progress = nullptr;
+    Progress& progress = Progress::quiet();
     unsigned retries = 4; // on network errors, HTTP 5xx and 429, with backoff
     long connect_timeout_s = 30;
     StallLimits stall = stall_limits_from_environment();
-    double retry_base_s = 0.5;        // first backoff; doubles with every further failure
-    long retry_after_cap_s = 60;      // a server's Retry-After is honoured up to this
-    std::filesystem::path ca_file;    // PEM certificates to trust instead of the system's (a
-                                      // private mirror); empty: the system's
-    bool verify_tls = true;           // false: accept any certificate (an insecure registry)
-    std::vector<std::string> headers; // extra request headers, "Name: value"
-    std::string label;                // shown instead of the URL in progress lines
+    double retry_base_s = 0.5;             // first backoff; doubles with every further failure
+    long retry_after_cap_s = 60;           // a server's Retry-After is honoured up to this
+    std::filesystem::path ca_file = {};    // PEM certificates to trust instead of the system's (a
+                                           // private mirror); empty: the system's
+    bool verify_tls = true;                // false: accept any certificate (an insecure registry)
+    std::vector<std::string> headers = {}; // extra request headers, "Name: value"
+    std::string label = {};                // shown instead of the URL in progress lines
 };
 
 // Downloads `url` (libcurl: redirects, retries with backoff, resume of a partial download)

@@ -118,14 +118,11 @@ HttpResponse http_request(const HttpRequest& request, const DownloadOptions& opt
         }
         auto delay = retry_delay(failures + 1, options.retry_base_s, exchange.retry_after_s(),
                                  options.retry_after_cap_s);
-        if (options.progress) {
-            char seconds[32];
-            std::snprintf(seconds, sizeof seconds, "%.1f s",
-                          static_cast<double>(delay.count()) / 1000);
-            std::string why =
-                code == CURLE_OK ? "HTTP " + std::to_string(status) : exchange.error_text(code);
-            options.progress->line(request.url + ": " + why + ", retrying in " + seconds);
-        }
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.1f s", static_cast<double>(delay.count()) / 1000);
+        std::string why =
+            code == CURLE_OK ? "HTTP " + std::to_string(status) : exchange.error_text(code);
+        options.progress.line(request.url + ": " + why + ", retrying in " + seconds);
         std::this_thread::sleep_for(delay);
     }
 }

@@ -19,8 +19,8 @@ struct RegistryOptions {
     // TLS certificates are not checked, and a registry that does not speak TLS is spoken to in
     // plain HTTP (Docker's "insecure registry").
     bool insecure = false;
-    DownloadOptions download;        // cache, progress, retries, timeouts
-    std::filesystem::path auth_file; // empty: registry_auth_file()
+    DownloadOptions download;             // cache, progress, retries, timeouts
+    std::filesystem::path auth_file = {}; // empty: registry_auth_file()
 };
 
 struct ResolvedImage {

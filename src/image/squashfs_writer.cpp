@@ -318,6 +318,10 @@ void Writer::append_host_file(const Item& item) {
 
 // File contents in depth-first order of the sorted tree, like gensquashfs.
 void Writer::write_file_data() {
+    const auto files = static_cast<std::size_t>(
+        std::count_if(items_.all.begin(), items_.all.end(),
+                      [](const Item& item) { return item.node->type == Tree::Node::Type::File; }));
+    std::size_t written = 0;
     std::vector<std::size_t> stack{0};
     while (!stack.empty()) {
         auto& item = items_.all[stack.back()];
@@ -340,6 +344,9 @@ void Writer::write_file_data() {
         }
         check(sqfs_block_processor_end_file(processor_.get()),
               "finishing " + std::string(item.path));
+        if (options_.on_file) {
+            options_.on_file(++written, files);
+        }
     }
     check(sqfs_block_processor_finish(processor_.get()), "file data");
 }

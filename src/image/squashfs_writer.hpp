@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,9 @@ struct WriteOptions {
     // Set: compressed blocks are taken from and added to this cache (shared by the images of
     // one run); the image's bytes are the same either way.
     std::shared_ptr<BlockCache> block_cache;
+    // Set: called after each regular file's data is written, with how many are written of how
+    // many (for progress lines).
+    std::function<void(std::size_t written, std::size_t files)> on_file;
 };
 
 // Writes the image to `output` atomically (temp file, fsync, rename).

@@ -170,9 +170,10 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
     remove_leftovers(cache);
 
     // Each target's own container, holding only its kernels' headers.
-    container::PrepareOptions prepare_options{cache, request.refresh, &progress};
+    container::PrepareOptions prepare_options{cache, request.refresh, progress};
     std::vector<TargetJob> jobs;
     for (auto& target : targets) {
+        Progress::Scope container_time(progress, Phase::Container);
         progress.step(manifest.target_list ? "container for " + target.target_name + ": preparing"
                                            : std::string("container: preparing"));
         auto rootfs = container::prepare(target.container, target.kernels, prepare_options);
@@ -245,12 +246,11 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                       std::to_string(to_build.size()) + " kernel(s)" +
                       (target.target_list ? " of target " + target.target_name : "") + " in " +
                       job.rootfs.description);
-        build::BuildOptions build_options;
+        build::BuildOptions build_options{.progress = progress};
         build_options.work_root =
             target.target_list ? work.path() / target.target_name : work.path();
         build_options.jobs = std::max(1u, request.jobs);
         build_options.make_jobs = std::max(1u, cores / build_options.jobs);
-        build_options.progress = &progress;
         build_options.compiler_cache_dir = compiler_cache_for(cache, job.rootfs);
         if (!build_options.compiler_cache_dir.empty()) {
             fs::create_directories(build_options.compiler_cache_dir);
@@ -301,6 +301,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
         }
         add_images(packed.images);
     }
+    progress.summary();
     if (!failures.empty()) {
         keep_work_dir(work); // the logs named in the message live there
         failures.raise();

@@ -19,15 +19,21 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     auto& progress = context.progress;
     const auto& release = kernel_build.kernel_release;
     auto name = pack::image_file_name(manifest, release);
+    progress.task(release, Phase::Sign,
+                  (context.signers.modules ? "signing and compressing " : "compressing ") +
+                      std::to_string(kernel_build.modules.size()) + " module(s)");
     auto treatment =
         sign_and_compress_modules(kernel_build, context.signers, manifest, context.rootfs);
     if (!treatment.compression.note.empty()) {
         progress.line("note: kernel " + release + ": " + treatment.compression.note);
     }
-    progress.step("[" + release + "] packing " + name);
+    progress.task(release, Phase::Pack, "packing " + name);
     auto tree = pack::compose(manifest, kernel_build);
     auto options = context.image_options;
     options.block_cache = block_cache;
+    options.on_file = [&](std::size_t written, std::size_t files) {
+        progress.detail(release, fmt::format("{} of {} files", written, files));
+    };
     const auto staged = context.output.staging() / name;
     const auto path = context.output.path() / name;
     std::optional<VerityRecord> verity;
@@ -39,6 +45,9 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     auto size = fs::file_size(staged);
     auto digest = sha256_file_hex(staged);
     if (manifest.image.format == manifest::ImageFormat::Squashfs) {
+        if (context.signers.image) {
+            progress.task(release, Phase::Sign, "verity tree and root hash signature");
+        }
         verity = sign_image_file(staged, path, digest, context.signers, context.threads);
     }
     // The set appears whole: the image with its sidecars, or without the sidecars an earlier
@@ -126,6 +135,7 @@ void ImagePacker::run(std::stop_token stop) {
         } catch (const std::exception& e) {
             failure = e.what();
         }
+        context_.progress.done(next.kernel_release);
         std::lock_guard lock(mutex_);
         if (failure.empty()) {
             outcome_.images.push_back(std::move(image));

@@ -36,11 +36,8 @@ ksx::manifest::OciContainer oci(const std::string& reference,
     return {parsed.reference, platform, true};
 }
 
-ksx::container::PrepareOptions options(ksx::Progress* progress = nullptr) {
-    ksx::container::PrepareOptions out;
-    out.cache_dir = fs::absolute("cache");
-    out.progress = progress;
-    return out;
+ksx::container::PrepareOptions options(ksx::Progress& progress = ksx::Progress::quiet()) {
+    return {.cache_dir = fs::absolute("cache"), .progress = progress};
 }
 
 // No image root filesystem (complete or partial) in the cache.
@@ -149,7 +146,7 @@ TEST_CASE("an image of three layers is applied with its whiteouts, opaque direct
     {
         ksx::Progress progress(ksx::Progress::Mode::Plain, out);
         auto again = ksx::container::oci_rootfs(oci(registry.host() + "/kmod-sysext/dev:v1"),
-                                                options(&progress));
+                                                options(progress));
         CHECK(again.root == root);
     }
     std::rewind(out);

@@ -67,11 +67,8 @@ std::string commit_tree(const fs::path& repo, const std::string& branch, const s
     return run(argv);
 }
 
-ksx::container::PrepareOptions options(ksx::Progress* progress = nullptr) {
-    ksx::container::PrepareOptions out;
-    out.cache_dir = fs::absolute("cache");
-    out.progress = progress;
-    return out;
+ksx::container::PrepareOptions options(ksx::Progress& progress = ksx::Progress::quiet()) {
+    return {.cache_dir = fs::absolute("cache"), .progress = progress};
 }
 
 ksx::manifest::OstreeContainer remote(const std::string& url, const std::string& ref) {
@@ -187,7 +184,7 @@ TEST_CASE("an OSTree ref is pulled over HTTP and checked out as a copy") {
     {
         ksx::Progress progress(ksx::Progress::Mode::Plain, out);
         auto offline =
-            ksx::container::ostree_rootfs(remote(server.url(), "ksx/dev"), options(&progress));
+            ksx::container::ostree_rootfs(remote(server.url(), "ksx/dev"), options(progress));
         CHECK(offline.root == newer.root);
     }
     auto printed = read_stream(out);

@@ -172,7 +172,7 @@ TEST_CASE("a tarball container is extracted once into the cache and reused") {
     manifest::ContainerSpec spec;
     spec.kind = manifest::ContainerSpec::Kind::Tarball;
     spec.path = fs::absolute("rootfs.tar");
-    container::PrepareOptions options{fs::absolute("cache"), false, nullptr};
+    container::PrepareOptions options{fs::absolute("cache"), false};
     auto first = container::prepare(spec, {}, options);
     CHECK(first.root.parent_path().parent_path() == fs::absolute("cache/tarballs"));
     CHECK(first.root.filename() == "rootfs");
@@ -192,7 +192,7 @@ TEST_CASE("the default Debian container resolves both kernels and runs commands 
     spec.debian.suite = "bookworm"; // Debian 12's two kernel lines
     std::vector<KernelSpec> kernels{package("linux-headers-amd64"),
                                     package("linux-headers-6.12-amd64")};
-    container::PrepareOptions options{cache_dir(), false, &progress};
+    container::PrepareOptions options{cache_dir(), false, progress};
     auto start = clock::now();
     auto rootfs = container::prepare(spec, kernels, options);
     std::cerr << "prepare: " << std::chrono::duration<double>(clock::now() - start).count()

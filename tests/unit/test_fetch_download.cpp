@@ -27,9 +27,9 @@ using ksx::test::payload;
 
 namespace {
 
-DownloadOptions quick_options(const std::string& cache) {
-    DownloadOptions options;
-    options.cache_dir = fs::absolute(cache);
+DownloadOptions quick_options(const std::string& cache,
+                              ksx::Progress& progress = ksx::Progress::quiet()) {
+    DownloadOptions options{.cache_dir = fs::absolute(cache), .progress = progress};
     options.retry_base_s = 0.01;
     return options;
 }
@@ -273,8 +273,7 @@ TEST_CASE("progress shows one line at the start and one at the end when not on a
     REQUIRE(out != nullptr);
     {
         ksx::Progress progress(ksx::Progress::Mode::Plain, out);
-        auto options = quick_options("plain-cache");
-        options.progress = &progress;
+        auto options = quick_options("plain-cache", progress);
         download(server.url("/files/f"), ksx::sha256_hex(data), options);
     }
     std::fclose(out);
@@ -300,8 +299,7 @@ TEST_CASE("progress on a terminal shows the bytes received so far") {
     REQUIRE(out != nullptr);
     {
         ksx::Progress progress(ksx::Progress::Mode::Terminal, out);
-        auto options = quick_options("terminal-cache");
-        options.progress = &progress;
+        auto options = quick_options("terminal-cache", progress);
         download(server.url("/files/pkg.deb"), ksx::sha256_hex(data), options);
     }
     std::fclose(out);
