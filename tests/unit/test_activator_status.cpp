@@ -74,11 +74,11 @@ TEST_CASE("status reads a 100000-module chain of a merged extension") {
     ksx::test::ActivatorNode node("status-chain");
     node.write("usr/lib/extension-release.d/extension-release.chain", "ID=debian\n");
     node.write("usr/lib/kmod-sysext/chain/modules.load",
-               ksx::test::chain_load_order(contract::kMaxLoadOrderModules, "boot"));
+               ksx::test::chain_load_order(ksx::contract::kMaxLoadOrderModules, "boot"));
     auto status = gather_status(node.context, node.log);
     CHECK_FALSE(node.log.failed());
     REQUIRE(status.extensions.size() == 1);
-    CHECK(status.extensions[0].modules.size() == contract::kMaxLoadOrderModules);
+    CHECK(status.extensions[0].modules.size() == ksx::contract::kMaxLoadOrderModules);
 }
 
 TEST_CASE("status reports the store, the selection, what is merged and what is loaded") {
