@@ -154,9 +154,20 @@ private:
                 break;
             case 'u': {
                 unsigned code = hex4();
-                if (code >= 0xD800 && code < 0xDC00 && text_.substr(at_, 2) == "\\u") {
+                // UTF-16 surrogates come in pairs, high then low; anything else would decode to
+                // bytes that are not UTF-8.
+                if (code >= 0xDC00 && code < 0xE000) {
+                    fail("low surrogate without a high one before it");
+                }
+                if (code >= 0xD800 && code < 0xDC00) {
+                    if (text_.substr(at_, 2) != "\\u") {
+                        fail("high surrogate without a low one after it");
+                    }
                     at_ += 2;
                     unsigned low = hex4();
+                    if (low < 0xDC00 || low >= 0xE000) {
+                        fail("high surrogate without a low one after it");
+                    }
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
                 }
                 append_utf8(out, code);
