@@ -16,19 +16,24 @@ struct Json {
     std::vector<Json> items;                           // Array
     std::vector<std::pair<std::string, Json>> members; // Object
 
-    const Json* get(std::string_view key) const {
-        for (const auto& [name, value] : members) {
-            if (name == key) {
-                return &value;
-            }
-        }
-        return nullptr;
-    }
-    std::string string(std::string_view key) const {
-        const auto* value = get(key);
-        return value != nullptr && value->kind == Kind::String ? value->text : std::string();
-    }
+    // Defined below, where Json is complete (clang needs it for `members`).
+    const Json* get(std::string_view key) const;
+    std::string string(std::string_view key) const;
 };
+
+const Json* Json::get(std::string_view key) const {
+    for (const auto& [name, value] : members) {
+        if (name == key) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+std::string Json::string(std::string_view key) const {
+    const auto* value = get(key);
+    return value != nullptr && value->kind == Kind::String ? value->text : std::string();
+}
 
 class Parser {
 public:
