@@ -9,16 +9,24 @@ namespace ksx::activator {
 
 namespace {
 
+struct JsonMember;
+
 // A parsed JSON value; numbers and literals are kept as their text.
 struct Json {
     enum class Kind { Null, Literal, String, Array, Object } kind = Kind::Null;
-    std::string text;                                  // String (unescaped), Literal
-    std::vector<Json> items;                           // Array
-    std::vector<std::pair<std::string, Json>> members; // Object
+    std::string text;                // String (unescaped), Literal
+    std::vector<Json> items;         // Array
+    std::vector<JsonMember> members; // Object
 
-    // Defined below, where Json is complete (clang needs it for `members`).
     const Json* get(std::string_view key) const;
     std::string string(std::string_view key) const;
+};
+
+// Not a std::pair: clang cannot instantiate pair<std::string, Json> inside Json's own
+// definition.
+struct JsonMember {
+    std::string name;
+    Json value;
 };
 
 const Json* Json::get(std::string_view key) const {
@@ -200,7 +208,7 @@ private:
             while (true) {
                 auto key = string();
                 expect(':');
-                value.members.emplace_back(std::move(key), parse(depth + 1));
+                value.members.push_back({std::move(key), parse(depth + 1)});
                 if (peek() == ',') {
                     ++at_;
                     continue;
