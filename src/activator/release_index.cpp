@@ -9,26 +9,39 @@ namespace ksx::activator {
 
 namespace {
 
+struct JsonMember;
+
 // A parsed JSON value; numbers and literals are kept as their text.
 struct Json {
     enum class Kind { Null, Literal, String, Array, Object } kind = Kind::Null;
-    std::string text;                                  // String (unescaped), Literal
-    std::vector<Json> items;                           // Array
-    std::vector<std::pair<std::string, Json>> members; // Object
+    std::string text;                // String (unescaped), Literal
+    std::vector<Json> items;         // Array
+    std::vector<JsonMember> members; // Object
 
-    const Json* get(std::string_view key) const {
-        for (const auto& [name, value] : members) {
-            if (name == key) {
-                return &value;
-            }
-        }
-        return nullptr;
-    }
-    std::string string(std::string_view key) const {
-        const auto* value = get(key);
-        return value != nullptr && value->kind == Kind::String ? value->text : std::string();
-    }
+    const Json* get(std::string_view key) const;
+    std::string string(std::string_view key) const;
 };
+
+// Not a std::pair: clang cannot instantiate pair<std::string, Json> inside Json's own
+// definition.
+struct JsonMember {
+    std::string name;
+    Json value;
+};
+
+const Json* Json::get(std::string_view key) const {
+    for (const auto& [name, value] : members) {
+        if (name == key) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+std::string Json::string(std::string_view key) const {
+    const auto* value = get(key);
+    return value != nullptr && value->kind == Kind::String ? value->text : std::string();
+}
 
 class Parser {
 public:
@@ -154,9 +167,20 @@ private:
                 break;
             case 'u': {
                 unsigned code = hex4();
-                if (code >= 0xD800 && code < 0xDC00 && text_.substr(at_, 2) == "\\u") {
+                // UTF-16 surrogates come in pairs, high then low; anything else would decode to
+                // bytes that are not UTF-8.
+                if (code >= 0xDC00 && code < 0xE000) {
+                    fail("low surrogate without a high one before it");
+                }
+                if (code >= 0xD800 && code < 0xDC00) {
+                    if (text_.substr(at_, 2) != "\\u") {
+                        fail("high surrogate without a low one after it");
+                    }
                     at_ += 2;
                     unsigned low = hex4();
+                    if (low < 0xDC00 || low >= 0xE000) {
+                        fail("high surrogate without a low one after it");
+                    }
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
                 }
                 append_utf8(out, code);
@@ -184,7 +208,7 @@ private:
             while (true) {
                 auto key = string();
                 expect(':');
-                value.members.emplace_back(std::move(key), parse(depth + 1));
+                value.members.push_back({std::move(key), parse(depth + 1)});
                 if (peek() == ',') {
                     ++at_;
                     continue;

@@ -168,7 +168,7 @@ std::vector<NodeUnit> prefetch_units(const std::string& bin_dir) {
 }
 
 NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& options,
-                                    std::vector<std::string>& warnings) {
+                                    std::vector<std::string>& warnings) try {
     auto index_path = release / "index.json";
     if (!fs::exists(index_path)) {
         throw InputError(release.string() + ": no index.json (not a release directory)");
@@ -235,6 +235,10 @@ NodeConfig node_config_from_release(const fs::path& release, const NodeOptions& 
         }
     }
     return config;
+} catch (const nlohmann::json::exception& e) {
+    // JSON of another shape than format 1's: a string where an object belongs, and the like.
+    throw InputError((release / "index.json").string() +
+                     ": not a kmod-sysext index (format 1): " + e.what());
 }
 
 NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const NodeOptions& options,

@@ -8,6 +8,7 @@
 #include "manifest/path_value.hpp"
 #include "manifest/source_parse.hpp"
 #include "manifest/source_text.hpp"
+#include "manifest/yaml_documents.hpp"
 #include "manifest/yaml_fields.hpp"
 #include "manifest/yaml_value.hpp"
 
@@ -873,9 +874,13 @@ Manifest parse(const std::string& text, const fs::path& file, const LoadOptions&
     SourceText source(text, file);
     // yaml-cpp would take these for something else and lose their position.
     source.check_characters(text);
-    std::vector<YAML::Node> documents;
+    std::vector<YAML::Mark> documents;
+    YAML::Node document;
     try {
-        documents = YAML::LoadAll(text);
+        documents = yaml_document_roots(text);
+        if (documents.size() == 1) {
+            document = YAML::Load(text);
+        }
     } catch (const YAML::Exception& e) {
         throw source.error(e.mark, "invalid YAML: " + e.msg);
     }
@@ -883,10 +888,10 @@ Manifest parse(const std::string& text, const fs::path& file, const LoadOptions&
         throw source.error(YAML::Mark(), "expected a map, got an empty document");
     }
     if (documents.size() > 1) {
-        throw source.error(documents[1].Mark(),
+        throw source.error(documents[1],
                            "expected one YAML document, got " + std::to_string(documents.size()));
     }
-    return read_manifest(Value(source, documents.front()), file, options);
+    return read_manifest(Value(source, document), file, options);
 }
 
 } // namespace ksx::manifest

@@ -217,6 +217,22 @@ TEST_CASE("index.json gives prefetch each image's identity") {
     }
 }
 
+TEST_CASE("index.json's \\u escapes decode surrogate pairs and refuse broken ones") {
+    auto index_with_id = [](const std::string& id) {
+        return R"({"format": 1, "images": [{"file": "a_1_k.raw", "os": {"id": ")" + id + R"("}}]})";
+    };
+    CHECK(ksx::activator::parse_release_index(index_with_id(R"(\ud83d\ude00)"))["a_1_k.raw"].id ==
+          "\xF0\x9F\x98\x80");
+    // These decoded to bytes that are not UTF-8 ("\ud800\u0041" to four bytes of a wrapped
+    // around code point).
+    for (const char* broken :
+         {R"(\ud800\u0041)", R"(\ud800)", R"(\ud800x)", R"(\udc00)", R"(\ud800\ud800)"}) {
+        CAPTURE(broken);
+        CHECK_THROWS_WITH_AS(ksx::activator::parse_release_index(index_with_id(broken)),
+                             doctest::Contains("surrogate"), ksx::InputError);
+    }
+}
+
 TEST_CASE("prefetch fetches only the images built for the node's OS release") {
     // A release of two OS releases, published the way `kmod-sysext publish` lays it out.
     auto release = fs::absolute("os-release-dir");

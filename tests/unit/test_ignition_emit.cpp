@@ -151,6 +151,23 @@ TEST_CASE("a directory without index.json is not a release") {
         ksx::InputError);
 }
 
+TEST_CASE("an index.json of another shape is an input error naming it") {
+    // `""` escaped as nlohmann-json's type_error (tests/fuzz found it), as did the others.
+    fs::create_directories("shapes");
+    auto index = fs::absolute("shapes/index.json");
+    auto named = index.string() + ": ";
+    for (const char* text :
+         {R"("")", "[]", R"({"format": "1", "images": []})", R"({"format": 1, "images": [7]})",
+          R"({"format": 1, "images": [{"os": []}]})"}) {
+        CAPTURE(text);
+        std::ofstream(index) << text;
+        std::vector<std::string> warnings;
+        CHECK_THROWS_WITH_AS(
+            ksx::ignition::node_config_from_release(fs::absolute("shapes"), {}, warnings),
+            doctest::Contains(named.c_str()), ksx::InputError);
+    }
+}
+
 TEST_CASE("only the images for the node's OS are placed") {
     fs::remove_all("multi");
     fs::create_directories("multi");

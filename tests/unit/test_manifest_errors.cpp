@@ -82,6 +82,17 @@ TEST_CASE("an empty manifest is an error at its first line") {
           "^");
 }
 
+TEST_CASE("a ',' that no YAML node can start with is an error at its position") {
+    // yaml-cpp 0.7's LoadAll collected empty documents before it forever (tests/fuzz found it).
+    CHECK(error_of(",\n") == "bad/m.yaml:1:1: error: invalid YAML: unexpected \",\"\n"
+                             ",\n"
+                             "^");
+    CHECK(error_of("- name: demo\n, apt: more\n") ==
+          "bad/m.yaml:2:1: error: invalid YAML: unexpected \",\"\n"
+          ", apt: more\n"
+          "^");
+}
+
 TEST_CASE("a second YAML document is an error") {
     CHECK(error_of(manifest() + "---\nname: other\n") ==
           "bad/m.yaml:18:1: error: expected one YAML document, got 2\n"
