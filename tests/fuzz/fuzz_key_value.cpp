@@ -1,19 +1,17 @@
 // KEY=value text: the activator's /etc/kmod-sysext files, os-release and extension-release as the
-// activator matches them, and extension-release as `publish` reads it back from an image.
-#include "activator/key_value.hpp"
+// activator matches them, and extension-release as `publish` and `inspect` read it back.
 #include "activator/log.hpp"
 #include "activator/pin_config.hpp"
 #include "activator/trust_policy.hpp"
 #include "fuzz_support.hpp"
-#include "publish/release_image.hpp"
+#include "util/key_value.hpp"
 #include "util/os_release.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto text = ksx::fuzz::as_text(data, size);
     ksx::fuzz::refusals_expected([&] {
-        ksx::activator::parse_key_values(
-            text, "/etc/kmod-sysext/fuzz.conf",
-            [](std::string_view, std::string_view, const std::string&) {});
+        ksx::parse_key_values(text, "/etc/kmod-sysext/fuzz.conf",
+                              [](std::string_view, std::string_view, const std::string&) {});
     });
     // The activator's logging goes through printable.hpp's escaping: keep that in the run.
     ksx::activator::Log log([](const std::string&) {});
@@ -28,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ksx::extension_mismatch(extension, host);
         ksx::describe(extension);
     });
-    ksx::fuzz::refusals_expected([&] { ksx::publish::parse_key_values(std::string(text)); });
+    ksx::fuzz::refusals_expected(
+        [&] { ksx::for_each_key_value(text, [](std::string_view, std::string_view, int) {}); });
     return 0;
 }
