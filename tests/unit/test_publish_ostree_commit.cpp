@@ -23,7 +23,8 @@ fs::path shard(const std::string& dir, const std::string& kernel, const std::str
                           "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=demo\n"
                           "KMOD_SYSEXT_VERSION=2.0\nKMOD_SYSEXT_KERNEL=" +
                               kernel + "\n");
-    tree.add_file_content("usr/lib/kmod-sysext/demo/modules.load", "demo\t/x.ko\t-\tboot\t\n");
+    tree.add_file_content("usr/lib/kmod-sysext/demo/modules.load",
+                          "demo\t/usr/lib/modules/6.1.0-56-amd64/extra/demo.ko\t-\tboot\t\n");
     tree.add_file_content("usr/lib/modules/" + kernel + "/extra/demo/demo.ko", module);
     tree.add_file_content("usr/share/demo/shared.conf", "same in every kernel\n");
     tree.add_symlink("usr/share/demo/link", "shared.conf");
