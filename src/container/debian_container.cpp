@@ -368,7 +368,7 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
     fs::create_directories(containers);
     // One run makes it; another that wants the same container waits and then uses it, rather
     // than renaming its own copy over the one the first run's build compiles in.
-    EntryLock lock(final_dir);
+    EntryLock lock(options.cache_dir, name);
     if (!options.refresh && fs::exists(final_dir / kStamp, ec)) {
         return {final_dir / "rootfs", key};
     }

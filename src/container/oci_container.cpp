@@ -96,7 +96,8 @@ ImageRootfs oci_rootfs(const manifest::OciContainer& oci, const PrepareOptions& 
     const fs::path root = image_root(options.cache_dir, digest);
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
-        EntryLock lock(root.parent_path()); // a run applying the same image goes first
+        // A run applying the same image goes first.
+        EntryLock lock(options.cache_dir, root.parent_path().filename().string());
         if (!fs::is_directory(root, ec)) {
             pull_layers(client, *resolved, root, options.progress);
         }

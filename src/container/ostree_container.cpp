@@ -256,7 +256,7 @@ ImageRootfs ostree_rootfs(const manifest::OstreeContainer& ostree, const Prepare
         }
         std::optional<EntryLock> lock; // a run checking out the same commit goes first
         if (!fs::is_directory(root_of(commit), ec)) {
-            lock.emplace(root_of(commit).parent_path());
+            lock.emplace(options.cache_dir, "ostree-" + commit);
         }
         if (!fs::is_directory(root_of(commit), ec)) {
             options.progress.step("container: checking out " + commit.substr(0, 12));

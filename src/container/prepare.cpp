@@ -65,7 +65,7 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
     const auto root = entry / "rootfs";
     if (!fs::exists(fs::symlink_status(root, ec))) {
         // Another run extracting the same tarball finishes first; then its rootfs is used.
-        EntryLock lock(entry);
+        EntryLock lock(options.cache_dir, "tarball-" + digest);
         if (!fs::exists(fs::symlink_status(root, ec))) {
             options.progress.step("container: extracting " + spec.path.filename().string());
             extract_tarball(spec.path, root);

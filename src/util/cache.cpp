@@ -1,6 +1,5 @@
 #include "util/cache.hpp"
 
-#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -79,9 +78,8 @@ void add_entries(std::vector<CacheEntry>& entries, const fs::path& dir, CacheKin
         entry.kind = kind;
         entry.path = item.path();
         if (kind == CacheKind::Container) {
-            if (name == "oci-tags" ||
-                (!is_dir && (name.ends_with(".log") || name.ends_with(".lock")))) {
-                continue; // remembered tags, build logs and locks go with their containers
+            if (name == "oci-tags" || (!is_dir && name.ends_with(".log"))) {
+                continue; // remembered tags and build logs go with their containers
             }
             entry.leftover = is_unfinished_container(name);
             entry.in_use = cache_busy;
@@ -230,7 +228,6 @@ std::vector<CacheEntry> prune_cache(const fs::path& cache, const PruneOptions& o
         }
         if (entry.kind == CacheKind::Container) {
             fs::remove(entry.path.string() + ".log", ec);
-            fs::remove(EntryLock::lock_file(entry.path), ec);
         }
         entry.in_use = false;
         removed.push_back(std::move(entry));

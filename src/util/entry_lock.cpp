@@ -10,12 +10,12 @@ namespace fs = std::filesystem;
 
 namespace ksx {
 
-fs::path EntryLock::lock_file(const fs::path& entry) {
-    return entry.string() + ".lock";
+fs::path EntryLock::lock_file(const fs::path& cache, const std::string& name) {
+    return cache / "locks" / (name + ".lock");
 }
 
-EntryLock::EntryLock(const fs::path& entry) {
-    const auto path = lock_file(entry);
+EntryLock::EntryLock(const fs::path& cache, const std::string& name) {
+    const auto path = lock_file(cache, name);
     fs::create_directories(path.parent_path());
     fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd_) {

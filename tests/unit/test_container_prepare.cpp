@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <stdio.h>
@@ -217,7 +218,7 @@ TEST_CASE("two runs preparing one tarball container at once extract it once and 
     {
         std::vector<std::jthread> threads; // joined after `held` is released
         // Held here first: both runs must wait for it, whatever the scheduler does.
-        std::optional<EntryLock> held(std::in_place, entry);
+        auto held = std::make_unique<EntryLock>(fs::absolute("cache"), "tarball-" + digest);
         for (auto& run : runs) {
             run.out = ::open_memstream(&run.text, &run.size);
             REQUIRE(run.out != nullptr);
@@ -247,14 +248,13 @@ TEST_CASE("two runs preparing one tarball container at once extract it once and 
     }
     CHECK(extractions == 1);
     CHECK(read_file(entry / "rootfs/usr/share/doc/file399") == std::string(4096, 'x'));
-    // The lock file goes with the entry; nothing else is left beside it.
-    CHECK(fs::exists(EntryLock::lock_file(entry)));
+    // The lock file lives apart; nothing but the entry is left in the tarballs' directory.
+    CHECK(fs::exists(EntryLock::lock_file(fs::absolute("cache"), "tarball-" + digest)));
     std::vector<std::string> names;
     for (const auto& item : fs::directory_iterator("cache/tarballs")) {
         names.push_back(item.path().filename().string());
     }
-    std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{digest, digest + ".lock"});
+    CHECK(names == std::vector<std::string>{digest});
 }
 
 TEST_CASE("the default Debian container resolves both kernels and runs commands isolated" *

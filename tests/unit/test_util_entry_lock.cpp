@@ -1,6 +1,7 @@
 #include "util/entry_lock.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -9,27 +10,25 @@
 namespace fs = std::filesystem;
 using ksx::EntryLock;
 
-TEST_CASE("an entry's lock is a file beside it, made with its directory") {
-    CHECK(EntryLock::lock_file("cache/containers/debian-1234") ==
-          "cache/containers/debian-1234.lock");
+TEST_CASE("an entry's lock is a file under the cache's locks directory, made with it") {
+    CHECK(EntryLock::lock_file("cache", "debian-1234") == "cache/locks/debian-1234.lock");
     {
-        EntryLock lock(fs::absolute("cache/containers/debian-1234"));
-        CHECK(fs::is_regular_file("cache/containers/debian-1234.lock"));
+        EntryLock lock(fs::absolute("cache"), "debian-1234");
+        CHECK(fs::is_regular_file("cache/locks/debian-1234.lock"));
     }
     // Released, not removed: the next run locks the same file.
-    CHECK(fs::is_regular_file("cache/containers/debian-1234.lock"));
-    EntryLock again(fs::absolute("cache/containers/debian-1234"));
+    CHECK(fs::is_regular_file("cache/locks/debian-1234.lock"));
+    EntryLock again(fs::absolute("cache"), "debian-1234");
 }
 
 TEST_CASE("a second maker of the same entry waits until the first is done with it") {
-    const auto entry = fs::absolute("cache/tarballs/abc");
     std::atomic<bool> made{false};
     std::atomic<bool> saw_it_made{false};
     std::jthread second;
     {
-        EntryLock first(entry);
+        EntryLock first(fs::absolute("cache"), "tarball-abc");
         second = std::jthread([&] {
-            EntryLock lock(entry);
+            EntryLock lock(fs::absolute("cache"), "tarball-abc");
             saw_it_made = made.load();
         });
         // Whatever the second thread did meanwhile, it cannot hold the lock yet.
@@ -41,12 +40,12 @@ TEST_CASE("a second maker of the same entry waits until the first is done with i
 }
 
 TEST_CASE("another entry's lock does not wait") {
-    EntryLock one(fs::absolute("cache/tarballs/one"));
-    EntryLock two(fs::absolute("cache/tarballs/two"));
-    CHECK(fs::exists("cache/tarballs/two.lock"));
+    EntryLock one(fs::absolute("cache"), "tarball-one");
+    EntryLock two(fs::absolute("cache"), "tarball-two");
+    CHECK(fs::exists("cache/locks/tarball-two.lock"));
 }
 
-TEST_CASE("a lock file that cannot be made is an error naming it") {
+TEST_CASE("a lock file that cannot be made is an error") {
     std::ofstream("not-a-dir") << "x";
-    CHECK_THROWS_AS(EntryLock(fs::absolute("not-a-dir/entry")), std::exception);
+    CHECK_THROWS_AS(EntryLock(fs::absolute("not-a-dir"), "entry"), std::exception);
 }
