@@ -2,9 +2,9 @@
 
 #include "activator/host_identity.hpp"
 #include "activator/image_name.hpp"
-#include "activator/release_index.hpp"
 #include "activator/root_files.hpp"
 #include "activator/version_compare.hpp"
+#include "contract/release_index.hpp"
 #include "contract/sha256sums.hpp"
 #include "contract/sidecars.hpp"
 #include "util/error.hpp"
@@ -159,7 +159,7 @@ Identities release_identities(const Context& context, const std::string& from, L
         return out;
     }
     try {
-        out.images = parse_release_index(fetch_to_memory(from, "index.json"));
+        out.images = contract::parse_release_index(fetch_to_memory(from, "index.json"));
     } catch (const std::exception& e) {
         log.warning(std::string("cannot read index.json of ") + from + " (" + e.what() +
                     "): images are fetched without checking their OS release");

@@ -2,6 +2,7 @@
 
 #include "activator/root_files.hpp"
 #include "util/error.hpp"
+#include "util/lines.hpp"
 
 #include <cerrno>
 
@@ -10,18 +11,6 @@ namespace ksx::activator {
 namespace {
 
 constexpr std::string_view kHeader = "# kmod-sysext-activate selection, format ";
-
-std::vector<std::string_view> split_tabs(std::string_view line) {
-    std::vector<std::string_view> fields;
-    for (;;) {
-        auto tab = line.find('\t');
-        fields.push_back(line.substr(0, tab));
-        if (tab == std::string_view::npos) {
-            return fields;
-        }
-        line.remove_prefix(tab + 1);
-    }
-}
 
 bool is_plain_file_name(std::string_view name) {
     return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
@@ -40,28 +29,23 @@ std::string format_selection(const Selection& selection) {
 
 Selection parse_selection(std::string_view text, const std::string& file_name) {
     Selection selection;
-    int line_number = 0;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        ++line_number;
+    for_each_line(text, [&](std::string_view line, int line_number) {
         std::string where = file_name + ":" + std::to_string(line_number) + ": ";
         if (line.starts_with(kHeader)) {
             if (line.substr(kHeader.size()) != "1") {
                 throw InputError(where + "unsupported format " +
                                  std::string(line.substr(kHeader.size())));
             }
-            continue;
+            return;
         }
         if (line.starts_with("# kernel ")) {
             selection.kernel = std::string(line.substr(9));
-            continue;
+            return;
         }
         if (line.empty() || line.front() == '#') {
-            continue;
+            return;
         }
-        auto fields = split_tabs(line);
+        auto fields = split_fields(line, '\t');
         if (fields.size() != 3) {
             throw InputError(where + "expected 3 TAB-separated fields, found " +
                              std::to_string(fields.size()));
@@ -72,7 +56,7 @@ Selection parse_selection(std::string_view text, const std::string& file_name) {
         }
         selection.links.push_back(
             {std::string(fields[0]), std::string(fields[1]), std::string(fields[2])});
-    }
+    });
     return selection;
 }
 

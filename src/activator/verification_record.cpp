@@ -2,6 +2,7 @@
 
 #include "activator/root_files.hpp"
 #include "util/error.hpp"
+#include "util/lines.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -33,29 +34,16 @@ std::string format_verification(const std::vector<VerificationRecord>& records) 
 std::vector<VerificationRecord> parse_verification(std::string_view text,
                                                    const std::string& file_name) {
     std::vector<VerificationRecord> records;
-    int line_number = 0;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        ++line_number;
+    for_each_line(text, [&](std::string_view line, int line_number) {
         std::string where = file_name + ":" + std::to_string(line_number) + ": ";
         if (line.starts_with(kHeader) && line.substr(kHeader.size()) != "1") {
             throw InputError(where + "unsupported format " +
                              std::string(line.substr(kHeader.size())));
         }
         if (line.empty() || line.front() == '#') {
-            continue;
+            return;
         }
-        std::vector<std::string> fields;
-        for (;;) {
-            auto tab = line.find('\t');
-            fields.emplace_back(line.substr(0, tab));
-            if (tab == std::string_view::npos) {
-                break;
-            }
-            line.remove_prefix(tab + 1);
-        }
+        auto fields = split_fields(line, '\t');
         if (fields.size() != 6) {
             throw InputError(where + "expected 6 TAB-separated fields, found " +
                              std::to_string(fields.size()));
@@ -66,10 +54,13 @@ std::vector<VerificationRecord> parse_verification(std::string_view text,
         } else if (fields[2] == "unsigned") {
             trust = ImageTrust::unsigned_image;
         } else if (fields[2] != "refused") {
-            throw InputError(where + "unknown state \"" + fields[2] + "\"");
+            throw InputError(where + "unknown state \"" + std::string(fields[2]) + "\"");
         }
-        records.push_back({fields[0], fields[1], {trust, fields[5], fields[3], fields[4], {}}});
-    }
+        records.push_back(
+            {std::string(fields[0]),
+             std::string(fields[1]),
+             {trust, std::string(fields[5]), std::string(fields[3]), std::string(fields[4]), {}}});
+    });
     return records;
 }
 

@@ -1,5 +1,6 @@
 #include "build/apt_source.hpp"
 
+#include "build/kernel_failure.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -110,9 +111,10 @@ fs::path apt_download(const container::Rootfs& rootfs, const AptRequest& request
                          temp.path(), false, log, output);
     if (status != 0) {
         auto why = apt_errors(output);
-        throw InputError(request.field + ": package \"" + argument +
-                         "\" cannot be downloaded with the developer container's apt" +
-                         (why.empty() ? "" : " (" + why + ")") + "; see " + log.string());
+        throw LoggedInputError(request.field + ": package \"" + argument +
+                                   "\" cannot be downloaded with the developer container's apt" +
+                                   (why.empty() ? "" : " (" + why + ")"),
+                               log);
     }
     auto uri = parse_print_uris(output, request.package);
     if (uri.file.find('/') != std::string::npos || uri.file.starts_with('.')) {
@@ -129,13 +131,15 @@ fs::path apt_download(const container::Rootfs& rootfs, const AptRequest& request
     const auto downloaded = temp.path() / uri.file;
     if (status != 0 || !fs::is_regular_file(downloaded, ec)) {
         auto why = apt_errors(output);
-        throw Error(request.field + ": apt-get download " + argument + " failed" +
-                    (why.empty() ? "" : " (" + why + ")") + "; see " + log.string());
+        throw LoggedError(request.field + ": apt-get download " + argument + " failed" +
+                              (why.empty() ? "" : " (" + why + ")"),
+                          log);
     }
     auto digest = sha256_file_hex(downloaded);
     if (digest != uri.sha256) {
-        throw Error(request.field + ": " + uri.file + " has SHA-256 " + digest +
-                    ", apt's index says " + uri.sha256 + "; see " + log.string());
+        throw LoggedError(request.field + ": " + uri.file + " has SHA-256 " + digest +
+                              ", apt's index says " + uri.sha256,
+                          log);
     }
     commit_file(downloaded, cached);
     return cached;

@@ -31,7 +31,7 @@ AptUri parse_print_uris(const std::string& output, const std::string& package);
 // The .deb for `request`: `apt-get download` inside the container (network on) unless
 // `<cache_dir>/apt/<file>` already holds it with the SHA-256 apt's index names. The download is
 // verified and renamed into the cache only when complete. Commands and their output go to
-// `log`; a package apt does not know throws InputError naming the field and the log.
+// `log`; a package apt does not know throws LoggedInputError naming the field, carrying the log.
 std::filesystem::path apt_download(const container::Rootfs& rootfs, const AptRequest& request,
                                    const std::filesystem::path& cache_dir,
                                    const std::filesystem::path& log);

@@ -3,6 +3,7 @@
 
 #include "build/command_runner.hpp"
 #include "build/compiler_cache.hpp"
+#include "build/kernel_failure.hpp"
 #include "container/container.hpp"
 #include "manifest/manifest.hpp"
 #include "util/progress.hpp"
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,12 +29,14 @@ struct BuiltModule {
 
 struct KernelBuild {
     std::string kernel_release;
+    // The version its image carries: the `image_version` of the source chosen for the kernel,
+    // else the manifest's `version`. Decided once, with the source.
+    std::string image_version;
     std::vector<BuiltModule> modules; // dependency order: a module after what it depends on
     std::filesystem::path log;        // the build log
     std::filesystem::path work_dir;
     std::string skipped; // set: no source or dkms.conf supports this kernel; no image, and why
-    std::string failed;  // set: the build failed ("kernel K: why; see LOG"); no image
-    bool failed_on_input = false; // the failure is the manifest's or its inputs' fault (exit 2)
+    std::optional<KernelFailure> failure;         // set: the build failed, no image
     std::vector<std::filesystem::path> userspace; // package trees (usr/, opt/) for the image
     CompilerCacheStats compiler_cache;            // what ccache did for this kernel
 };
@@ -54,8 +58,8 @@ struct BuildOptions {
     CommandRunner* runner = &container_runner();
 };
 
-// Builds every kernel. A kernel that fails does not stop the others: its entry has `failed`
-// set (naming the kernel and its log), so the caller can still pack the ones that built.
+// Builds every kernel. A kernel that fails does not stop the others: its entry has `failure`
+// set (the kernel, its log and why), so the caller can still pack the ones that built.
 std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
                                        const container::Rootfs& rootfs,
                                        const std::vector<std::string>& kernel_releases,

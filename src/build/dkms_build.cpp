@@ -1,5 +1,6 @@
 #include "build/dkms_build.hpp"
 
+#include "build/kernel_failure.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -47,9 +48,10 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
                 std::string(kMetaInside) + "/variables"};
     append_log(log, "$ # evaluating " + job.conf + " for " + job.context.kernelver);
     if (int status = job.runner->run(*job.rootfs, run); status != 0) {
-        throw InputError(job.field + ": " + job.conf +
-                         " cannot be evaluated by bash (exit status " + std::to_string(status) +
-                         "); see " + log.string());
+        throw LoggedInputError(job.field + ": " + job.conf +
+                                   " cannot be evaluated by bash (exit status " +
+                                   std::to_string(status) + ")",
+                               log);
     }
     DkmsResult result;
     result.conf = dkms_conf_from(parse_dkms_output(read_file(meta / "variables")),
@@ -93,8 +95,9 @@ DkmsResult build_with_dkms(const DkmsJob& job) {
         append_log(log, "# dkms " + label + ": " + std::to_string(tenths / 10) + "." +
                             std::to_string(tenths % 10) + " s");
         if (status != 0 && must_pass) {
-            throw Error(job.field + ": dkms " + label + " failed with exit status " +
-                        std::to_string(status) + "; see " + log.string());
+            throw LoggedError(job.field + ": dkms " + label + " failed with exit status " +
+                                  std::to_string(status),
+                              log);
         }
         return status;
     };

@@ -29,8 +29,8 @@ struct DkmsResult {
 };
 
 // Evaluates dkms.conf, then (unless the kernel is excluded) applies PATCH[n], runs PRE_BUILD,
-// CLEAN (its failure ignored), MAKE and POST_BUILD as DKMS does. Throws Error "FIELD: ... ; see
-// LOG" when a step fails.
+// CLEAN (its failure ignored), MAKE and POST_BUILD as DKMS does. Throws LoggedError "FIELD: ..."
+// (LoggedInputError when dkms.conf cannot be evaluated) carrying the log when a step fails.
 DkmsResult build_with_dkms(const DkmsJob& job);
 
 } // namespace ksx::build

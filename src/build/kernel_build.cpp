@@ -1,6 +1,7 @@
 #include "build/build.hpp"
 #include "build/compiler_cache.hpp"
 #include "build/dkms_build.hpp"
+#include "build/kernel_failure.hpp"
 #include "build/module_collect.hpp"
 #include "build/reproducible_env.hpp"
 #include "build/source_cache.hpp"
@@ -148,6 +149,7 @@ bool prepare(KernelWork& work, const manifest::Manifest& manifest, const contain
     result.work_dir = options.work_root / release;
     result.log = result.work_dir / "build.log";
     work.choice = choose(manifest, release);
+    result.image_version = work.choice.image_version;
     // A manifest with `targets:` names the target too: one release may be in several.
     work.kernel_label =
         "kernel " + release +
@@ -218,9 +220,10 @@ void patch(KernelWork& work, const container::Rootfs& rootfs, const BuildOptions
         run.argv = {"patch",     "-p1", "--batch",
                     "--forward", "-i",  std::string(kPatchesInside) + "/" + name};
         if (int status = options.runner->run(rootfs, run); status != 0) {
-            throw Error("kernel " + release + ": " + patch.field + ": " +
-                        patch.file.filename().string() + " does not apply (patch exit status " +
-                        std::to_string(status) + "); see " + work.result.log.string());
+            throw LoggedError(patch.field + ": " + patch.file.filename().string() +
+                                  " does not apply (patch exit status " + std::to_string(status) +
+                                  ")",
+                              work.result.log);
         }
     }
 }
@@ -274,9 +277,10 @@ bool compile(KernelWork& work, const manifest::Manifest& manifest, const contain
         append_log(work.result.log,
                    "# build command " + std::to_string(i + 1) + ": " + seconds_text(started));
         if (status != 0) {
-            throw Error("kernel " + release + ": " + manifest.file.filename().string() +
-                        ": build.commands[" + std::to_string(i) + "] failed with exit status " +
-                        std::to_string(status) + "; see " + work.result.log.string());
+            throw LoggedError(manifest.file.filename().string() + ": build.commands[" +
+                                  std::to_string(i) + "] failed with exit status " +
+                                  std::to_string(status),
+                              work.result.log);
         }
     }
     return true;
@@ -304,15 +308,15 @@ void collect(KernelWork& work, const manifest::Manifest& manifest, const contain
         if (job.strip) {
             append_log(result.log, "$ strip --strip-debug " + staged.filename().string());
             if (int status = options.runner->run(rootfs, run); status != 0) {
-                throw Error("kernel " + release + ": strip failed on " + spec.name +
-                            ".ko with exit status " + std::to_string(status) + "; see " +
-                            result.log.string());
+                throw LoggedError("strip failed on " + spec.name + ".ko with exit status " +
+                                      std::to_string(status),
+                                  result.log);
             }
         }
         auto info = read_module_info(staged);
         if (vermagic_release(info.vermagic) != release) {
-            throw Error("kernel " + release + ": module " + spec.name + " has vermagic \"" +
-                        info.vermagic + "\", it was not built for " + release);
+            throw Error("module " + spec.name + " has vermagic \"" + info.vermagic +
+                        "\", it was not built for " + release);
         }
         BuiltModule module;
         module.name = spec.name;
@@ -363,17 +367,10 @@ std::vector<KernelBuild> build_kernels(const manifest::Manifest& manifest,
             try {
                 results[i] = build_one(manifest, rootfs, release, options, sources);
             } catch (const std::exception& e) {
-                std::string message = e.what();
-                if (!message.starts_with("kernel " + release + ":")) {
-                    message = "kernel " + release + ": " + message;
-                }
-                if (message.find("; see ") == std::string::npos) {
-                    message += "; see " + (options.work_root / release / "build.log").string();
-                }
                 results[i].kernel_release = release;
                 results[i].log = options.work_root / release / "build.log";
-                results[i].failed = message;
-                results[i].failed_on_input = dynamic_cast<const InputError*>(&e) != nullptr;
+                results[i].failure = kernel_failure(
+                    e, release, manifest.target_list ? manifest.target_name : "", results[i].log);
             }
             // Before the packer is handed the kernel: its packing is a new live line.
             options.progress.done(release);

@@ -1,5 +1,6 @@
 #include "build/makeself.hpp"
 
+#include "build/kernel_failure.hpp"
 #include "util/error.hpp"
 
 #include <fstream>
@@ -52,9 +53,9 @@ void extract_makeself(const container::Rootfs& rootfs, const fs::path& installer
     int status = container::run(rootfs, run);
     std::error_code ec;
     if (status != 0 || !fs::is_directory(destination, ec)) {
-        throw Error(field + ": " + installer.filename().string() +
-                    " --extract-only failed (exit status " + std::to_string(status) + "); see " +
-                    log.string());
+        throw LoggedError(field + ": " + installer.filename().string() +
+                              " --extract-only failed (exit status " + std::to_string(status) + ")",
+                          log);
     }
 }
 

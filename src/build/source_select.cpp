@@ -9,6 +9,7 @@ KernelChoice choose(const manifest::Manifest& manifest, const std::string& relea
     KernelChoice choice;
     const auto& target = manifest.target_name;
     choice.source = manifest::source_for(manifest, release);
+    choice.image_version = manifest::image_version(manifest, release);
     if (choice.source == nullptr) {
         std::string tried;
         for (const auto& source : manifest.sources) {

@@ -9,7 +9,8 @@
 namespace ksx::build {
 
 struct KernelChoice {
-    const manifest::SourceSpec* source = nullptr;       // null: the kernel is skipped
+    const manifest::SourceSpec* source = nullptr; // null: the kernel is skipped
+    std::string image_version; // the source's `image_version`, else the manifest's `version`
     std::vector<const manifest::PatchSpec*> patches;    // the source's, then the manifest's
     std::vector<const manifest::PackageSpec*> packages; // userspace packages, in order
     // Set when source is null: no entry selects the kernel, or the `unsupported:` reason of the

@@ -1,5 +1,6 @@
 // kmod-sysext: builds signed systemd-sysext images of out-of-tree kernel modules.
 #include "cli/commands.hpp"
+#include "pack/build_images.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -16,6 +17,26 @@ const std::vector<Command>& commands() {
         cache_command(),  enroll_command()};
     return table;
 }
+
+namespace {
+
+// An error of the input (exit status 2) on stderr. Manifest errors carry their own
+// "file:line:col: error:" prefix.
+int input_error(const std::string& message) {
+    bool positioned = message.substr(0, message.find('\n')).find(": error: ") != std::string::npos;
+    std::fflush(stdout);
+    fmt::print(stderr, "{}{}\n", positioned ? "" : "kmod-sysext: error: ", message);
+    return 2;
+}
+
+// Any other error (exit status 1) on stderr.
+int other_error(const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "kmod-sysext: error: {}\n", message);
+    return 1;
+}
+
+} // namespace
 
 } // namespace ksx::cli
 
@@ -43,17 +64,12 @@ int main(int argc, char** argv) {
     }
     try {
         return selected ? selected() : 2;
+    } catch (const pack::KernelFailures& e) {
+        // One line per kernel that failed ("kernel K: why; see LOG"), after the others' images.
+        return e.input() ? cli::input_error(e.what()) : cli::other_error(e.what());
     } catch (const InputError& e) {
-        // Manifest errors carry their own "file:line:col: error:" prefix.
-        std::string message = e.what();
-        bool positioned =
-            message.substr(0, message.find('\n')).find(": error: ") != std::string::npos;
-        std::fflush(stdout);
-        fmt::print(stderr, "{}{}\n", positioned ? "" : "kmod-sysext: error: ", message);
-        return 2;
+        return cli::input_error(e.what());
     } catch (const std::exception& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "kmod-sysext: error: {}\n", e.what());
-        return 1;
+        return cli::other_error(e.what());
     }
 }

@@ -2,6 +2,7 @@
 
 #include "container/dpkg_status.hpp"
 #include "util/atomic_file.hpp"
+#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 #include "util/process.hpp"
 #include "util/remove_tree.hpp"
@@ -365,6 +366,12 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
                     "to fill the cache, or name a container directory or tarball in the manifest");
     }
     fs::create_directories(containers);
+    // One run makes it; another that wants the same container waits and then uses it, rather
+    // than renaming its own copy over the one the first run's build compiles in.
+    EntryLock lock(options.cache_dir, name);
+    if (!options.refresh && fs::exists(final_dir / kStamp, ec)) {
+        return {final_dir / "rootfs", key};
+    }
     const auto log = containers / (name + ".log");
     write_file_atomic(log, "# " + recipe_text(debian, headers));
     // Built next to its final place and renamed there: an interrupted run leaves no half

@@ -4,6 +4,7 @@
 #include "fetch/registry_client.hpp"
 #include "fetch/transfer_error.hpp"
 #include "util/atomic_file.hpp"
+#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -95,7 +96,11 @@ ImageRootfs oci_rootfs(const manifest::OciContainer& oci, const PrepareOptions& 
     const fs::path root = image_root(options.cache_dir, digest);
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
-        pull_layers(client, *resolved, root, options.progress);
+        // A run applying the same image goes first.
+        EntryLock lock(options.cache_dir, root.parent_path().filename().string());
+        if (!fs::is_directory(root, ec)) {
+            pull_layers(client, *resolved, root, options.progress);
+        }
     }
     if (resolved && by_tag) {
         fs::create_directories(remembered.parent_path());

@@ -1,12 +1,14 @@
 #include "container/ostree_container.hpp"
 
 #include "util/atomic_dir.hpp"
+#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/glib_handles.hpp"
 #include "util/sha256.hpp"
 
 #include <fcntl.h>
+#include <optional>
 #include <ostree.h>
 
 namespace fs = std::filesystem;
@@ -251,6 +253,10 @@ ImageRootfs ostree_rootfs(const manifest::OstreeContainer& ostree, const Prepare
         commit = Puller(repo.get(), ostree, options.progress).pull(offline_note);
         if (!offline_note.empty()) {
             options.progress.line(offline_note);
+        }
+        std::optional<EntryLock> lock; // a run checking out the same commit goes first
+        if (!fs::is_directory(root_of(commit), ec)) {
+            lock.emplace(options.cache_dir, "ostree-" + commit);
         }
         if (!fs::is_directory(root_of(commit), ec)) {
             options.progress.step("container: checking out " + commit.substr(0, 12));

@@ -6,6 +6,7 @@
 #include "container/rootfs_path.hpp"
 #include "container/tar_extract.hpp"
 #include "contract/image_name.hpp"
+#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/sha256.hpp"
@@ -60,10 +61,15 @@ Rootfs from_tarball(const manifest::ContainerSpec& spec, const PrepareOptions& o
                          " is not a file");
     }
     const auto digest = sha256_file_hex(spec.path);
-    const auto root = options.cache_dir / "tarballs" / digest / "rootfs";
+    const auto entry = options.cache_dir / "tarballs" / digest;
+    const auto root = entry / "rootfs";
     if (!fs::exists(fs::symlink_status(root, ec))) {
-        options.progress.step("container: extracting " + spec.path.filename().string());
-        extract_tarball(spec.path, root);
+        // Another run extracting the same tarball finishes first; then its rootfs is used.
+        EntryLock lock(options.cache_dir, "tarball-" + digest);
+        if (!fs::exists(fs::symlink_status(root, ec))) {
+            options.progress.step("container: extracting " + spec.path.filename().string());
+            extract_tarball(spec.path, root);
+        }
     }
     check_has_shell(root, spec, spec.path.string());
     return {root, "tarball " + spec.path.string() + " (cache " + digest.substr(0, 12) + ")",

@@ -7,7 +7,7 @@
 
 namespace ksx::container {
 
-// Extracts `tarball` (any format and compression libarchive reads) into `destination`,
+// Extracts `tarball` (the formats and compressions fetch::unpack() reads) into `destination`,
 // refusing entries that would land outside it: `..` components, absolute paths, paths through
 // symlinks, and hard links to targets outside. Throws InputError naming the tarball and entry.
 // `destination` must not exist: entries go to "<destination>.partial-XXXXXX", renamed into place

@@ -1,6 +1,7 @@
 #include "contract/modules_load.hpp"
 
 #include "util/error.hpp"
+#include "util/lines.hpp"
 
 #include <algorithm>
 
@@ -9,18 +10,6 @@ namespace ksx::contract {
 namespace {
 
 constexpr std::string_view kFormatHeader = "# kmod-sysext load order, format ";
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
-}
 
 bool is_module_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -35,7 +24,7 @@ bool is_image_path(std::string_view path) {
     if (!path.starts_with("/usr/") && !path.starts_with("/opt/")) {
         return false;
     }
-    auto parts = split(path.substr(1), '/');
+    auto parts = split_fields(path.substr(1), '/');
     return std::none_of(parts.begin(), parts.end(), [](std::string_view part) {
         return part.empty() || part == "." || part == "..";
     });
@@ -132,12 +121,7 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
                          " bytes, more than the activator reads (" +
                          std::to_string(kMaxLoadOrderBytes) + ")");
     }
-    int line_number = 0;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        ++line_number;
+    for_each_line(text, [&](std::string_view line, int line_number) {
         std::string where = file_name + ":" + std::to_string(line_number) + ": ";
         if (line.starts_with(kFormatHeader)) {
             auto format = line.substr(kFormatHeader.size());
@@ -145,16 +129,16 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
                 throw InputError(where + "unsupported format " + quoted(format) +
                                  " (this activator reads format 1)");
             }
-            continue;
+            return;
         }
         if (line.starts_with("# kernel ")) {
             order.kernel = std::string(line.substr(9));
-            continue;
+            return;
         }
         if (line.empty() || line.front() == '#') {
-            continue;
+            return;
         }
-        auto fields = split(line, '\t');
+        auto fields = split_fields(line, '\t');
         if (fields.size() != 5) {
             throw InputError(where +
                              "expected 5 TAB-separated fields (name, path, depends, boot|demand, "
@@ -173,7 +157,7 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
         }
         entry.path = std::string(fields[1]);
         if (fields[2] != "-") {
-            for (auto dep : split(fields[2], ',')) {
+            for (auto dep : split_fields(fields[2], ',')) {
                 if (!is_module_name(dep)) {
                     throw InputError(where + "invalid dependency list " + quoted(fields[2]));
                 }
@@ -201,7 +185,7 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
         }
         order.index_.emplace(entry.name, order.modules.size());
         order.modules.push_back(std::move(entry));
-    }
+    });
     check_cycles(order);
     return order;
 }

@@ -1,5 +1,7 @@
 #include "contract/sha256sums.hpp"
 
+#include "util/lines.hpp"
+
 namespace ksx::contract {
 
 namespace {
@@ -21,12 +23,7 @@ std::string format_sha256sums(const std::vector<Sha256Sum>& sums) {
 std::vector<Sha256Sum> parse_sha256sums(std::string_view text,
                                         const std::function<void(int line)>& malformed) {
     std::vector<Sha256Sum> sums;
-    int number = 0;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        ++number;
+    for_each_line(text, [&](std::string_view line, int number) {
         auto hash = line.substr(0, 64);
         auto file = line.size() > 66 ? line.substr(66) : std::string_view();
         if (line.size() > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*') &&
@@ -35,7 +32,7 @@ std::vector<Sha256Sum> parse_sha256sums(std::string_view text,
         } else if (malformed) {
             malformed(number);
         }
-    }
+    });
     return sums;
 }
 

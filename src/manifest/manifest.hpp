@@ -1,6 +1,7 @@
 // The manifest: what to build, for which OS and kernels, in which developer container.
 #pragma once
 
+#include "contract/module_compression.hpp"
 #include "util/image_reference.hpp"
 #include "util/oci_platform.hpp"
 
@@ -177,7 +178,7 @@ struct FileSpec {
 enum class Compression { Zstd, Xz, Gzip };
 
 // How modules are stored in the image, after they are signed.
-enum class ModuleCompression { None, Xz, Zstd };
+using contract::ModuleCompression;
 
 // What `build` writes per kernel: a squashfs with dm-verity sidecars when signed, or a signed
 // GPT disk image (DDI) whose usr partition holds the /usr tree.
@@ -266,8 +267,5 @@ size_t find_target(const Manifest& manifest, const std::string& name, const std:
 
 // Lower-case name used in the manifest for a compression ("zstd").
 const char* to_string(Compression compression);
-
-// "none", "xz", "zstd".
-const char* to_string(ModuleCompression compression);
 
 } // namespace ksx::manifest

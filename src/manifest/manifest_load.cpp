@@ -53,16 +53,4 @@ const char* to_string(Compression compression) {
     return "zstd";
 }
 
-const char* to_string(ModuleCompression compression) {
-    switch (compression) {
-    case ModuleCompression::Xz:
-        return "xz";
-    case ModuleCompression::Zstd:
-        return "zstd";
-    case ModuleCompression::None:
-        break;
-    }
-    return "none";
-}
-
 } // namespace ksx::manifest

@@ -590,13 +590,8 @@ ImageSpec read_image(const Value& value) {
                         {"module_compression", Presence::Optional,
                          [&](const Value& v) {
                              auto name = v.text();
-                             if (name == "none") {
-                                 image.module_compression = ModuleCompression::None;
-                             } else if (name == "xz") {
-                                 image.module_compression = ModuleCompression::Xz;
-                             } else if (name == "zstd") {
-                                 image.module_compression = ModuleCompression::Zstd;
-                             } else {
+                             image.module_compression = contract::module_compression_named(name);
+                             if (!image.module_compression) {
                                  v.fail(quote(name) + " is not supported (expected one of: "
                                                       "none, xz, zstd)");
                              }

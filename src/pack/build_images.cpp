@@ -54,6 +54,9 @@ struct TargetJob {
     container::Rootfs rootfs;
     std::vector<std::string> releases;
     std::vector<std::string> kernels; // each release's kernel spec, as `--kernel` takes it
+    // Each release's image file name, known before building: for the name clash check and the
+    // build cache. The build carries the same version on its result (KernelBuild).
+    std::vector<std::string> image_files;
 };
 
 // The targets a run builds, each narrowed to the kernels `--only` or `--kernel` name.
@@ -115,12 +118,13 @@ std::string kernel_label(const manifest::Manifest& target, const std::string& re
 void check_image_names(const std::vector<TargetJob>& jobs) {
     std::map<std::string, std::string> made_by; // image file name -> kernel label
     for (const auto& job : jobs) {
-        for (const auto& release : job.releases) {
+        for (size_t i = 0; i < job.releases.size(); ++i) {
+            const auto& release = job.releases[i];
+            const auto& file = job.image_files[i];
             const auto* source = manifest::source_for(job.manifest, release);
             if (source != nullptr && source->kind == manifest::SourceSpec::Kind::Unsupported) {
                 continue; // no image
             }
-            auto file = image_file_name(job.manifest, release);
             auto label = kernel_label(job.manifest, release);
             auto [it, inserted] = made_by.emplace(file, label);
             if (!inserted) {
@@ -131,27 +135,23 @@ void check_image_names(const std::vector<TargetJob>& jobs) {
     }
 }
 
-// Failures of kernels, reported together once every kernel that built has its image.
-class Failures {
-public:
-    void add(const std::string& text, bool input) {
-        text_ += (text_.empty() ? "" : "\n") + text;
-        input_ = input_ && input;
+std::string describe_all(const std::vector<build::KernelFailure>& failures) {
+    std::string text;
+    for (const auto& failure : failures) {
+        text += (text.empty() ? "" : "\n") + build::describe(failure);
     }
-    bool empty() const { return text_.empty(); }
-    [[noreturn]] void raise() const {
-        if (input_) {
-            throw InputError(text_);
-        }
-        throw Error(text_);
-    }
-
-private:
-    std::string text_;
-    bool input_ = true;
-};
+    return text;
+}
 
 } // namespace
+
+KernelFailures::KernelFailures(std::vector<build::KernelFailure> failures)
+    : std::runtime_error(describe_all(failures)), failures_(std::move(failures)) {}
+
+bool KernelFailures::input() const {
+    return std::all_of(failures_.begin(), failures_.end(),
+                       [](const build::KernelFailure& failure) { return failure.input; });
+}
 
 BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest& request,
                          Progress& progress) {
@@ -187,8 +187,13 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                 kernel_args.push_back(plan::kernel_argument(kernel));
             }
         }
-        jobs.push_back(
-            {std::move(target), std::move(rootfs), std::move(releases), std::move(kernel_args)});
+        std::vector<std::string> image_files;
+        for (const auto& release : releases) {
+            image_files.push_back(
+                image_file_name(target, manifest::image_version(target, release), release));
+        }
+        jobs.push_back({std::move(target), std::move(rootfs), std::move(releases),
+                        std::move(kernel_args), std::move(image_files)});
     }
     check_image_names(jobs);
     const bool no_cache = request.no_cache || build_cache_off();
@@ -196,7 +201,8 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
 
     auto work = make_work_dir(cache, manifest.name);
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    Failures failures;
+    // Reported together once every kernel that built has its image.
+    std::vector<build::KernelFailure> failures;
     BuiltImages result;
     for (const auto& job : jobs) {
         const auto& target = job.manifest;
@@ -209,7 +215,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
             const auto& release = job.releases[i];
             const auto key = cached.key(target, job.rootfs, job.kernels[i], release);
             keys[release] = key;
-            if (auto record = cached.restore(key, image_file_name(target, release), output)) {
+            if (auto record = cached.restore(key, job.image_files[i], output)) {
                 progress.line(fmt::format("{} (build cache {}, sha256 {})", record->path.string(),
                                           key.substr(0, 16), record->sha256));
                 restored.push_back(std::move(*record));
@@ -270,7 +276,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
         };
         ImagePacker packer(pack_context);
         build_options.on_kernel_done = [&](const build::KernelBuild& kernel_build) {
-            if (kernel_build.failed.empty() && kernel_build.skipped.empty()) {
+            if (!kernel_build.failure && kernel_build.skipped.empty()) {
                 packer.add(kernel_build);
             }
         };
@@ -285,15 +291,13 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
         // A failed kernel fails the run, but only after the kernels that built have their
         // images.
         for (const auto& kernel_build : builds) {
-            if (!kernel_build.failed.empty()) {
-                failures.add(kernel_build.failed, kernel_build.failed_on_input);
+            if (kernel_build.failure) {
+                failures.push_back(*kernel_build.failure);
             } else if (!kernel_build.skipped.empty()) {
                 progress.line(kernel_build.skipped); // not supported by the sources: no image
             }
         }
-        if (!packed.failures.empty()) {
-            failures.add(packed.failures, packed.failures_are_input);
-        }
+        failures.insert(failures.end(), packed.failures.begin(), packed.failures.end());
         if (packed.reused_bytes >= 1024 * 1024) {
             progress.line(fmt::format(
                 "reused {} compressed block(s) ({:.1f} MiB of data) between images",
@@ -304,7 +308,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
     progress.summary();
     if (!failures.empty()) {
         keep_work_dir(work); // the logs named in the message live there
-        failures.raise();
+        throw KernelFailures(std::move(failures));
     }
     if (request.keep_work) {
         keep_work_dir(work);

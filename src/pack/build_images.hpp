@@ -3,12 +3,14 @@
 // its verity sidecars and the commit of each set into the output directory.
 #pragma once
 
+#include "build/kernel_failure.hpp"
 #include "manifest/manifest.hpp"
 #include "pack/image_record.hpp"
 #include "util/progress.hpp"
 
 #include <cstddef>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,10 +35,22 @@ struct BuiltImages {
     std::size_t cache_hits = 0;      // images committed from the build cache
 };
 
+// The kernels that failed to build or pack, thrown once every other kernel has its image. what()
+// is one describe() line per kernel; the CLI exits with status 2 when input() holds.
+class KernelFailures : public std::runtime_error {
+public:
+    explicit KernelFailures(std::vector<build::KernelFailure> failures);
+    const std::vector<build::KernelFailure>& failures() const { return failures_; }
+    // Every failure is the manifest's or its inputs' fault.
+    bool input() const;
+
+private:
+    std::vector<build::KernelFailure> failures_;
+};
+
 // Builds `manifest` (as loaded) as `request` says and commits each kernel's image set into the
 // output directory. A kernel that fails does not cost the others their images; the run then
-// throws, InputError when every failure is the manifest's or its inputs' fault, naming each
-// kernel (and its log, kept in the work directory).
+// throws KernelFailures naming each kernel (and its log, kept in the work directory).
 BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest& request,
                          Progress& progress);
 

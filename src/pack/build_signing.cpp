@@ -1,6 +1,7 @@
 #include "pack/build_signing.hpp"
 
 #include "container/rootfs_path.hpp"
+#include "contract/module_compression.hpp"
 #include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
@@ -20,18 +21,6 @@ sign::Signer load_checked(const fs::path& key, const fs::path& cert, Progress& p
         progress.line("warning: " + *warning);
     }
     return sign::load_signer(key, cert);
-}
-
-sign::ModuleCompression compression_of(manifest::ModuleCompression compression) {
-    switch (compression) {
-    case manifest::ModuleCompression::Xz:
-        return sign::ModuleCompression::Xz;
-    case manifest::ModuleCompression::Zstd:
-        return sign::ModuleCompression::Zstd;
-    case manifest::ModuleCompression::None:
-        break;
-    }
-    return sign::ModuleCompression::None;
 }
 
 } // namespace
@@ -81,12 +70,12 @@ ModuleTreatment sign_and_compress_modules(build::KernelBuild& build, const Build
         }
     }
     if (auto chosen = manifest.image.module_compression) {
-        treatment.compression = {compression_of(*chosen), "image.module_compression", {}};
+        treatment.compression = {*chosen, "image.module_compression", {}};
     } else if (config) {
         treatment.compression = sign::kernel_module_compression(*config);
     } else {
         treatment.compression = {
-            sign::ModuleCompression::None, "no kernel configuration in " + tree.string(), {}};
+            contract::ModuleCompression::None, "no kernel configuration in " + tree.string(), {}};
     }
     for (auto& module : build.modules) {
         module.file = sign::compress_module(module.file, treatment.compression.compression);

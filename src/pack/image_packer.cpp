@@ -1,7 +1,7 @@
 #include "pack/image_packer.hpp"
 
+#include "contract/module_compression.hpp"
 #include "image/squashfs_writer.hpp"
-#include "manifest/image_version.hpp"
 #include "pack/layout.hpp"
 #include "sign/image_signature.hpp"
 #include "util/error.hpp"
@@ -18,7 +18,7 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     const auto& manifest = context.manifest;
     auto& progress = context.progress;
     const auto& release = kernel_build.kernel_release;
-    auto name = pack::image_file_name(manifest, release);
+    auto name = pack::image_file_name(manifest, kernel_build.image_version, release);
     progress.task(release, Phase::Sign,
                   (context.signers.modules ? "signing and compressing " : "compressing ") +
                       std::to_string(kernel_build.modules.size()) + " module(s)");
@@ -61,7 +61,7 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     put.push_back(name);
     ImageRecord record;
     record.kernel = release;
-    record.version = manifest::image_version(manifest, release);
+    record.version = kernel_build.image_version;
     record.path = path;
     record.size = size;
     record.sha256 = digest;
@@ -85,7 +85,7 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     progress.line(fmt::format(
         "  modules: {}, compression {} ({})",
         treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
-        sign::to_string(treatment.compression.compression), treatment.compression.reason));
+        contract::to_string(treatment.compression.compression), treatment.compression.reason));
     if (verity) {
         progress.line(
             fmt::format("  verity root hash {}, signed by {}", verity->root_hash, verity->signer));
@@ -124,25 +124,21 @@ void ImagePacker::run(std::stop_token stop) {
             queue_.pop_front();
         }
         // A kernel that fails here does not cost the others their images.
-        std::string failure;
-        bool input = false;
+        std::optional<build::KernelFailure> failure;
         ImageRecord image;
         try {
             image = pack_kernel(next, context_, block_cache_);
-        } catch (const InputError& e) {
-            failure = e.what();
-            input = true;
         } catch (const std::exception& e) {
-            failure = e.what();
+            const auto& manifest = context_.manifest;
+            failure = build::kernel_failure(e, next.kernel_release,
+                                            manifest.target_list ? manifest.target_name : "", {});
         }
         context_.progress.done(next.kernel_release);
         std::lock_guard lock(mutex_);
-        if (failure.empty()) {
-            outcome_.images.push_back(std::move(image));
+        if (failure) {
+            outcome_.failures.push_back(std::move(*failure));
         } else {
-            outcome_.failures += std::string(outcome_.failures.empty() ? "" : "\n") + "kernel " +
-                                 next.kernel_release + ": " + failure;
-            outcome_.failures_are_input = outcome_.failures_are_input && input;
+            outcome_.images.push_back(std::move(image));
         }
     }
 }

@@ -59,10 +59,9 @@ public:
     void add(build::KernelBuild kernel_build);
 
     struct Outcome {
-        std::vector<ImageRecord> images; // in the order packed
-        std::string failures;            // "kernel K: why" lines of kernels that failed to pack
-        bool failures_are_input = true;
-        std::uint64_t reused_blocks = 0; // compressed blocks taken from earlier images
+        std::vector<ImageRecord> images;            // in the order packed
+        std::vector<build::KernelFailure> failures; // kernels that failed to pack
+        std::uint64_t reused_blocks = 0;            // compressed blocks taken from earlier images
         std::uint64_t reused_bytes = 0;
     };
     // Waits for every queued kernel to be packed.

@@ -1,5 +1,6 @@
 #include "pack/image_record.hpp"
 
+#include "contract/module_compression.hpp"
 #include "sign/image_signature.hpp"
 
 namespace ksx::pack {
@@ -18,12 +19,9 @@ const char* to_string(CacheUse use) {
     return "miss";
 }
 
-sign::ModuleCompression compression_named(const std::string& name) {
-    for (auto c : {sign::ModuleCompression::None, sign::ModuleCompression::Xz,
-                   sign::ModuleCompression::Zstd}) {
-        if (name == sign::to_string(c)) {
-            return c;
-        }
+contract::ModuleCompression compression_named(const std::string& name) {
+    if (auto compression = contract::module_compression_named(name)) {
+        return *compression;
     }
     throw std::invalid_argument("module compression \"" + name + "\"");
 }
@@ -59,7 +57,7 @@ nlohmann::json to_json(const ImageRecord& record) {
                         {"sha256", record.sha256},
                         {"module_signature_hash", record.module_signature_hash},
                         {"module_compression",
-                         {{"compression", sign::to_string(record.compression.compression)},
+                         {{"compression", contract::to_string(record.compression.compression)},
                           {"reason", record.compression.reason}}},
                         {"verity", verity_json(record.verity)},
                         {"modules", modules},

@@ -3,7 +3,6 @@
 #include "contract/extension_release.hpp"
 #include "contract/image_name.hpp"
 #include "contract/modules_load.hpp"
-#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -47,18 +46,18 @@ std::string module_file_name(const build::BuiltModule& module) {
 
 } // namespace
 
-std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel) {
-    return contract::ImageName{manifest.name, manifest::image_version(manifest, kernel), kernel}
-        .file_name();
+std::string image_file_name(const manifest::Manifest& manifest, const std::string& version,
+                            const std::string& kernel) {
+    return contract::ImageName{manifest.name, version, kernel}.file_name();
 }
 
-std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel) {
+std::string extension_release(const manifest::Manifest& manifest, const build::KernelBuild& build) {
     const auto& target = manifest.target;
     contract::ExtensionRelease release;
     release.os = {target.id, target.version_id, target.sysext_level, target.architecture};
     release.name = manifest.name;
-    release.version = manifest::image_version(manifest, kernel);
-    release.kernel = kernel;
+    release.version = build.image_version;
+    release.kernel = build.kernel_release;
     return contract::format_extension_release(release);
 }
 
@@ -74,9 +73,8 @@ std::string load_order(const manifest::Manifest& manifest, const build::KernelBu
         entry.options = module.options;
         entries.push_back(std::move(entry));
     }
-    return contract::format_load_order(manifest.name,
-                                       manifest::image_version(manifest, build.kernel_release),
-                                       build.kernel_release, entries);
+    return contract::format_load_order(manifest.name, build.image_version, build.kernel_release,
+                                       entries);
 }
 
 std::string modprobe_conf(const manifest::Manifest& manifest, const build::KernelBuild& build) {
@@ -100,7 +98,7 @@ image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild
         tree.add_file(file.destination.substr(1), file.source, file.mode);
     }
     tree.add_file_content(contract::extension_release_path(manifest.name),
-                          extension_release(manifest, build.kernel_release));
+                          extension_release(manifest, build));
     for (const auto& module : build.modules) {
         tree.add_file(modules_dir(manifest, build.kernel_release) + "/" + module_file_name(module),
                       module.file);

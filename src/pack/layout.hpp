@@ -23,10 +23,12 @@
 namespace ksx::pack {
 
 // "<name>_<version>_<kernel>.raw"
-std::string image_file_name(const manifest::Manifest& manifest, const std::string& kernel);
+std::string image_file_name(const manifest::Manifest& manifest, const std::string& version,
+                            const std::string& kernel);
 
-// Content of usr/lib/extension-release.d/extension-release.<name>.
-std::string extension_release(const manifest::Manifest& manifest, const std::string& kernel);
+// Content of usr/lib/extension-release.d/extension-release.<name>, for the build's kernel and
+// image version.
+std::string extension_release(const manifest::Manifest& manifest, const build::KernelBuild& build);
 
 // Content of modules.load (see above).
 std::string load_order(const manifest::Manifest& manifest, const build::KernelBuild& build);

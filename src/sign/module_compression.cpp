@@ -9,18 +9,6 @@ namespace ksx::sign {
 
 namespace fs = std::filesystem;
 
-const char* to_string(ModuleCompression compression) {
-    switch (compression) {
-    case ModuleCompression::Xz:
-        return "xz";
-    case ModuleCompression::Zstd:
-        return "zstd";
-    case ModuleCompression::None:
-        break;
-    }
-    return "none";
-}
-
 CompressionChoice kernel_module_compression(const KernelConfig& config) {
     auto in_file = "=y in " + config.file().string();
     if (config.enabled("CONFIG_MODULE_COMPRESS_XZ")) {

@@ -2,6 +2,7 @@
 // zstd programs with the settings the kernel's own build uses.
 #pragma once
 
+#include "contract/module_compression.hpp"
 #include "sign/kernel_config.hpp"
 
 #include <filesystem>
@@ -10,10 +11,7 @@
 
 namespace ksx::sign {
 
-enum class ModuleCompression { None, Xz, Zstd };
-
-// "none", "xz", "zstd".
-const char* to_string(ModuleCompression compression);
+using contract::ModuleCompression;
 
 // How modules are compressed when the manifest does not say, and why.
 struct CompressionChoice {

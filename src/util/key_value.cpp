@@ -1,6 +1,7 @@
 #include "util/key_value.hpp"
 
 #include "util/error.hpp"
+#include "util/lines.hpp"
 
 namespace ksx {
 
@@ -23,14 +24,10 @@ void for_each_key_value(
     std::string_view text,
     const std::function<void(std::string_view key, std::string_view value, int line)>& pair,
     const std::function<void(std::string_view line, int number)>& other) {
-    int number = 0;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        auto line = trim(text.substr(0, end));
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        ++number;
+    for_each_line(text, [&](std::string_view raw, int number) {
+        auto line = trim(raw);
         if (line.empty() || line.front() == '#') {
-            continue;
+            return;
         }
         auto equals = line.find('=');
         auto key =
@@ -39,7 +36,7 @@ void for_each_key_value(
             if (other) {
                 other(line, number);
             }
-            continue;
+            return;
         }
         auto value = trim(line.substr(equals + 1));
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
@@ -47,7 +44,7 @@ void for_each_key_value(
             value = value.substr(1, value.size() - 2);
         }
         pair(key, value, number);
-    }
+    });
 }
 
 void parse_key_values(std::string_view text, const std::string& file_name,

@@ -1,6 +1,6 @@
 // A release's index.json: as `prefetch` reads it from the release server (the activator's own
 // JSON reader), and as `ignition` reads a release directory (nlohmann-json).
-#include "activator/release_index.hpp"
+#include "contract/release_index.hpp"
 #include "fuzz_support.hpp"
 #include "ignition/node_config.hpp"
 #include "util/temp_dir.hpp"
@@ -9,7 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto text = ksx::fuzz::as_text(data, size);
-    ksx::fuzz::refusals_expected([&] { ksx::activator::parse_release_index(text); });
+    ksx::fuzz::refusals_expected([&] { ksx::contract::parse_release_index(text); });
 
     // In memory (/dev/shm): the release directory `ignition` reads.
     static const ksx::TempDir release("ksx-fuzz-release", "/dev/shm");

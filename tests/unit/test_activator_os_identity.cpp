@@ -3,10 +3,10 @@
 // passing over images built for another OS release.
 #include "activator/host_identity.hpp"
 #include "activator/prefetch.hpp"
-#include "activator/release_index.hpp"
 #include "activator/select.hpp"
 #include "activator/squashfs_file.hpp"
 #include "activator_fixture.hpp"
+#include "contract/release_index.hpp"
 #include "image/squashfs_reader.hpp"
 #include "image/squashfs_writer.hpp"
 #include "util/error.hpp"
@@ -202,7 +202,7 @@ TEST_CASE("select passes over a newer image built for another OS release, with o
 }
 
 TEST_CASE("index.json gives prefetch each image's identity") {
-    auto images = ksx::activator::parse_release_index(
+    auto images = ksx::contract::parse_release_index(
         R"({"format": 1, "images": [{"file": "a_1_k.raw", "name": "a", "os": {"id": "debian",)"
         R"( "version_id": "12", "sysext_level": null}, "architecture": "x86-64", "size": 4096,)"
         R"( "modules": ["x\u00e9"], "signer": null}], "activator": null})");
@@ -213,7 +213,7 @@ TEST_CASE("index.json gives prefetch each image's identity") {
     for (const char* bad : {"", "{", R"({"format": 2, "images": []})", R"({"images": {}})",
                             R"({"format": 1, "images": [{"file": "x"}]})", "[1,]", "\"\\x\""}) {
         CAPTURE(bad);
-        CHECK_THROWS_AS(ksx::activator::parse_release_index(bad), ksx::InputError);
+        CHECK_THROWS_AS(ksx::contract::parse_release_index(bad), ksx::InputError);
     }
 }
 
@@ -221,14 +221,14 @@ TEST_CASE("index.json's \\u escapes decode surrogate pairs and refuse broken one
     auto index_with_id = [](const std::string& id) {
         return R"({"format": 1, "images": [{"file": "a_1_k.raw", "os": {"id": ")" + id + R"("}}]})";
     };
-    CHECK(ksx::activator::parse_release_index(index_with_id(R"(\ud83d\ude00)"))["a_1_k.raw"].id ==
+    CHECK(ksx::contract::parse_release_index(index_with_id(R"(\ud83d\ude00)"))["a_1_k.raw"].id ==
           "\xF0\x9F\x98\x80");
     // These decoded to bytes that are not UTF-8 ("\ud800\u0041" to four bytes of a wrapped
     // around code point).
     for (const char* broken :
          {R"(\ud800\u0041)", R"(\ud800)", R"(\ud800x)", R"(\udc00)", R"(\ud800\ud800)"}) {
         CAPTURE(broken);
-        CHECK_THROWS_WITH_AS(ksx::activator::parse_release_index(index_with_id(broken)),
+        CHECK_THROWS_WITH_AS(ksx::contract::parse_release_index(index_with_id(broken)),
                              doctest::Contains("surrogate"), ksx::InputError);
     }
 }

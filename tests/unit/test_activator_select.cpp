@@ -53,7 +53,7 @@ TEST_CASE("image names follow the builder's rule for each field, nothing else") 
     manifest::Manifest m;
     m.name = "nvidia-open";
     m.version = "535.261.03-1~deb12u1";
-    auto file = pack::image_file_name(m, "6.12.5+deb12-amd64");
+    auto file = pack::image_file_name(m, m.version, "6.12.5+deb12-amd64");
     auto name = parse_image_name(file);
     REQUIRE(name);
     CHECK(name->extension == "nvidia-open");

@@ -95,6 +95,7 @@ struct Fixture {
         write_file_atomic("first.patch", "first\n");
         write_file_atomic("second.patch", "second\n");
         manifest.name = "demo";
+        manifest.version = "1.0.0";
         manifest.file = fs::absolute("demo.yaml");
         manifest.target.architecture = "x86-64";
         manifest.sources.resize(2);
@@ -145,7 +146,8 @@ TEST_CASE("a build command sees the kernel, its headers, the jobs and its direct
     Fixture f;
     auto builds = f.build({"6.1.0-28-amd64"});
     REQUIRE(builds.size() == 1);
-    CHECK(builds[0].failed.empty());
+    CHECK_FALSE(builds[0].failure);
+    CHECK(builds[0].image_version == "1.0.0");
     auto calls = f.calls_for("6.1.0-28-amd64");
     auto make = std::find_if(calls.begin(), calls.end(),
                              [](const Call& c) { return c.spec.argv.at(0) == "/bin/sh"; });
@@ -206,7 +208,7 @@ TEST_CASE("a kernel no source supports is skipped without running anything") {
     auto builds = f.build({"5.10.0-30-amd64", "6.1.0-28-amd64"});
     REQUIRE(builds.size() == 2);
     CHECK(builds[0].skipped == "kernel 5.10.0-30-amd64: skipped: too old for demo");
-    CHECK(builds[0].failed.empty());
+    CHECK_FALSE(builds[0].failure);
     CHECK(builds[0].modules.empty());
     CHECK(f.calls_for("5.10.0-30-amd64").empty());
     CHECK(builds[1].skipped.empty());
@@ -227,17 +229,26 @@ TEST_CASE("a kernel whose command fails is reported with its log; the others sti
     auto builds = f.build({"6.1.0-28-amd64", "6.12.57+deb13-amd64", "6.1.0-30-amd64"});
     REQUIRE(builds.size() == 3);
     const auto log1 = fs::absolute("work/6.1.0-28-amd64/build.log").string();
-    CHECK(builds[0].failed == "kernel 6.1.0-28-amd64: sources[1].patches[0]: first.patch does "
-                              "not apply (patch exit status 2); see " +
-                                  log1);
-    CHECK_FALSE(builds[0].failed_on_input);
+    REQUIRE(builds[0].failure);
+    CHECK(builds[0].failure->kernel == "6.1.0-28-amd64");
+    CHECK(builds[0].failure->target.empty());
+    CHECK(builds[0].failure->log == log1);
+    CHECK(builds[0].failure->message ==
+          "sources[1].patches[0]: first.patch does not apply (patch exit status 2)");
+    CHECK_FALSE(builds[0].failure->input);
+    CHECK(build::describe(*builds[0].failure) ==
+          "kernel 6.1.0-28-amd64: sources[1].patches[0]: first.patch does not apply (patch exit "
+          "status 2); see " +
+              log1);
     const auto log2 = fs::absolute("work/6.12.57+deb13-amd64/build.log").string();
-    CHECK(builds[1].failed == "kernel 6.12.57+deb13-amd64: demo.yaml: build.commands[0] failed "
-                              "with exit status 2; see " +
-                                  log2);
+    REQUIRE(builds[1].failure);
+    CHECK(build::describe(*builds[1].failure) ==
+          "kernel 6.12.57+deb13-amd64: demo.yaml: build.commands[0] failed with exit status 2; "
+          "see " +
+              log2);
     CHECK(builds[1].log == log2);
     CHECK(builds[1].modules.empty());
-    CHECK(builds[2].failed.empty());
+    CHECK_FALSE(builds[2].failure);
     CHECK(builds[2].modules.size() == 2);
     std::sort(done.begin(), done.end());
     CHECK(done ==
@@ -249,8 +260,44 @@ TEST_CASE("a module built for another kernel fails that kernel, naming it and it
     f.runner.built_for = "6.1.0-99-amd64";
     auto builds = f.build({"6.1.0-28-amd64"});
     REQUIRE(builds.size() == 1);
-    CHECK(builds[0].failed ==
+    REQUIRE(builds[0].failure);
+    CHECK(build::describe(*builds[0].failure) ==
           "kernel 6.1.0-28-amd64: module demo_core has vermagic \"6.1.0-99-amd64 SMP preempt "
           "mod_unload\", it was not built for 6.1.0-28-amd64; see " +
               fs::absolute("work/6.1.0-28-amd64/build.log").string());
+}
+
+TEST_CASE("the build result carries the version of the source chosen for its kernel") {
+    Fixture f;
+    f.manifest.sources[1].image_version = "0.9.1";
+    auto builds = f.build({"6.1.0-28-amd64"});
+    REQUIRE(builds.size() == 1);
+    CHECK_FALSE(builds[0].failure);
+    CHECK(builds[0].image_version == "0.9.1");
+}
+
+TEST_CASE("a kernel failure of a manifest with targets names the target") {
+    Fixture f;
+    f.manifest.target_list = true;
+    f.manifest.target_name = "debian-13";
+    f.runner.fail["6.1.0-28-amd64"] = "/bin/sh";
+    auto builds = f.build({"6.1.0-28-amd64"});
+    REQUIRE(builds[0].failure);
+    CHECK(builds[0].failure->target == "debian-13");
+    CHECK(build::describe(*builds[0].failure) ==
+          "kernel 6.1.0-28-amd64 (target debian-13): demo.yaml: build.commands[0] failed with "
+          "exit status 2; see " +
+              fs::absolute("work/6.1.0-28-amd64/build.log").string());
+}
+
+TEST_CASE("a failure that carries another log names that log, a packing failure none") {
+    build::LoggedInputError logged("packages[0].apt: cannot be downloaded", "/first/build.log");
+    auto failure = build::kernel_failure(logged, "6.1.0-30-amd64", "", "/second/build.log");
+    CHECK(failure.log == "/first/build.log");
+    CHECK(failure.input);
+    CHECK(build::describe(failure) == "kernel 6.1.0-30-amd64: packages[0].apt: cannot be "
+                                      "downloaded; see /first/build.log");
+    auto plain = build::kernel_failure(Error("signing failed"), "6.1.0-30-amd64", "", {});
+    CHECK_FALSE(plain.input);
+    CHECK(build::describe(plain) == "kernel 6.1.0-30-amd64: signing failed");
 }

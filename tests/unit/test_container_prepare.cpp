@@ -1,16 +1,25 @@
 #include "container/container.hpp"
 #include "container/tar_extract.hpp"
+#include "util/entry_lock.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/progress.hpp"
+#include "util/sha256.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <regex>
+#include <stdio.h>
+#include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace ksx;
@@ -182,6 +191,70 @@ TEST_CASE("a tarball container is extracted once into the cache and reused") {
     CHECK(second.root == first.root);
     CHECK(read_file(second.root / "marker") == "kept");
     CHECK(second.description.starts_with("tarball " + spec.path.string() + " (cache "));
+}
+
+TEST_CASE("two runs preparing one tarball container at once extract it once and share it") {
+    // Enough files that an extraction takes a while.
+    for (int i = 0; i < 400; ++i) {
+        write("big/usr/share/doc/file" + std::to_string(i), std::string(4096, 'x'));
+    }
+    write("big/usr/bin/sh", "#!\n");
+    REQUIRE(std::system("tar -C big -cf big.tar .") == 0);
+    manifest::ContainerSpec spec;
+    spec.kind = manifest::ContainerSpec::Kind::Tarball;
+    spec.path = fs::absolute("big.tar");
+    const auto digest = sha256_file_hex(spec.path);
+    const auto entry = fs::absolute("cache/tarballs") / digest;
+
+    struct Run {
+        char* text = nullptr;
+        std::size_t size = 0;
+        std::FILE* out = nullptr;
+        std::optional<Progress> progress;
+        container::Rootfs rootfs;
+        std::string error;
+    };
+    std::array<Run, 2> runs;
+    {
+        std::vector<std::jthread> threads; // joined after `held` is released
+        // Held here first: both runs must wait for it, whatever the scheduler does.
+        auto held = std::make_unique<EntryLock>(fs::absolute("cache"), "tarball-" + digest);
+        for (auto& run : runs) {
+            run.out = ::open_memstream(&run.text, &run.size);
+            REQUIRE(run.out != nullptr);
+            run.progress.emplace(Progress::Mode::Plain, run.out);
+            threads.emplace_back([&run, &spec] {
+                try {
+                    container::PrepareOptions options{fs::absolute("cache"), false, *run.progress};
+                    run.rootfs = container::prepare(spec, {}, options);
+                } catch (const std::exception& e) {
+                    run.error = e.what();
+                }
+            });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        CHECK_FALSE(fs::exists(entry / "rootfs")); // nobody extracts while the lock is held
+        held.reset();
+    }
+    int extractions = 0;
+    for (auto& run : runs) {
+        run.progress.reset();
+        std::fclose(run.out);
+        std::string text(run.text, run.size);
+        std::free(run.text);
+        CHECK(run.error.empty());
+        CHECK(run.rootfs.root == entry / "rootfs");
+        extractions += text.find("container: extracting big.tar") != std::string::npos ? 1 : 0;
+    }
+    CHECK(extractions == 1);
+    CHECK(read_file(entry / "rootfs/usr/share/doc/file399") == std::string(4096, 'x'));
+    // The lock file lives apart; nothing but the entry is left in the tarballs' directory.
+    CHECK(fs::exists(EntryLock::lock_file(fs::absolute("cache"), "tarball-" + digest)));
+    std::vector<std::string> names;
+    for (const auto& item : fs::directory_iterator("cache/tarballs")) {
+        names.push_back(item.path().filename().string());
+    }
+    CHECK(names == std::vector<std::string>{digest});
 }
 
 TEST_CASE("the default Debian container resolves both kernels and runs commands isolated" *

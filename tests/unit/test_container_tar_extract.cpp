@@ -193,3 +193,27 @@ TEST_CASE("a layer entry through a symbolic link stays inside the root") {
     CHECK(ksx::read_file("/etc/passwd") == passwd);
     CHECK_FALSE(fs::exists(fs::absolute("..") / "escaped"));
 }
+
+TEST_CASE("a tarball hard link to the root directory is refused") {
+    auto tarball = fs::absolute("hard-root.tar").string();
+    CHECK(refusal("hard-root", {file_entry("ok", "x"), hardlink_entry("h", "./")}) ==
+          tarball + ": entry \"h\": hard link target \"./\" is the root directory");
+}
+
+TEST_CASE("device nodes in a tarball are never made; a root filesystem keeps its fifos") {
+    write_tarball("dev.tar", {file_entry("f", "x"),
+                              {"null", AE_IFCHR, 0666, {}, {}, false},
+                              {"sda", AE_IFBLK, 0660, {}, {}, false},
+                              {"pipe", AE_IFIFO, 0644, {}, {}, false}});
+    extract_tarball("dev.tar", "dev/rootfs");
+    CHECK(listing("dev/rootfs") == std::vector<std::string>{"f", "pipe"});
+    CHECK(fs::is_fifo(fs::symlink_status("dev/rootfs/pipe")));
+}
+
+TEST_CASE("an mtree file, whose entries could name host files to copy, is no tarball") {
+    // libarchive's mtree reader would copy /etc/passwd into the tree ("contents="); the one
+    // archive reader of fetch and the container does not read mtree.
+    std::ofstream("host.tar") << "#mtree\n./copied type=file contents=/etc/passwd\n";
+    CHECK_THROWS_AS(extract_tarball("host.tar", "mtree/rootfs"), ksx::InputError);
+    CHECK_FALSE(fs::exists("mtree/rootfs"));
+}

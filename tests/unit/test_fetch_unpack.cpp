@@ -240,6 +240,12 @@ TEST_CASE("archive entries written through a symbolic link or hard-linked outsid
     CHECK(ksx::read_file("/etc/passwd") == passwd);
 }
 
+TEST_CASE("an archive hard link to the root directory is refused") {
+    CHECK(refusal("hard-root", tar({file_entry("ok", "x"), hardlink_entry("h", "./")})) ==
+          fs::absolute("hard-root.archive").string() +
+              ": entry \"h\": hard link target \"./\" is the root directory");
+}
+
 TEST_CASE("a hostile data.tar inside a .deb is refused naming the member") {
     std::string data =
         make_archive(archive_write_set_format_pax_restricted, archive_write_add_filter_xz,

@@ -19,6 +19,7 @@ manifest::Manifest example() {
 build::KernelBuild example_build() {
     build::KernelBuild b;
     b.kernel_release = "6.1.0-28-amd64";
+    b.image_version = "1.0.0";
     build::BuiltModule core;
     core.name = "hello_core";
     core.options = "greeting=\"hi there\"";
@@ -34,12 +35,12 @@ build::KernelBuild example_build() {
 } // namespace
 
 TEST_CASE("the image file name joins name, version and kernel release") {
-    CHECK(pack::image_file_name(example(), "6.12.5+deb12-amd64") ==
+    CHECK(pack::image_file_name(example(), "1.0.0", "6.12.5+deb12-amd64") ==
           "hello_1.0.0_6.12.5+deb12-amd64.raw");
 }
 
 TEST_CASE("extension-release names the OS by VERSION_ID and records the kernel") {
-    CHECK(pack::extension_release(example(), "6.1.0-28-amd64") ==
+    CHECK(pack::extension_release(example(), example_build()) ==
           "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=hello\n"
           "KMOD_SYSEXT_VERSION=1.0.0\nKMOD_SYSEXT_KERNEL=6.1.0-28-amd64\n");
 }
@@ -47,7 +48,9 @@ TEST_CASE("extension-release names the OS by VERSION_ID and records the kernel")
 TEST_CASE("extension-release uses SYSEXT_LEVEL instead of VERSION_ID when the manifest sets it") {
     auto m = example();
     m.target = {"flatcar", "", "1.0", "arm64"};
-    CHECK(pack::extension_release(m, "6.6.60-flatcar") ==
+    auto b = example_build();
+    b.kernel_release = "6.6.60-flatcar";
+    CHECK(pack::extension_release(m, b) ==
           "ID=flatcar\nSYSEXT_LEVEL=1.0\nARCHITECTURE=arm64\nKMOD_SYSEXT_NAME=hello\n"
           "KMOD_SYSEXT_VERSION=1.0.0\nKMOD_SYSEXT_KERNEL=6.6.60-flatcar\n");
 }

@@ -1,11 +1,11 @@
-#include "activator/release_index.hpp"
+#include "contract/release_index.hpp"
 
 #include "util/error.hpp"
 
 #include <memory>
 #include <vector>
 
-namespace ksx::activator {
+namespace ksx::contract {
 
 namespace {
 
@@ -280,4 +280,4 @@ std::map<std::string, OsIdentity> parse_release_index(std::string_view text) {
     return out;
 }
 
-} // namespace ksx::activator
+} // namespace ksx::contract

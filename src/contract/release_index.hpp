@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-namespace ksx::activator {
+namespace ksx::contract {
 
 // File name -> OS identity ("os": {"id", "version_id", "sysext_level"} and "architecture") of
 // every entry of "images". Throws InputError when the text is not JSON or not a kmod-sysext
 // index (format 1). A small reader of its own keeps the activator free of a JSON library.
 std::map<std::string, OsIdentity> parse_release_index(std::string_view text);
 
-} // namespace ksx::activator
+} // namespace ksx::contract
