@@ -2,6 +2,7 @@
 
 #include "container/layer_whiteouts.hpp"
 #include "container/rootfs_path.hpp"
+#include "util/archive_error.hpp"
 #include "util/archive_paths.hpp"
 #include "util/atomic_dir.hpp"
 #include "util/error.hpp"
@@ -144,10 +145,10 @@ void Extraction::copy_data(archive* reader, archive* writer, const std::string& 
             return;
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(name_ + ": entry \"" + entry + "\": " + archive_error_string(reader));
+            throw InputError(name_ + ": entry \"" + entry + "\": " + archive_problem(reader));
         }
         if (archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN) {
-            throw Error(name_ + ": entry \"" + entry + "\": " + archive_error_string(writer));
+            throw Error(name_ + ": entry \"" + entry + "\": " + archive_problem(writer));
         }
     }
 }
@@ -171,7 +172,7 @@ void Extraction::run() {
     archive_write_disk_set_standard_lookup(writer.get());
 
     if (archive_read_open_filename(reader.get(), tarball_.c_str(), 1 << 16) != ARCHIVE_OK) {
-        throw InputError(name_ + ": " + archive_error_string(reader.get()));
+        throw InputError(name_ + ": " + archive_problem(reader.get()));
     }
     for (;;) {
         archive_entry* entry = nullptr;
@@ -180,7 +181,7 @@ void Extraction::run() {
             break;
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(name_ + ": " + archive_error_string(reader.get()));
+            throw InputError(name_ + ": " + archive_problem(reader.get()));
         }
         const char* name = archive_entry_pathname(entry);
         if (name == nullptr) {
@@ -210,18 +211,18 @@ void Extraction::run() {
             archive_entry_set_hardlink(entry, (root_ / inside).c_str());
         }
         if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) {
-            throw Error(name_ + ": entry \"" + shown + "\": " + archive_error_string(writer.get()));
+            throw Error(name_ + ": entry \"" + shown + "\": " + archive_problem(writer.get()));
         }
         if (archive_entry_size(entry) > 0) {
             copy_data(reader.get(), writer.get(), shown);
         }
         if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) {
-            throw Error(name_ + ": entry \"" + shown + "\": " + archive_error_string(writer.get()));
+            throw Error(name_ + ": entry \"" + shown + "\": " + archive_problem(writer.get()));
         }
     }
     // Applies the deferred directory modes and times.
     if (archive_write_close(writer.get()) != ARCHIVE_OK) {
-        throw Error(name_ + ": " + archive_error_string(writer.get()));
+        throw Error(name_ + ": " + archive_problem(writer.get()));
     }
 }
 

@@ -1,5 +1,6 @@
 #include "fetch/archive_reader.hpp"
 #include "fetch/fetch.hpp"
+#include "util/archive_error.hpp"
 #include "util/archive_paths.hpp"
 #include "util/error.hpp"
 #include "util/temp_dir.hpp"
@@ -83,11 +84,10 @@ void Unpacker::copy_data(archive* reader, const std::string& where, const std::s
             return;
         }
         if (rc < ARCHIVE_WARN) {
-            refuse(where, entry, archive_error_string(reader));
+            refuse(where, entry, archive_problem(reader));
         }
         if (archive_write_data_block(writer_.get(), block, size, offset) < ARCHIVE_WARN) {
-            throw Error(where + ": entry \"" + entry +
-                        "\": " + archive_error_string(writer_.get()));
+            throw Error(where + ": entry \"" + entry + "\": " + archive_problem(writer_.get()));
         }
     }
 }
@@ -120,13 +120,13 @@ void Unpacker::write_entry(archive* reader, archive_entry* entry, const std::str
         archive_entry_set_hardlink(entry, (root_ / linked).c_str());
     }
     if (archive_write_header(writer_.get(), entry) < ARCHIVE_WARN) {
-        throw Error(where + ": entry \"" + shown + "\": " + archive_error_string(writer_.get()));
+        throw Error(where + ": entry \"" + shown + "\": " + archive_problem(writer_.get()));
     }
     if (archive_entry_size(entry) > 0) {
         copy_data(reader, where, shown);
     }
     if (archive_write_finish_entry(writer_.get()) < ARCHIVE_WARN) {
-        throw Error(where + ": entry \"" + shown + "\": " + archive_error_string(writer_.get()));
+        throw Error(where + ": entry \"" + shown + "\": " + archive_problem(writer_.get()));
     }
     if (type == AE_IFREG || target != nullptr) {
         files_.insert(relative);
@@ -142,7 +142,7 @@ void Unpacker::write_entries(archive* reader, archive_entry* first, const std::s
                 return;
             }
             if (rc < ARCHIVE_WARN) {
-                throw InputError(where + ": " + archive_error_string(reader));
+                throw InputError(where + ": " + archive_problem(reader));
             }
         }
         write_entry(reader, entry, where);
@@ -152,7 +152,7 @@ void Unpacker::write_entries(archive* reader, archive_entry* first, const std::s
 
 std::vector<std::string> Unpacker::finish() {
     if (archive_write_close(writer_.get()) != ARCHIVE_OK) {
-        throw Error(root_.string() + ": " + archive_error_string(writer_.get()));
+        throw Error(root_.string() + ": " + archive_problem(writer_.get()));
     }
     // A later entry may have replaced a file with a link or a directory.
     std::vector<std::string> out;
@@ -173,7 +173,7 @@ la_ssize_t read_member(archive* nested, void* outer, const void** block) {
         return 0;
     }
     if (rc < ARCHIVE_WARN) {
-        archive_set_error(nested, EIO, "%s", archive_error_string(static_cast<archive*>(outer)));
+        archive_set_error(nested, EIO, "%s", archive_problem(static_cast<archive*>(outer)).c_str());
         return -1;
     }
     return static_cast<la_ssize_t>(size);
@@ -188,7 +188,7 @@ void unpack_deb(archive* outer, const fs::path& path, Unpacker& unpacker) {
             throw InputError(path.string() + ": a .deb package without a data.tar member");
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(path.string() + ": " + archive_error_string(outer));
+            throw InputError(path.string() + ": " + archive_problem(outer));
         }
         const char* name = archive_entry_pathname(entry);
         if (name != nullptr && std::string_view(name).starts_with("data.tar")) {
@@ -198,7 +198,7 @@ void unpack_deb(archive* outer, const fs::path& path, Unpacker& unpacker) {
     const std::string where = path.string() + ": " + archive_entry_pathname(entry);
     ArchiveReader nested = new_archive_reader();
     if (archive_read_open(nested.get(), outer, nullptr, read_member, nullptr) != ARCHIVE_OK) {
-        throw InputError(where + ": " + archive_error_string(nested.get()));
+        throw InputError(where + ": " + archive_problem(nested.get()));
     }
     unpacker.write_entries(nested.get(), nullptr, where);
 }
@@ -220,7 +220,7 @@ std::vector<std::string> unpack(const fs::path& archive_path, const fs::path& de
     archive_entry* first = nullptr;
     int rc = archive_read_next_header(reader.get(), &first);
     if (rc < ARCHIVE_WARN) {
-        throw InputError(archive_path.string() + ": " + archive_error_string(reader.get()));
+        throw InputError(archive_path.string() + ": " + archive_problem(reader.get()));
     }
     if (rc != ARCHIVE_EOF) {
         const char* name = archive_entry_pathname(first);
