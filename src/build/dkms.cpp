@@ -3,6 +3,8 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
 
 namespace ksx::build {
 
@@ -233,7 +235,15 @@ DkmsConf dkms_conf_from(const std::map<std::string, std::string>& variables,
         if (open == std::string::npos || name.back() != ']') {
             continue;
         }
-        int index = std::stoi(name.substr(open + 1));
+        // The evaluation writes bash's array indices; anything else is refused, not thrown as
+        // std::stoi's invalid_argument or out_of_range.
+        auto digits = std::string_view(name).substr(open + 1, name.size() - open - 2);
+        int index = -1;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+            index < 0) {
+            throw InputError(where + ": " + name + " does not have a numeric index");
+        }
         auto base = name.substr(0, open);
         if (base == "PATCH") {
             patches[index] = value;

@@ -1,5 +1,6 @@
 #include "fetch/archive_extract.hpp"
 
+#include "fetch/archive_error.hpp"
 #include "util/archive_paths.hpp"
 #include "util/error.hpp"
 
@@ -73,11 +74,10 @@ void ArchiveExtractor::copy_data(archive* reader, const std::string& where,
             return;
         }
         if (rc < ARCHIVE_WARN) {
-            refuse(where, shown, archive_error_string(reader));
+            refuse(where, shown, archive_problem(reader));
         }
         if (archive_write_data_block(writer_.get(), block, size, offset) < ARCHIVE_WARN) {
-            throw Error(where + ": entry \"" + shown +
-                        "\": " + archive_error_string(writer_.get()));
+            throw Error(where + ": entry \"" + shown + "\": " + archive_problem(writer_.get()));
         }
     }
 }
@@ -117,13 +117,13 @@ void ArchiveExtractor::write_entry(archive* reader, archive_entry* entry,
         archive_entry_set_hardlink(entry, (root_ / linked).c_str());
     }
     if (archive_write_header(writer_.get(), entry) < ARCHIVE_WARN) {
-        throw Error(where + ": entry \"" + shown + "\": " + archive_error_string(writer_.get()));
+        throw Error(where + ": entry \"" + shown + "\": " + archive_problem(writer_.get()));
     }
     if (archive_entry_size(entry) > 0) {
         copy_data(reader, where, shown);
     }
     if (archive_write_finish_entry(writer_.get()) < ARCHIVE_WARN) {
-        throw Error(where + ": entry \"" + shown + "\": " + archive_error_string(writer_.get()));
+        throw Error(where + ": entry \"" + shown + "\": " + archive_problem(writer_.get()));
     }
     if (rules_.files == FileList::Listed && (type == AE_IFREG || target != nullptr)) {
         files_.insert(relative);
@@ -140,7 +140,7 @@ void ArchiveExtractor::write_entries(archive* reader, archive_entry* first,
                 return;
             }
             if (rc < ARCHIVE_WARN) {
-                throw InputError(where + ": " + archive_error_string(reader));
+                throw InputError(where + ": " + archive_problem(reader));
             }
         }
         write_entry(reader, entry, where);
@@ -150,7 +150,7 @@ void ArchiveExtractor::write_entries(archive* reader, archive_entry* first,
 
 std::vector<std::string> ArchiveExtractor::finish() {
     if (archive_write_close(writer_.get()) != ARCHIVE_OK) {
-        throw Error(label_ + ": " + archive_error_string(writer_.get()));
+        throw Error(label_ + ": " + archive_problem(writer_.get()));
     }
     // A later entry may have replaced a file with a link or a directory.
     std::vector<std::string> out;
@@ -166,7 +166,7 @@ void extract_archive(const fs::path& path, const fs::path& root, const std::stri
                      ExtractRules rules, LayerHooks layer) {
     ArchiveReader reader = new_archive_reader();
     if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-        throw InputError(label + ": " + archive_error_string(reader.get()));
+        throw InputError(label + ": " + archive_problem(reader.get()));
     }
     ArchiveExtractor extractor(root, rules, label, std::move(layer));
     extractor.write_entries(reader.get(), nullptr, label);

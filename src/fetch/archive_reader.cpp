@@ -1,5 +1,6 @@
 #include "fetch/archive_reader.hpp"
 
+#include "fetch/archive_error.hpp"
 #include "util/error.hpp"
 
 namespace ksx::fetch {
@@ -19,7 +20,7 @@ ArchiveReader new_archive_reader() {
                      archive_read_support_format_gnutar, archive_read_support_format_zip,
                      archive_read_support_format_cpio, archive_read_support_format_ar}) {
         if (add(a) == ARCHIVE_FATAL) {
-            throw Error(std::string("failed to set up libarchive: ") + archive_error_string(a));
+            throw Error(std::string("failed to set up libarchive: ") + archive_problem(a));
         }
     }
     return reader;
@@ -28,7 +29,7 @@ ArchiveReader new_archive_reader() {
 ArchiveReader open_archive(const std::filesystem::path& path) {
     ArchiveReader reader = new_archive_reader();
     if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-        throw InputError(path.string() + ": " + archive_error_string(reader.get()));
+        throw InputError(path.string() + ": " + archive_problem(reader.get()));
     }
     return reader;
 }

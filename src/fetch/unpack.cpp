@@ -1,3 +1,4 @@
+#include "fetch/archive_error.hpp"
 #include "fetch/archive_extract.hpp"
 #include "fetch/fetch.hpp"
 #include "util/error.hpp"
@@ -24,7 +25,7 @@ la_ssize_t read_member(archive* nested, void* outer, const void** block) {
         return 0;
     }
     if (rc < ARCHIVE_WARN) {
-        archive_set_error(nested, EIO, "%s", archive_error_string(static_cast<archive*>(outer)));
+        archive_set_error(nested, EIO, "%s", archive_problem(static_cast<archive*>(outer)).c_str());
         return -1;
     }
     return static_cast<la_ssize_t>(size);
@@ -39,7 +40,7 @@ void unpack_deb(archive* outer, const fs::path& path, ArchiveExtractor& unpacker
             throw InputError(path.string() + ": a .deb package without a data.tar member");
         }
         if (rc < ARCHIVE_WARN) {
-            throw InputError(path.string() + ": " + archive_error_string(outer));
+            throw InputError(path.string() + ": " + archive_problem(outer));
         }
         const char* name = archive_entry_pathname(entry);
         if (name != nullptr && std::string_view(name).starts_with("data.tar")) {
@@ -49,7 +50,7 @@ void unpack_deb(archive* outer, const fs::path& path, ArchiveExtractor& unpacker
     const std::string where = path.string() + ": " + archive_entry_pathname(entry);
     ArchiveReader nested = new_archive_reader();
     if (archive_read_open(nested.get(), outer, nullptr, read_member, nullptr) != ARCHIVE_OK) {
-        throw InputError(where + ": " + archive_error_string(nested.get()));
+        throw InputError(where + ": " + archive_problem(nested.get()));
     }
     unpacker.write_entries(nested.get(), nullptr, where);
 }
@@ -73,7 +74,7 @@ std::vector<std::string> unpack(const fs::path& archive_path, const fs::path& de
     archive_entry* first = nullptr;
     int rc = archive_read_next_header(reader.get(), &first);
     if (rc < ARCHIVE_WARN) {
-        throw InputError(archive_path.string() + ": " + archive_error_string(reader.get()));
+        throw InputError(archive_path.string() + ": " + archive_problem(reader.get()));
     }
     if (rc != ARCHIVE_EOF) {
         const char* name = archive_entry_pathname(first);

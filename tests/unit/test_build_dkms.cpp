@@ -235,6 +235,21 @@ TEST_CASE("a dkms.conf without its package name or modules is an input error") {
                          ksx::InputError);
 }
 
+TEST_CASE("an evaluation output whose array index is not a number is an input error") {
+    // NAME NUL VALUE NUL, as the evaluation writes them; found by the dkms_output fuzz harness.
+    auto output = [](const std::string& name) {
+        using namespace std::string_literals;
+        return "PACKAGE_NAME\0demo\0PACKAGE_VERSION\0001.0\0"s + name + "\0x\0"s;
+    };
+    for (const std::string name : {"BUILT_MODULE_NAME[ULE_LOCATION[0]", "PATCH[]", "PATCH[-1]",
+                                   "PATCH[99999999999]", "STRIP[1x]"}) {
+        CAPTURE(name);
+        CHECK_THROWS_WITH_AS(dkms_conf_from(parse_dkms_output(output(name)), "dkms.conf"),
+                             ("dkms.conf: " + name + " does not have a numeric index").c_str(),
+                             ksx::InputError);
+    }
+}
+
 TEST_CASE("a bare make gets -j and KERNELRELEASE as in DKMS 3, a quoted one does not") {
     DkmsConf conf;
     conf.make = "make";
