@@ -2,6 +2,7 @@
 // to run commands inside it without a container daemon (bubblewrap).
 #pragma once
 
+#include "container/container_use.hpp"
 #include "manifest/manifest.hpp"
 #include "util/progress.hpp"
 
@@ -24,6 +25,8 @@ struct Rootfs {
     // Containers that differ only in their kernels' headers (the same compilers) share this
     // name, and with it their compiler cache.
     std::string family = {};
+    // A cached default container: this run's use of it, so no refresh replaces it meanwhile.
+    ContainerUse in_use = {};
 };
 
 struct PrepareOptions {

@@ -1,9 +1,11 @@
 #include "container/debian_container.hpp"
 
+#include "container/container_use.hpp"
 #include "container/dpkg_status.hpp"
 #include "util/atomic_file.hpp"
 #include "util/entry_lock.hpp"
 #include "util/error.hpp"
+#include "util/owner_lock.hpp"
 #include "util/process.hpp"
 #include "util/remove_tree.hpp"
 #include "util/sha256.hpp"
@@ -356,21 +358,40 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
     const auto containers = options.cache_dir / "containers";
     const auto name = "debian-" + key;
     const auto final_dir = containers / name;
-    std::error_code ec;
-    if (!options.refresh && fs::exists(final_dir / kStamp, ec)) {
-        return {final_dir / "rootfs", key};
+    auto in_use = [&](ContainerUse use) {
+        if (!use) {
+            throw Error("the developer container " + final_dir.string() + " vanished");
+        }
+        return DebianRootfs{final_dir / "rootfs", key, std::move(use)};
+    };
+    // This run made, refreshed or uses it already (for another target): once is enough.
+    if (auto held = held_use(final_dir)) {
+        return in_use(held);
     }
-    if (::geteuid() != 0) {
-        throw Error("creating the default developer container (debian " + debian.suite +
-                    ") needs root: mmdebstrap installs its packages as root; run once as root "
-                    "to fill the cache, or name a container directory or tarball in the manifest");
+    if (!options.refresh) {
+        if (auto use = start_use(final_dir, kStamp, options.progress)) {
+            return in_use(use);
+        }
     }
     fs::create_directories(containers);
     // One run makes it; another that wants the same container waits and then uses it, rather
     // than renaming its own copy over the one the first run's build compiles in.
     EntryLock lock(options.cache_dir, name);
-    if (!options.refresh && fs::exists(final_dir / kStamp, ec)) {
-        return {final_dir / "rootfs", key};
+    std::error_code ec;
+    // Held from before the new container is made until the old one is removed: runs that want
+    // it meanwhile wait for the new one (start_use), none compiles in a directory taken away.
+    std::optional<DirectoryLock> replacing;
+    if (!options.refresh) {
+        if (auto use = start_use(final_dir, kStamp, options.progress)) {
+            return in_use(use);
+        }
+    } else if (fs::is_directory(final_dir, ec)) {
+        replacing.emplace(claim_for_refresh(final_dir));
+    }
+    if (::geteuid() != 0) {
+        throw Error("creating the default developer container (debian " + debian.suite +
+                    ") needs root: mmdebstrap installs its packages as root; run once as root "
+                    "to fill the cache, or name a container directory or tarball in the manifest");
     }
     const auto log = containers / (name + ".log");
     write_file_atomic(log, "# " + recipe_text(debian, headers));
@@ -379,12 +400,16 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
     PartialDir partial(make_temp_dir(containers, name + ".partial-"));
     Builder builder(debian, headers, options, partial.path() / "rootfs", log);
     auto sibling = options.refresh ? std::nullopt : find_sibling(containers, debian, headers);
-    if (sibling) {
+    // The sibling is copied: no refresh may replace it meanwhile.
+    auto sibling_use =
+        sibling ? start_use(sibling->root.parent_path(), kStamp, options.progress) : nullptr;
+    if (sibling_use) {
         append_log(log, "# grown from debian-" + sibling->key);
         builder.grow(*sibling);
     } else {
         builder.build();
     }
+    sibling_use.reset();
     write_file_atomic(partial.path() / kStamp, recipe_text(debian, headers));
 
     std::optional<PartialDir> old;
@@ -400,13 +425,13 @@ DebianRootfs ensure_debian_rootfs(const manifest::DebianContainer& debian,
         int err = errno;
         // Another run made the same container meanwhile: use it and drop ours.
         if ((err == EEXIST || err == ENOTEMPTY) && fs::exists(final_dir / kStamp, ec)) {
-            return {final_dir / "rootfs", key};
+            return in_use(start_use(final_dir, kStamp, options.progress));
         }
         throw Error(errno_message(
             "failed to rename " + partial.path().string() + " to " + final_dir.string(), err));
     }
     partial.release();
-    return {final_dir / "rootfs", key};
+    return in_use(start_use(final_dir, kStamp, options.progress));
 }
 
 } // namespace ksx::container

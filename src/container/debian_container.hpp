@@ -2,6 +2,7 @@
 #pragma once
 
 #include "container/container.hpp"
+#include "container/container_use.hpp"
 #include "manifest/manifest.hpp"
 
 #include <filesystem>
@@ -65,6 +66,7 @@ std::optional<SiblingContainer> find_sibling(const std::filesystem::path& contai
 struct DebianRootfs {
     std::filesystem::path root; // <cache>/containers/debian-<key>/rootfs
     std::string key;
+    ContainerUse use; // held while the run may compile in it
 };
 
 // Reuses the complete cached container for this recipe, or creates it (needs root): as a copy

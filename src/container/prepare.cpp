@@ -124,8 +124,12 @@ Rootfs prepare(const manifest::ContainerSpec& spec,
         break;
     }
     auto debian = ensure_debian_rootfs(spec.debian, header_packages(kernels), options);
-    return {debian.root, "debian " + spec.debian.suite + " (cache " + debian.key + ")",
-            spec.kernel_source, "debian-" + debian.key, "debian-" + cache_key(spec.debian, {})};
+    return {debian.root,
+            "debian " + spec.debian.suite + " (cache " + debian.key + ")",
+            spec.kernel_source,
+            "debian-" + debian.key,
+            "debian-" + cache_key(spec.debian, {}),
+            debian.use};
 }
 
 std::string kernel_source_in_container(const Rootfs& rootfs, const std::string& release) {
