@@ -49,15 +49,27 @@ void Log::error(const std::string& message) {
     write(3, message);
 }
 
+void Log::info(MessageParts parts) {
+    info(cat(parts));
+}
+
+void Log::warning(MessageParts parts) {
+    warning(cat(parts));
+}
+
+void Log::error(MessageParts parts) {
+    error(cat(parts));
+}
+
 void Log::write(int priority, const std::string& message) {
     // Names and values from the node's files may hold anything: one event stays one line.
-    std::string line = "kmod-sysext-activate: " + printable(message) + "\n";
+    std::string line = cat({"kmod-sysext-activate: ", printable(message), "\n"});
     if (sink_) {
         sink_(line);
         return;
     }
     if (journal_) {
-        line = "<" + std::to_string(priority) + ">" + line;
+        line = cat({"<", std::to_string(priority), ">", line});
     }
     // One write per line, so lines from parallel runs (udev's modprobe calls) do not mix.
     std::fflush(stderr);
