@@ -1,25 +1,26 @@
 #include "contract/extension_release.hpp"
 
 #include "util/key_value.hpp"
+#include "util/message.hpp"
 
 namespace ksx::contract {
 
 std::string extension_release_path(std::string_view extension) {
-    return "usr/lib/extension-release.d/extension-release." + std::string(extension);
+    return cat({"usr/lib/extension-release.d/extension-release.", extension});
 }
 
 std::string format_extension_release(const ExtensionRelease& release) {
-    std::string out = "ID=" + release.os.id + "\n";
+    std::string out = cat({"ID=", release.os.id, "\n"});
     if (!release.os.sysext_level.empty()) {
-        out += "SYSEXT_LEVEL=" + release.os.sysext_level + "\n";
+        out += cat({"SYSEXT_LEVEL=", release.os.sysext_level, "\n"});
     } else {
-        out += "VERSION_ID=" + release.os.version_id + "\n";
+        out += cat({"VERSION_ID=", release.os.version_id, "\n"});
     }
-    out += "ARCHITECTURE=" + release.os.architecture + "\n";
+    out += cat({"ARCHITECTURE=", release.os.architecture, "\n"});
     // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
-    out += "KMOD_SYSEXT_NAME=" + release.name + "\n";
-    out += "KMOD_SYSEXT_VERSION=" + release.version + "\n";
-    out += "KMOD_SYSEXT_KERNEL=" + release.kernel + "\n";
+    out += cat({"KMOD_SYSEXT_NAME=", release.name, "\n"});
+    out += cat({"KMOD_SYSEXT_VERSION=", release.version, "\n"});
+    out += cat({"KMOD_SYSEXT_KERNEL=", release.kernel, "\n"});
     return out;
 }
 
