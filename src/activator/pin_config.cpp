@@ -15,14 +15,14 @@ ExtensionConfig parse_extension_config(std::string_view text, const std::string&
     parse_key_values(text, file_name,
                      [&](std::string_view key, std::string_view value, const std::string& where) {
                          if (key != "VERSION") {
-                             log.info(where + "ignoring unknown setting " + std::string(key));
+                             log.info({where, "ignoring unknown setting ", key});
                              return;
                          }
                          if (!is_image_version(value)) {
-                             throw InputError(where + "VERSION \"" + std::string(value) +
-                                              "\" is not an image version (letters, digits and "
-                                              "\".+~-\", starting with a letter or digit, at "
-                                              "most 64 characters)");
+                             throw_input({where, "VERSION \"", value,
+                                          "\" is not an image version (letters, digits and "
+                                          "\".+~-\", starting with a letter or digit, at "
+                                          "most 64 characters)"});
                          }
                          config.version = std::string(value);
                      });
@@ -30,7 +30,7 @@ ExtensionConfig parse_extension_config(std::string_view text, const std::string&
 }
 
 ExtensionConfig read_extension_config(const Context& context, const std::string& name, Log& log) {
-    std::string node_path = "/etc/kmod-sysext/" + name + ".conf";
+    std::string node_path = cat({"/etc/kmod-sysext/", name, ".conf"});
     if (!stat_beneath(context, node_path) && errno == ENOENT) {
         return {};
     }

@@ -9,6 +9,7 @@
 #include "activator/status_trust.hpp"
 #include "activator/store.hpp"
 #include "activator/verification_record.hpp"
+#include "util/message.hpp"
 
 #include <algorithm>
 #include <fcntl.h>
@@ -29,7 +30,7 @@ std::string release_field(const std::string& text, const std::string& key) {
     while (at < text.size()) {
         auto end = text.find('\n', at);
         auto line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-        if (line.starts_with(key + "=")) {
+        if (line.starts_with(cat({key, "="}))) {
             auto value = line.substr(key.size() + 1);
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
                 value = value.substr(1, value.size() - 2);
@@ -101,7 +102,7 @@ Status gather_status(const Context& context, Log& log) {
     }
     UniqueFd sys_module = open_beneath(context, "/sys/module", O_PATH | O_DIRECTORY);
     for (auto& [name, extension] : by_name) {
-        auto load_file = std::string(kToolDir) + "/" + name + "/modules.load";
+        auto load_file = cat({kToolDir, "/", name, "/modules.load"});
         if (!extension.merged || !is_extension_directory(context, name) ||
             !stat_beneath(context, load_file)) {
             continue;
@@ -124,7 +125,7 @@ Status gather_status(const Context& context, Log& log) {
 
 std::string format_status_text(const Status& status) {
     std::string out =
-        "kernel: " + printable(status.kernel) + "\nstore: " + printable(status.store) + "\n";
+        cat({"kernel: ", printable(status.kernel), "\nstore: ", printable(status.store), "\n"});
     if (status.kernel_trust) {
         out += format_kernel_trust_text(*status.kernel_trust);
     }
@@ -132,11 +133,11 @@ std::string format_status_text(const Status& status) {
         out += "no extensions\n";
     }
     for (const auto& extension : status.extensions) {
-        out += "\n" + printable(extension.name) + "\n";
+        out += cat({"\n", printable(extension.name), "\n"});
         out += "  images:";
         for (const auto& image : extension.images) {
-            out += "\n    " + printable(image.file_name()) +
-                   (image.kernel == status.kernel ? "  (this kernel)" : "");
+            out += cat({"\n    ", printable(image.file_name()),
+                        (image.kernel == status.kernel ? "  (this kernel)" : "")});
         }
         out += extension.images.empty() ? " none\n" : "\n";
         out += "  selected: ";
@@ -147,16 +148,16 @@ std::string format_status_text(const Status& status) {
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += ", version " + printable(extension.merged_version) + " for kernel " +
-                       printable(extension.merged_kernel);
+                out += cat({", version ", printable(extension.merged_version), " for kernel ",
+                            printable(extension.merged_kernel)});
             }
         }
         out += "\n";
         if (!extension.modules.empty()) {
             out += "  modules:";
             for (const auto& module : extension.modules) {
-                out +=
-                    " " + printable(module.name) + (module.loaded ? " (loaded)" : " (not loaded)");
+                out += cat(
+                    {" ", printable(module.name), (module.loaded ? " (loaded)" : " (not loaded)")});
             }
             out += "\n";
         }
@@ -167,20 +168,20 @@ std::string format_status_text(const Status& status) {
             const auto& check = *extension.verification;
             out += "  verified: ";
             if (check.trust == ImageTrust::verified) {
-                out += "yes, signed by " + printable(check.signer);
+                out += cat({"yes, signed by ", printable(check.signer)});
             } else if (check.trust == ImageTrust::unsigned_image) {
-                out += "no: " + printable(check.reason);
+                out += cat({"no: ", printable(check.reason)});
             } else {
-                out += "no, refused " + printable(extension.verified_image) + ": " +
-                       printable(check.reason);
+                out += cat({"no, refused ", printable(extension.verified_image), ": ",
+                            printable(check.reason)});
             }
             out += "\n";
             if (!check.root_hash.empty()) {
-                out += "  root hash: " + printable(check.root_hash) + "\n";
+                out += cat({"  root hash: ", printable(check.root_hash), "\n"});
             }
         }
         if (!extension.problem.empty()) {
-            out += "  problem: " + printable(extension.problem) + "\n";
+            out += cat({"  problem: ", printable(extension.problem), "\n"});
         }
     }
     return out;
@@ -188,21 +189,21 @@ std::string format_status_text(const Status& status) {
 
 std::string format_status_json(const Status& status) {
     std::string out =
-        "{\"kernel\":" + json_string(status.kernel) + ",\"store\":" + json_string(status.store);
+        cat({"{\"kernel\":", json_string(status.kernel), ",\"store\":", json_string(status.store)});
     if (status.kernel_trust) {
-        out += ",\"kernel_trust\":" + format_kernel_trust_json(status.kernel_trust);
+        out += cat({",\"kernel_trust\":", format_kernel_trust_json(status.kernel_trust)});
     }
     out += ",\"extensions\":[";
     bool first = true;
     for (const auto& extension : status.extensions) {
         out += first ? "" : ",";
         first = false;
-        out += "{\"name\":" + json_string(extension.name) + ",\"images\":[";
+        out += cat({"{\"name\":", json_string(extension.name), ",\"images\":["});
         for (std::size_t i = 0; i < extension.images.size(); ++i) {
             const auto& image = extension.images[i];
-            out += (i ? "," : "") + std::string("{\"file\":") + json_string(image.file_name()) +
-                   ",\"version\":" + json_string(image.version) +
-                   ",\"kernel\":" + json_string(image.kernel) + "}";
+            out += cat({(i ? "," : ""), "{\"file\":", json_string(image.file_name()),
+                        ",\"version\":", json_string(image.version),
+                        ",\"kernel\":", json_string(image.kernel), "}"});
         }
         out += "],\"selected\":";
         out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
@@ -210,15 +211,15 @@ std::string format_status_json(const Status& status) {
         if (!extension.merged) {
             out += "null";
         } else {
-            out += "{\"version\":" + json_string(extension.merged_version) +
-                   ",\"kernel\":" + json_string(extension.merged_kernel) + "}";
+            out += cat({"{\"version\":", json_string(extension.merged_version),
+                        ",\"kernel\":", json_string(extension.merged_kernel), "}"});
         }
         out += ",\"modules\":[";
         for (std::size_t i = 0; i < extension.modules.size(); ++i) {
             const auto& module = extension.modules[i];
-            out += (i ? "," : "") + std::string("{\"name\":") + json_string(module.name) +
-                   ",\"boot\":" + (module.boot ? "true" : "false") +
-                   ",\"loaded\":" + (module.loaded ? "true" : "false") + "}";
+            out += cat({(i ? "," : ""), "{\"name\":", json_string(module.name),
+                        ",\"boot\":", (module.boot ? "true" : "false"),
+                        ",\"loaded\":", (module.loaded ? "true" : "false"), "}"});
         }
         out += "],\"verification\":";
         if (!extension.verification) {
@@ -228,18 +229,17 @@ std::string format_status_json(const Status& status) {
             auto optional = [](const std::string& text) {
                 return text.empty() ? std::string("null") : json_string(text);
             };
-            out += "{\"image\":" + json_string(extension.verified_image) +
-                   ",\"state\":" + json_string(trust_name(check.trust)) +
-                   ",\"verified\":" + (check.trust == ImageTrust::verified ? "true" : "false") +
-                   ",\"root_hash\":" + optional(check.root_hash) +
-                   ",\"signer\":" + optional(check.signer) +
-                   ",\"reason\":" + optional(check.reason) + "}";
+            out += cat({"{\"image\":", json_string(extension.verified_image),
+                        ",\"state\":", json_string(trust_name(check.trust)),
+                        ",\"verified\":", (check.trust == ImageTrust::verified ? "true" : "false"),
+                        ",\"root_hash\":", optional(check.root_hash), ",\"signer\":",
+                        optional(check.signer), ",\"reason\":", optional(check.reason), "}"});
         }
         if (status.kernel_trust) {
-            out += ",\"module_signer\":" + format_module_signer_json(extension.module_signer);
+            out += cat({",\"module_signer\":", format_module_signer_json(extension.module_signer)});
         }
         if (!extension.problem.empty()) {
-            out += ",\"problem\":" + json_string(extension.problem);
+            out += cat({",\"problem\":", json_string(extension.problem)});
         }
         out += "}";
     }
