@@ -17,15 +17,16 @@ public:
     // Hands every line (prefix included) to `sink`; for tests.
     explicit Log(Sink sink);
 
-    // Each also takes the message's parts, joined here rather than at every call site.
+    // Each also takes a pattern and its parts, joined here rather than at every call site
+    // (message() in util/message.hpp).
     void info(const std::string& message);
-    void info(MessageParts parts);
+    void info(const char* pattern, MessageParts parts);
     // Something refused on purpose (an image that fails its checks): not a failure of the run.
     void warning(const std::string& message);
-    void warning(MessageParts parts);
+    void warning(const char* pattern, MessageParts parts);
     // Logs and remembers that the run failed ("keep going, remember the first error").
     void error(const std::string& message);
-    void error(MessageParts parts);
+    void error(const char* pattern, MessageParts parts);
     bool failed() const { return failed_; }
     const std::string& first_error() const { return first_error_; }
 

@@ -31,8 +31,8 @@ struct ImageName {
     std::string version;
     std::string kernel;
     // "<name>_<version>_<kernel>": the image's file name without ".raw"; sidecars share it.
-    std::string stem() const { return cat({extension, "_", version, "_", kernel}); }
-    std::string file_name() const { return cat({stem(), ".raw"}); }
+    std::string stem() const { return message("{}_{}_{}", {extension, version, kernel}); }
+    std::string file_name() const { return message("{}.raw", {stem()}); }
 };
 
 // Splits "<name>_<version>_<kernel>.raw"; nullopt unless each field follows its rule above

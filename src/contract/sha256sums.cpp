@@ -16,7 +16,7 @@ bool is_hex64(std::string_view text) {
 std::string format_sha256sums(const std::vector<Sha256Sum>& sums) {
     std::string out;
     for (const auto& sum : sums) {
-        out += cat({sum.sha256, "  ", sum.file, "\n"});
+        out += message("{}  {}\n", {sum.sha256, sum.file});
     }
     return out;
 }

@@ -14,7 +14,7 @@ std::string openssl_message(const std::string& what) {
         details += details.empty() ? "" : "; ";
         details += buffer;
     }
-    return details.empty() ? what : cat({what, ": ", details});
+    return details.empty() ? what : message("{}: {}", {what, details});
 }
 
 } // namespace ksx::trust

@@ -20,16 +20,16 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Throw InputError / Error with the parts as the message: one call at the throw site.
-[[noreturn]] void throw_input(MessageParts parts);
-[[noreturn]] void throw_error(MessageParts parts);
+// Throw InputError / Error with message(pattern, parts): one call at the throw site.
+[[noreturn]] void throw_input(const char* pattern, MessageParts parts);
+[[noreturn]] void throw_error(const char* pattern, MessageParts parts);
 
 // "what: strerror(errno)" for failed system calls.
 std::string errno_message(const std::string& what, int err);
-std::string errno_message(MessageParts what, int err);
+std::string errno_message(const char* pattern, MessageParts parts, int err);
 
 // Throws Error(errno_message(what, errno)).
 [[noreturn]] void throw_errno(const std::string& what);
-[[noreturn]] void throw_errno(MessageParts what);
+[[noreturn]] void throw_errno(const char* pattern, MessageParts parts);
 
 } // namespace ksx

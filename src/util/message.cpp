@@ -2,16 +2,18 @@
 
 namespace ksx {
 
-std::string cat(MessageParts parts) {
-    std::size_t size = 0;
-    for (auto part : parts) {
-        size += part.size();
-    }
+std::string message(const char* pattern, MessageParts parts) {
+    std::string_view rest(pattern);
     std::string out;
-    out.reserve(size);
-    for (auto part : parts) {
-        out += part;
+    const auto* part = parts.begin();
+    for (auto at = rest.find("{}"); at != std::string_view::npos; at = rest.find("{}")) {
+        out += rest.substr(0, at);
+        if (part != parts.end()) {
+            out += *part++;
+        }
+        rest.remove_prefix(at + 2);
     }
+    out += rest;
     return out;
 }
 

@@ -1,6 +1,6 @@
-// Messages built from their parts by one out-of-line call. Each log and error site is then one
-// call with its parts on the stack instead of a chain of std::string temporaries (with their
-// destructors on the normal and the exception path): what keeps the activator small
+// Messages built from a pattern and their parts by one out-of-line call. Each log and error site
+// is then one call with its pattern and its parts, instead of a chain of std::string temporaries
+// (with their destructors on the normal and the exception path): what keeps the activator small
 // (bench/RESULTS.md).
 #pragma once
 
@@ -12,7 +12,8 @@ namespace ksx {
 
 using MessageParts = std::initializer_list<std::string_view>;
 
-// The parts, one after the other: cat({"cannot open ", path, ": ", reason}).
-std::string cat(MessageParts parts);
+// `pattern` with each "{}" replaced by the next part, in order:
+// message("cannot open {}: {}", {path, reason}). Nothing else in the pattern is special.
+std::string message(const char* pattern, MessageParts parts);
 
 } // namespace ksx
