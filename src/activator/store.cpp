@@ -56,13 +56,18 @@ void scan_extension(const Context& context, const fs::path& node_dir, StoredExte
         }
         extension.images.push_back(std::move(*image));
     }
-    std::stable_sort(extension.images.begin(), extension.images.end(),
-                     [](const ImageName& a, const ImageName& b) {
-                         if (a.kernel != b.kernel) {
-                             return a.kernel < b.kernel;
-                         }
-                         return compare_versions(a.version, b.version) > 0;
-                     });
+    // Newest first per kernel; versions that compare equal keep the names' order (the listing's),
+    // as a stable sort would, without its larger code.
+    std::sort(extension.images.begin(), extension.images.end(),
+              [](const ImageName& a, const ImageName& b) {
+                  if (a.kernel != b.kernel) {
+                      return a.kernel < b.kernel;
+                  }
+                  if (int order = compare_versions(a.version, b.version); order != 0) {
+                      return order > 0;
+                  }
+                  return a.file_name() < b.file_name();
+              });
 }
 
 } // namespace
