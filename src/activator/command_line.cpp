@@ -37,7 +37,7 @@ int run_load(const Invocation& invocation, Log& log) {
 
 int run_modprobe(const Invocation& invocation, Log& log) {
     if (invocation.extension.empty() || invocation.module.empty()) {
-        throw InputError("modprobe needs --extension NAME and a MODULE (see --help)");
+        throw_input("modprobe needs --extension NAME and a MODULE (see --help)", {});
     }
     auto modules = open_libkmod(invocation.context, log);
     return modprobe_module(invocation.context, *modules, log, invocation.extension,
@@ -51,7 +51,7 @@ int run_status(const Invocation& invocation, Log& log) {
     try {
         modules = open_libkmod(invocation.context, log);
     } catch (const std::exception& e) {
-        log.warning(std::string(e.what()) + "; module signers not shown");
+        log.warning("{}; module signers not shown", {e.what()});
     }
     add_trust_status(invocation.context, modules.get(), status);
     auto text = invocation.json ? format_status_json(status) : format_status_text(status);
@@ -61,7 +61,7 @@ int run_status(const Invocation& invocation, Log& log) {
 
 int run_prefetch(const Invocation& invocation, Log& log) {
     if (invocation.from.empty()) {
-        throw InputError("prefetch needs --from URL|DIR (see --help)");
+        throw_input("prefetch needs --from URL|DIR (see --help)", {});
     }
     auto kernels = invocation.all_kernels ? installed_kernels(invocation.context)
                                           : std::vector<std::string>{invocation.context.kernel};
@@ -93,7 +93,7 @@ const Verb* find_verb(const std::string& name) {
 bool take_option(std::span<const std::string> args, std::size_t& i, const std::string& name,
                  std::string& value) {
     const auto& arg = args[i];
-    if (arg.starts_with(name + "=")) {
+    if (arg.starts_with(message("{}=", {name}))) {
         value = arg.substr(name.size() + 1);
         return true;
     }
@@ -101,7 +101,7 @@ bool take_option(std::span<const std::string> args, std::size_t& i, const std::s
         return false;
     }
     if (i + 1 >= args.size()) {
-        throw InputError(name + " needs a value");
+        throw_input("{} needs a value", {name});
     }
     value = args[++i];
     return true;
@@ -122,20 +122,20 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
             invocation.version = true;
         } else if (take_option(args, i, "--root", value)) {
             if (value.empty()) {
-                throw InputError("--root needs a directory");
+                throw_input("--root needs a directory", {});
             }
             invocation.context.root = std::filesystem::absolute(value);
         } else if (take_option(args, i, "--kernel", value)) {
             if (!is_kernel_release(value)) {
-                throw InputError("--kernel: \"" + value +
-                                 "\" is not a kernel release (letters, digits and \"._+~-\", "
-                                 "at most 64 characters)");
+                throw_input("--kernel: \"{}\" is not a kernel release (letters, digits and "
+                            "\"._+~-\", at most 64 characters)",
+                            {value});
             }
             invocation.context.kernel = value;
             invocation.kernel_given = true;
         } else if (take_option(args, i, "--store", value)) {
             if (value.empty() || value.front() != '/') {
-                throw InputError("--store needs an absolute path (as the node sees it)");
+                throw_input("--store needs an absolute path (as the node sees it)", {});
             }
             invocation.context.store = value;
         } else if (arg == "--json" && invocation.verb == "status") {
@@ -149,22 +149,22 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
                    take_option(args, i, "--from", invocation.from)) {
             continue; // take_option stored the value
         } else if (arg.starts_with("-")) {
-            throw InputError("unknown option " + arg +
-                             (invocation.verb.empty() ? "" : " for " + invocation.verb) +
-                             " (see --help)");
+            throw_input(
+                "unknown option {}{} (see --help)",
+                {arg, (invocation.verb.empty() ? "" : message(" for {}", {invocation.verb}))});
         } else if (invocation.verb.empty()) {
             if (find_verb(arg) == nullptr) {
-                throw InputError("unknown verb " + arg + " (see --help)");
+                throw_input("unknown verb {} (see --help)", {arg});
             }
             invocation.verb = arg;
         } else if (invocation.verb == "modprobe") {
             invocation.module = arg;
         } else {
-            throw InputError("unexpected argument " + arg + " (see --help)");
+            throw_input("unexpected argument {} (see --help)", {arg});
         }
     }
     if (invocation.verb.empty() && !invocation.help && !invocation.version) {
-        throw InputError("no verb given (see --help)");
+        throw_input("no verb given (see --help)", {});
     }
     return invocation;
 }
@@ -174,8 +174,8 @@ std::string usage_text() {
                       "Chooses, for the running kernel, the kmod-sysext images systemd-sysext\n"
                       "merges, and loads their kernel modules.\n\nVerbs:\n";
     for (const auto& verb : kVerbs) {
-        std::string head = std::string("  ") + verb.name + " " + verb.arguments;
-        out += head + "\n      " + verb.help + "\n";
+        std::string head = message("  {} {}", {verb.name, verb.arguments});
+        out += message("{}\n      {}\n", {head, verb.help});
     }
     out += "\nOptions:\n"
            "  --root=PATH      operate on the tree at PATH instead of /\n"

@@ -30,10 +30,11 @@ std::optional<OsIdentity> read_host_identity(const Context& context) {
 OsIdentity read_image_identity(const fs::path& image, const std::string& name) {
     // An extension-release is a few lines; anything large is not one.
     constexpr std::size_t max_size = 64 * 1024;
-    auto text = read_squashfs_file(image, "usr/lib/extension-release.d/extension-release." + name,
-                                   max_size);
+    auto text = read_squashfs_file(
+        image, message("usr/lib/extension-release.d/extension-release.{}", {name}), max_size);
     if (!text) {
-        throw Error(image.string() + ": no usr/lib/extension-release.d/extension-release." + name);
+        throw_error("{}: no usr/lib/extension-release.d/extension-release.{}",
+                    {image.native(), name});
     }
     return parse_os_release(*text);
 }

@@ -23,7 +23,7 @@ bool present(const Context& context, const fs::path& node_path) {
 UniqueFd open_for_reading(const Context& context, const fs::path& node_path) {
     UniqueFd fd = open_beneath(context, node_path, O_RDONLY);
     if (!fd) {
-        throw_errno("cannot open " + context.on_disk(node_path).string());
+        throw_errno("cannot open {}", {context.on_disk(node_path).native()});
     }
     return fd;
 }
@@ -47,8 +47,8 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     bool has_roothash = present(context, roothash);
     bool has_p7s = present(context, p7s);
     if (policy.required && policy.certificates.empty()) {
-        return refuse(std::string("no usable certificate in ") + kCertificateDirs +
-                      " (signatures required by policy)");
+        return refuse(message("no usable certificate in {} (signatures required by policy)",
+                              {kCertificateDirs}));
     }
     if (!policy.required && !has_verity && !has_roothash && !has_p7s) {
         return {ImageTrust::unsigned_image, "no verity data (signatures optional)", {}, {}, {}};
@@ -63,9 +63,10 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     note(has_roothash, contract::kRootHashSuffix, true);
     note(has_p7s, contract::kRootHashSignatureSuffix, policy.required);
     if (!missing.empty()) {
-        return refuse("missing " + missing +
-                      (policy.required ? " (signatures required by policy)"
-                                       : " (the image has part of its verity data)"));
+        return refuse(
+            message("missing {}{}",
+                    {missing, (policy.required ? " (signatures required by policy)"
+                                               : " (the image has part of its verity data)")}));
     }
     auto hash = read_beneath(context, roothash, kMaxSmallFile);
     if (hash.ends_with('\n')) {
@@ -76,14 +77,14 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     }
     ImageCheck result{ImageTrust::unsigned_image, {}, {}, {}, {}};
     if (has_p7s && policy.certificates.empty()) {
-        result.reason = std::string("signature not checked: no certificate in ") +
-                        kCertificateDirs + " (signatures optional)";
+        result.reason = message("signature not checked: no certificate in {} (signatures optional)",
+                                {kCertificateDirs});
     } else if (has_p7s) {
         const Certificate* signer =
             verify_signature(read_beneath(context, p7s, kMaxSmallFile), hash, policy.certificates);
         if (signer == nullptr) {
-            return refuse(std::string("signature does not verify against any certificate in ") +
-                          kCertificateDirs);
+            return refuse(message("signature does not verify against any certificate in {}",
+                                  {kCertificateDirs}));
         }
         result = {ImageTrust::verified, {}, {}, subject_name(signer->x509.get()), signer->file};
     } else {

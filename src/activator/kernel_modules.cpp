@@ -29,13 +29,14 @@ void log_from_libkmod(void* data, int /*priority*/, const char* /*file*/, int /*
     while (!message.empty() && message.back() == '\n') {
         message.pop_back();
     }
-    static_cast<Log*>(data)->info("libkmod: " + message);
+    static_cast<Log*>(data)->info("libkmod: {}", {message});
 }
 
 class Libkmod final : public KernelModules {
 public:
     Libkmod(const Context& context, Log& log) : context_(context) {
-        std::string modules_dir = context.on_disk("/lib/modules/" + context.kernel).string();
+        std::string modules_dir =
+            context.on_disk(message("/lib/modules/{}", {context.kernel})).string();
         // libkmod's defaults, under the root.
         for (const char* dir : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
                                 "/lib/modprobe.d", "/usr/lib/modprobe.d"}) {
@@ -47,7 +48,7 @@ public:
         config_.push_back(nullptr);
         ctx_.reset(kmod_new(modules_dir.c_str(), context.root == "/" ? nullptr : config_.data()));
         if (!ctx_) {
-            throw Error("cannot start libkmod for " + modules_dir);
+            throw_error("cannot start libkmod for {}", {modules_dir});
         }
         kmod_set_log_fn(ctx_.get(), log_from_libkmod, &log);
     }
@@ -134,7 +135,7 @@ private:
         if (!fd) {
             return -errno;
         }
-        std::string link = "/proc/self/fd/" + std::to_string(fd.get());
+        std::string link = message("/proc/self/fd/{}", {std::to_string(fd.get())});
         std::string target(4096, '\0');
         ssize_t n = ::readlink(link.c_str(), target.data(), target.size());
         if (n <= 0 || static_cast<std::size_t>(n) == target.size()) {

@@ -1,6 +1,7 @@
 #include "activator/kernel_trust.hpp"
 
 #include "activator/root_files.hpp"
+#include "util/message.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -264,7 +265,7 @@ std::string keyring_of_certificate(const KernelTrust& kernel, const X509* certif
     if (id.empty()) {
         id = serial_hex(certificate);
     }
-    const std::string name = subject_name(certificate) + ": ";
+    const std::string name = message("{}: ", {subject_name(certificate)});
     for (const auto& key : kernel.keys) {
         if (key.keyring != kPlatformKeyring && key.description.starts_with(name) &&
             normal_hex(key.description.substr(name.size())) == id) {
@@ -278,20 +279,22 @@ std::string enrol_hint(const KernelTrust& kernel, const std::string& extension,
                        const std::string& signer, const std::string& serial) {
     std::string why = kernel.lockdown.empty() || kernel.lockdown == "none"
                           ? "module.sig_enforce=1"
-                          : "lockdown " + kernel.lockdown;
+                          : message("lockdown {}", {kernel.lockdown});
     if (kernel.secure_boot.value_or(false)) {
-        why = "Secure Boot, " + why;
+        why = message("Secure Boot, {}", {why});
     }
-    std::string head = extension + ": the kernel enforces module signatures (" + why + ") and ";
+    std::string head =
+        message("{}: the kernel enforces module signatures ({}) and ", {extension, why});
     if (signer.empty()) {
-        return head + "these modules carry no signature: build them with `kmod-sysext build "
-                      "--sign-key` and enrol that key";
+        return message("{}these modules carry no signature: build them with `kmod-sysext build "
+                       "--sign-key` and enrol that key",
+                       {head});
     }
-    return head + "does not trust the key that signed these modules, \"" + signer + "\" (serial " +
-           serial +
-           "): enrol its certificate as a Machine Owner Key (`kmod-sysext enroll` on the build "
-           "host writes the DER file and the `mokutil --import` step) and confirm it in "
-           "MokManager at the next boot";
+    return message(
+        "{}does not trust the key that signed these modules, \"{}\" (serial {}): enrol its "
+        "certificate as a Machine Owner Key (`kmod-sysext enroll` on the build host writes the DER "
+        "file and the `mokutil --import` step) and confirm it in MokManager at the next boot",
+        {head, signer, serial});
 }
 
 } // namespace ksx::activator

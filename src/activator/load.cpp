@@ -35,12 +35,13 @@ std::string kernel_reason(int err, KernelModules& modules, const fs::path& file 
                 // libkmod names the signer only when it was built with OpenSSL.
                 auto by = signature.signer.empty()
                               ? std::string()
-                              : " \"" + signature.signer + "\" (key " + signature.key + ", " +
-                                    signature.hash + "),";
-                why = "it is signed by" + by + " a key that is not in the kernel's keyring";
+                              : message(" \"{}\" (key {}, {}),",
+                                        {signature.signer, signature.key, signature.hash});
+                why = message("it is signed by{} a key that is not in the kernel's keyring", {by});
             }
         }
-        reason += " (the kernel enforces module signatures and refused this module: " + why + ")";
+        reason +=
+            message(" (the kernel enforces module signatures and refused this module: {})", {why});
     } else if (err == EBADMSG) {
         reason += " (the module's signature is malformed or does not match the module)";
     } else if (err == ENODEV) {
@@ -54,7 +55,7 @@ std::string join_options(const std::string& a, const std::string& b) {
     if (a.empty() || b.empty()) {
         return a + b;
     }
-    return a + " " + b;
+    return message("{} {}", {a, b});
 }
 
 } // namespace
@@ -66,7 +67,7 @@ bool ModuleLoader::load(const contract::LoadOrder& order, const std::string& nam
     }
     const contract::LoadEntry* entry = order.find(name);
     if (entry == nullptr) {
-        log_.error(name + " is not listed in " + order.file);
+        log_.error("{} is not listed in {}", {name, order.file});
         return done_[name] = false;
     }
     // Dependencies first, depth-first with an explicit stack (a long chain must not exhaust the
@@ -110,20 +111,22 @@ bool ModuleLoader::load(const contract::LoadOrder& order, const std::string& nam
 bool ModuleLoader::insert(const contract::LoadEntry& entry, bool dependencies_ok,
                           const std::string& extra_options) {
     if (!dependencies_ok) {
-        log_.error("not loading " + entry.name + " from " + entry.path + ": a dependency failed");
+        log_.error("not loading {} from {}: a dependency failed", {entry.name, entry.path});
         return false;
     }
     std::string options = join_options(entry.options, extra_options);
     int r = modules_.insert_path(context_.on_disk(entry.path), options);
     if (r == -EEXIST) {
-        log_.info(entry.name + " is already loaded");
+        log_.info("{} is already loaded", {entry.name});
     } else if (r < 0) {
-        log_.error("failed to load " + entry.name + " from " + entry.path + ": " +
-                   kernel_reason(-r, modules_, context_.on_disk(entry.path)));
+        log_.error(
+            "failed to load {} from {}: {}",
+            {entry.name, entry.path, kernel_reason(-r, modules_, context_.on_disk(entry.path))});
         return false;
     } else {
-        log_.info("loaded " + entry.name + " from " + entry.path +
-                  (options.empty() ? "" : " with options " + options));
+        log_.info("loaded {} from {}{}",
+                  {entry.name, entry.path,
+                   (options.empty() ? "" : message(" with options {}", {options}))});
     }
     return true;
 }
@@ -135,15 +138,16 @@ bool ModuleLoader::load_from_host(const std::string& name, const std::string& ne
     std::string path;
     int r = modules_.probe_name(name, path);
     if (r < 0 && r != -EEXIST) {
-        std::string where = path.empty() ? "the modules of kernel " + context_.kernel : path;
+        std::string where =
+            path.empty() ? message("the modules of kernel {}", {context_.kernel}) : path;
         std::string reason =
             r == -ENOENT && path.empty() ? "not found" : kernel_reason(-r, modules_);
-        log_.error("failed to load " + name + " (needed by " + needed_by + ") from " + where +
-                   ": " + reason);
+        log_.error("failed to load {} (needed by {}) from {}: {}",
+                   {name, needed_by, where, reason});
         return host_done_[name] = false;
     }
-    log_.info("loaded " + name + " (needed by " + needed_by + ") from " +
-              (path.empty() ? "the kernel" : path));
+    log_.info("loaded {} (needed by {}) from {}",
+              {name, needed_by, (path.empty() ? "the kernel" : path)});
     return host_done_[name] = true;
 }
 
@@ -151,18 +155,18 @@ bool is_extension_directory(const Context& context, const std::string& name) {
     if (!is_extension_name(name)) {
         return false;
     }
-    auto st = stat_beneath(context, std::string(kToolDir) + "/" + name);
+    auto st = stat_beneath(context, message("{}/{}", {kToolDir, name}));
     return st && S_ISDIR(st->st_mode);
 }
 
 contract::LoadOrder read_load_order(const Context& context, const std::string& extension) {
-    fs::path node_file = std::string(kToolDir) + "/" + extension + "/modules.load";
+    fs::path node_file = message("{}/{}/modules.load", {kToolDir, extension});
     auto file = context.on_disk(node_file);
     auto order = contract::parse_load_order(
         read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.string());
     if (order.kernel && *order.kernel != context.kernel) {
-        throw InputError(file.string() + ": built for kernel " + *order.kernel +
-                         ", but the running kernel is " + context.kernel);
+        throw_input("{}: built for kernel {}, but the running kernel is {}",
+                    {file.native(), *order.kernel, context.kernel});
     }
     return order;
 }
@@ -173,11 +177,11 @@ int load_boot_modules(const Context& context, KernelModules& modules, Log& log,
     std::error_code ec;
     auto extensions = list_beneath(context, kToolDir, ec);
     if (ec == std::errc::no_such_file_or_directory) {
-        log.info("no extension is merged (" + dir.string() + " does not exist): nothing to load");
+        log.info("no extension is merged ({} does not exist): nothing to load", {dir.native()});
         return 0;
     }
     if (ec) {
-        log.error("cannot read " + dir.string() + ": " + ec.message());
+        log.error("cannot read {}: {}", {dir.native(), ec.message()});
         return 1;
     }
     std::optional<KernelTrust> kernel;
@@ -205,15 +209,15 @@ int load_boot_modules(const Context& context, KernelModules& modules, Log& log,
             for (const auto& entry : order.modules) {
                 if (entry.boot) {
                     if (!loader.load(order, entry.name) && forecast) {
-                        log.error(extension + ": not loading its other modules");
+                        log.error("{}: not loading its other modules", {extension});
                         break;
                     }
                     ++count;
                 }
             }
-            log.info(extension + ": " + std::to_string(count) + " boot module(s) handled");
+            log.info("{}: {} boot module(s) handled", {extension, std::to_string(count)});
         } catch (const std::exception& e) {
-            log.error(std::string(e.what()) + "; not loading the modules of " + extension);
+            log.error("{}; not loading the modules of {}", {e.what(), extension});
         }
     }
     return log.failed() ? 1 : 0;
@@ -223,12 +227,11 @@ int modprobe_module(const Context& context, KernelModules& modules, Log& log,
                     const std::string& extension, const std::string& module,
                     const std::vector<std::string>& args) {
     if (!is_extension_name(extension)) {
-        throw InputError("invalid extension name \"" + extension + "\"");
+        throw_input("invalid extension name \"{}\"", {extension});
     }
     auto order = read_load_order(context, extension);
     if (order.find(module) == nullptr) {
-        throw InputError(module + " is not a module of extension " + extension + " (" + order.file +
-                         ")");
+        throw_input("{} is not a module of extension {} ({})", {module, extension, order.file});
     }
     std::string options;
     for (const auto& arg : args) {

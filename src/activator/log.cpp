@@ -49,15 +49,27 @@ void Log::error(const std::string& message) {
     write(3, message);
 }
 
+void Log::info(const char* pattern, MessageParts parts) {
+    info(message(pattern, parts));
+}
+
+void Log::warning(const char* pattern, MessageParts parts) {
+    warning(message(pattern, parts));
+}
+
+void Log::error(const char* pattern, MessageParts parts) {
+    error(message(pattern, parts));
+}
+
 void Log::write(int priority, const std::string& message) {
     // Names and values from the node's files may hold anything: one event stays one line.
-    std::string line = "kmod-sysext-activate: " + printable(message) + "\n";
+    std::string line = ksx::message("kmod-sysext-activate: {}\n", {printable(message)});
     if (sink_) {
         sink_(line);
         return;
     }
     if (journal_) {
-        line = "<" + std::to_string(priority) + ">" + line;
+        line = ksx::message("<{}>{}", {std::to_string(priority), line});
     }
     // One write per line, so lines from parallel runs (udev's modprobe calls) do not mix.
     std::fflush(stderr);

@@ -40,12 +40,13 @@ void fetch(const std::string& from, const std::string& file, int out) {
         // again before a retry instead of receiving a second copy after the first bytes.
         ProcessOptions options;
         options.stdout_fd = out;
-        auto result = run_process({"curl", "--fail", "--silent", "--show-error", "--location",
-                                   "--retry", "3", "--output", "/dev/stdout", from + "/" + file},
-                                  options);
+        auto result =
+            run_process({"curl", "--fail", "--silent", "--show-error", "--location", "--retry", "3",
+                         "--output", "/dev/stdout", message("{}/{}", {from, file})},
+                        options);
         if (result.exit_status != 0) {
-            throw Error("cannot fetch " + from + "/" + file + " (curl exited with " +
-                        std::to_string(result.exit_status) + ")");
+            throw_error("cannot fetch {}/{} (curl exited with {})",
+                        {from, file, std::to_string(result.exit_status)});
         }
         return;
     }
@@ -57,7 +58,7 @@ void fetch(const std::string& from, const std::string& file, int out) {
                 continue;
             }
             if (n < 0) {
-                throw_errno("cannot copy " + (dir / file).string());
+                throw_errno("cannot copy {}", {(dir / file).native()});
             }
             piece.remove_prefix(static_cast<std::size_t>(n));
         }
@@ -67,7 +68,7 @@ void fetch(const std::string& from, const std::string& file, int out) {
 // The SHA-256 of an open file, read from its start.
 std::string sha256_of(int fd, const std::string& shown) {
     if (::lseek(fd, 0, SEEK_SET) != 0) {
-        throw_errno("cannot read " + shown);
+        throw_errno("cannot read {}", {shown});
     }
     Sha256Stream sha;
     read_fd_chunks(fd, shown, [&](std::string_view piece) { sha.update(piece); });
@@ -79,17 +80,17 @@ std::string sha256_of(int fd, const std::string& shown) {
 std::string fetch_to_memory(const std::string& from, const std::string& file) {
     UniqueFd fd(::memfd_create(file.c_str(), MFD_CLOEXEC));
     if (!fd) {
-        throw_errno("cannot fetch " + from + "/" + file);
+        throw_errno("cannot fetch {}/{}", {from, file});
     }
     fetch(from, file, fd.get());
     if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
-        throw_errno("cannot read " + from + "/" + file);
+        throw_errno("cannot read {}/{}", {from, file});
     }
     std::string data;
-    read_fd_chunks(fd.get(), from + "/" + file, [&](std::string_view piece) {
+    read_fd_chunks(fd.get(), message("{}/{}", {from, file}), [&](std::string_view piece) {
         if (data.size() + piece.size() > kMaxReleaseList) {
-            throw Error(from + "/" + file + " is larger than " + std::to_string(kMaxReleaseList) +
-                        " bytes, more than the activator reads from it");
+            throw_error("{}/{} is larger than {} bytes, more than the activator reads from it",
+                        {from, file, std::to_string(kMaxReleaseList)});
         }
         data.append(piece);
     });
@@ -125,17 +126,17 @@ void fetch_image(const Context& context, const std::string& from,
         const auto& want = hashes.at(file);
         try {
             if (in_store(context, dir / file, want)) {
-                log.info(file + " is already in the store");
+                log.info("{} is already in the store", {file});
                 continue;
             }
-            AtomicFileBeneath partial(context, dir / file, "." + file + ".prefetch");
+            AtomicFileBeneath partial(context, dir / file, message(".{}.prefetch", {file}));
             fetch(from, file, partial.fd());
-            auto got = sha256_of(partial.fd(), from + "/" + file);
+            auto got = sha256_of(partial.fd(), message("{}/{}", {from, file}));
             if (got != want) {
-                throw Error(from + "/" + file + " has sha256 " + got + ", SHA256SUMS says " + want);
+                throw_error("{}/{} has sha256 {}, SHA256SUMS says {}", {from, file, got, want});
             }
             partial.commit();
-            log.info("prefetched " + file + " for kernel " + image.kernel);
+            log.info("prefetched {} for kernel {}", {file, image.kernel});
         } catch (const std::exception& e) {
             log.error(e.what());
             return;
@@ -161,8 +162,9 @@ Identities release_identities(const Context& context, const std::string& from, L
     try {
         out.images = contract::parse_release_index(fetch_to_memory(from, "index.json"));
     } catch (const std::exception& e) {
-        log.warning(std::string("cannot read index.json of ") + from + " (" + e.what() +
-                    "): images are fetched without checking their OS release");
+        log.warning("cannot read index.json of {} ({}): images are fetched without checking their "
+                    "OS release",
+                    {from, e.what()});
         out.host.reset();
     }
     return out;
@@ -175,12 +177,12 @@ bool for_this_node(const Identities& identities, const std::string& file, Log& l
     }
     auto found = identities.images.find(file);
     if (found == identities.images.end()) {
-        log.info("not fetching " + file + ": index.json does not list it");
+        log.info("not fetching {}: index.json does not list it", {file});
         return false;
     }
     auto why = extension_mismatch(*identities.host, found->second);
     if (!why.empty()) {
-        log.info("not fetching " + file + ": " + why);
+        log.info("not fetching {}: {}", {file, why});
     }
     return why.empty();
 }
@@ -215,7 +217,7 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
             }
         }
         if (newest.empty()) {
-            log.warning("no image for kernel " + kernel + " in " + from);
+            log.warning("no image for kernel {} in {}", {kernel, from});
         }
         for (const auto& entry : newest) {
             fetch_image(context, from, hashes, entry.second, log); // the next one may still work

@@ -34,7 +34,7 @@ std::string relative_to_root(const fs::path& node_path) {
 UniqueFd open_by_components(const Context& context, const std::string& path, int flags,
                             mode_t mode) {
     if (context.root == "/") {
-        return UniqueFd(::openat(AT_FDCWD, ("/" + path).c_str(), flags, mode));
+        return UniqueFd(::openat(AT_FDCWD, (message("/{}", {path})).c_str(), flags, mode));
     }
     UniqueFd dir(::open(context.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     std::string_view rest = path;
@@ -118,7 +118,7 @@ std::string read_beneath(const Context& context, const fs::path& node_path, std:
     auto shown = context.on_disk(node_path).string();
     UniqueFd fd = open_beneath(context, node_path, O_RDONLY);
     if (!fd) {
-        throw_errno("cannot open " + shown);
+        throw_errno("cannot open {}", {shown});
     }
     std::string data;
     char buffer[65536];
@@ -128,14 +128,14 @@ std::string read_beneath(const Context& context, const fs::path& node_path, std:
             continue;
         }
         if (n < 0) {
-            throw_errno("cannot read " + shown);
+            throw_errno("cannot read {}", {shown});
         }
         if (n == 0) {
             return data;
         }
         if (data.size() + static_cast<std::size_t>(n) > max_size) {
-            throw Error(shown + " is larger than " + std::to_string(max_size) +
-                        " bytes, more than the activator reads from it");
+            throw_error("{} is larger than {} bytes, more than the activator reads from it",
+                        {shown, std::to_string(max_size)});
         }
         data.append(buffer, static_cast<std::size_t>(n));
     }
@@ -180,14 +180,14 @@ UniqueFd make_directories_beneath(const Context& context, const fs::path& node_p
         }
         fs::path next = done / part;
         if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
-            throw_errno("cannot create " + context.on_disk(next).string());
+            throw_errno("cannot create {}", {context.on_disk(next).native()});
         }
         // Opened again beneath the root: what exists there may be a symlink.
         dir = open_beneath(context, next, O_RDONLY | O_DIRECTORY);
         done = next;
     }
     if (!dir) {
-        throw_errno("cannot open " + context.on_disk(done).string());
+        throw_errno("cannot open {}", {context.on_disk(done).native()});
     }
     return dir;
 }
@@ -201,10 +201,10 @@ AtomicFileBeneath::AtomicFileBeneath(const Context& context, const fs::path& nod
     fd_.reset(::openat(dir_.get(), temp_name_.c_str(),
                        O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
     if (!fd_) {
-        throw_errno("cannot create a temporary file for " + shown_);
+        throw_errno("cannot create a temporary file for {}", {shown_});
     }
     if (::fchmod(fd_.get(), mode) != 0) { // the umask must not narrow what the node reads
-        fail("cannot set the mode of a temporary file for " + shown_);
+        fail(message("cannot set the mode of a temporary file for {}", {shown_}));
     }
 }
 
@@ -218,7 +218,7 @@ void AtomicFileBeneath::fail(const std::string& what) {
     int err = errno;
     ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
     fd_.reset();
-    throw Error(errno_message(what, err));
+    throw_error("{}", {errno_message(what, err)});
 }
 
 void AtomicFileBeneath::write(std::string_view data) {
@@ -228,7 +228,7 @@ void AtomicFileBeneath::write(std::string_view data) {
             continue;
         }
         if (n < 0) {
-            fail("cannot write " + shown_);
+            fail(message("cannot write {}", {shown_}));
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -236,10 +236,10 @@ void AtomicFileBeneath::write(std::string_view data) {
 
 void AtomicFileBeneath::commit() {
     if (::fsync(fd_.get()) != 0) {
-        fail("cannot write " + shown_);
+        fail(message("cannot write {}", {shown_}));
     }
     if (::renameat(dir_.get(), temp_name_.c_str(), dir_.get(), name_.c_str()) != 0) {
-        fail("cannot rename a temporary file to " + shown_);
+        fail(message("cannot rename a temporary file to {}", {shown_}));
     }
     committed_ = true;
     ::fsync(dir_.get()); // best effort, as for any directory: the file is complete either way
@@ -247,9 +247,9 @@ void AtomicFileBeneath::commit() {
 
 void write_beneath_atomic(const Context& context, const fs::path& node_path,
                           std::string_view data) {
-    AtomicFileBeneath file(context, node_path,
-                           "." + node_path.filename().string() + ".tmp." +
-                               std::to_string(::getpid()));
+    AtomicFileBeneath file(
+        context, node_path,
+        message(".{}.tmp.{}", {node_path.filename().native(), std::to_string(::getpid())}));
     file.write(data);
     file.commit();
 }

@@ -51,10 +51,10 @@ bool for_this_node(const std::optional<OsIdentity>& host, const std::filesystem:
     try {
         why = extension_mismatch(*host, read_image_identity(image, name));
     } catch (const std::exception& e) {
-        why = std::string("cannot read its extension-release: ") + e.what();
+        why = message("cannot read its extension-release: {}", {e.what()});
     }
     if (!why.empty()) {
-        log.info("ignoring " + image.filename().string() + ": " + why);
+        log.info("ignoring {}: {}", {image.filename().native(), why});
     }
     return why.empty();
 }
@@ -67,7 +67,7 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     try {
         config = read_extension_config(context, extension.name, log);
     } catch (const std::exception& e) {
-        log.error(std::string(e.what()) + "; not selecting " + extension.name);
+        log.error("{}; not selecting {}", {e.what(), extension.name});
         return {};
     }
     std::set<std::string> kernels;
@@ -85,12 +85,13 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     }
     if (candidates.empty()) {
         if (config.version) {
-            log.info("no image of " + extension.name + " version " + *config.version +
-                     " (pinned in /etc/kmod-sysext/" + extension.name + ".conf) for kernel " +
-                     context.kernel + "; available for this kernel: " + join(versions));
+            log.info(
+                "no image of {} version {} (pinned in /etc/kmod-sysext/{}.conf) for kernel {}; "
+                "available for this kernel: {}",
+                {extension.name, *config.version, extension.name, context.kernel, join(versions)});
         } else {
-            log.info("no image of " + extension.name + " for kernel " + context.kernel +
-                     "; available: " + join(kernels));
+            log.info("no image of {} for kernel {}; available: {}",
+                     {extension.name, context.kernel, join(kernels)});
         }
         return {};
     }
@@ -100,15 +101,15 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         auto on_disk = context.on_disk(node_image);
         auto image_stat = stat_beneath(context, node_image);
         if (!image_stat) {
-            log.error("cannot use " + on_disk.string() + ": " + strerror_text(errno));
+            log.error("cannot use {}: {}", {on_disk.native(), strerror_text(errno)});
             continue;
         }
         if (!S_ISREG(image_stat->st_mode)) {
-            log.error("cannot use " + on_disk.string() + ": not a regular file");
+            log.error("cannot use {}: not a regular file", {on_disk.native()});
             continue;
         }
-        std::vector<SelectedLink> links{
-            {extension.name, extension.name + ".raw", (node_dir / image->file_name()).string()}};
+        std::vector<SelectedLink> links{{extension.name, message("{}.raw", {extension.name}),
+                                         (node_dir / image->file_name()).string()}};
         bool sidecars_ok = true;
         for (const char* suffix : contract::kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);
@@ -125,8 +126,8 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
                 problem = "not a regular file";
             }
             if (!problem.empty()) {
-                log.error("cannot use " + sidecar.string() + ": " + problem + "; not selecting " +
-                          image->file_name() + " without it");
+                log.error("cannot use {}: {}; not selecting {} without it",
+                          {sidecar.native(), problem, image->file_name()});
                 sidecars_ok = false;
                 break;
             }
@@ -142,7 +143,7 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         auto check = check_image(context, policy, node_image);
         if (check.trust == ImageTrust::refused) {
             records.push_back({extension.name, links.front().target, check});
-            log.warning("refused " + links.front().target + ": " + check.reason);
+            log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
         if (!for_this_node(host, on_disk, extension.name, log)) {
@@ -159,22 +160,23 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
                                                     !kernel.signer_keyring.empty());
         if (kernel.signatures_required && !systemd_can_check) {
             check.trust = ImageTrust::refused;
-            check.reason = std::string("the kernel requires dm-verity signatures "
-                                       "(dm_verity.require_signatures=1) and ") +
-                           (verified ? "does not trust its signer " + check.signer +
-                                           ": enrol the certificate as a Machine Owner Key"
-                                     : "the image is not signed");
+            check.reason = message(
+                "the kernel requires dm-verity signatures (dm_verity.require_signatures=1) and {}",
+                {(verified ? message("does not trust its signer {}: enrol the certificate as a "
+                                     "Machine Owner Key",
+                                     {check.signer})
+                           : "the image is not signed")});
             records.push_back({extension.name, links.front().target, check});
-            log.warning("refused " + links.front().target + ": " + check.reason);
+            log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
         records.push_back({extension.name, links.front().target, check});
-        log.info("selected " + image->file_name() + " for kernel " + context.kernel);
+        log.info("selected {} for kernel {}", {image->file_name(), context.kernel});
         if (check.trust == ImageTrust::verified) {
-            log.info("verified " + image->file_name() + ": signed by " + check.signer +
-                     ", root hash " + check.root_hash);
+            log.info("verified {}: signed by {}, root hash {}",
+                     {image->file_name(), check.signer, check.root_hash});
         } else {
-            log.info("not verified " + image->file_name() + ": " + check.reason);
+            log.info("not verified {}: {}", {image->file_name(), check.reason});
         }
         // systemd-sysext checks a .roothash.p7s next to the image once more, against the kernel
         // keyring and /etc/verity.d only, and refuses the image when that fails. A signature
@@ -185,9 +187,9 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
             return l.link.ends_with(".roothash.p7s");
         });
         if (signature != links.end() && !systemd_can_check) {
-            log.info("not linking " + signature->target +
-                     ": systemd-sysext would check it against " + kSystemdCertificateDir +
-                     " and the kernel keyring only");
+            log.info("not linking {}: systemd-sysext would check it against {} and the kernel "
+                     "keyring only",
+                     {signature->target, kSystemdCertificateDir});
             links.erase(signature);
         }
         return links;
@@ -226,17 +228,18 @@ bool is_ours(const Selection& previous, const std::string& name, const std::stri
 
 // Creates or replaces dir/link atomically (a temp link renamed over it). Throws Error.
 void make_link(const LinkDir& dir, const SelectedLink& link) {
-    auto temp = "." + link.link + ".kmod-sysext-tmp";
+    auto temp = message(".{}.kmod-sysext-tmp", {link.link});
     ::unlinkat(dir.fd.get(), temp.c_str(), 0);
     if (::symlinkat(link.target.c_str(), dir.fd.get(), temp.c_str()) != 0) {
-        throw_errno("cannot create " + (dir.shown / temp).string());
+        throw_errno("cannot create {}", {(dir.shown / temp).native()});
     }
     if (::renameat(dir.fd.get(), temp.c_str(), dir.fd.get(), link.link.c_str()) != 0) {
         int err = errno;
         ::unlinkat(dir.fd.get(), temp.c_str(), 0);
-        throw Error(errno_message("cannot rename " + (dir.shown / temp).string() + " to " +
-                                      (dir.shown / link.link).string(),
-                                  err));
+        throw_error(
+            "{}",
+            {errno_message("cannot rename {} to {}",
+                           {(dir.shown / temp).native(), (dir.shown / link.link).native()}, err)});
     }
 }
 
@@ -250,21 +253,20 @@ std::vector<SelectedLink> place_links(const LinkDir& dir, const std::vector<Sele
         try {
             if (::fstatat(dir.fd.get(), link.link.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 if (errno != ENOENT) {
-                    throw_errno("cannot inspect " + path.string());
+                    throw_errno("cannot inspect {}", {path.native()});
                 }
                 make_link(dir, link);
-                log.info("linked " + path.string() + " -> " + link.target);
+                log.info("linked {} -> {}", {path.native(), link.target});
             } else {
                 auto current = read_link(dir, link.link);
                 if (current && *current == link.target) {
-                    log.info("kept " + path.string() + " -> " + link.target);
+                    log.info("kept {} -> {}", {path.native(), link.target});
                 } else if (current && is_ours(previous, link.link, *current)) {
                     make_link(dir, link);
-                    log.info("replaced " + path.string() + " -> " + link.target + " (was " +
-                             *current + ")");
+                    log.info("replaced {} -> {} (was {})", {path.native(), link.target, *current});
                 } else {
-                    log.error("not replacing " + path.string() +
-                              ": it was not made by kmod-sysext-activate");
+                    log.error("not replacing {}: it was not made by kmod-sysext-activate",
+                              {path.native()});
                     continue;
                 }
             }
@@ -290,15 +292,15 @@ std::vector<SelectedLink> remove_stale(const LinkDir& dir, const std::vector<Sel
             continue; // gone already, or replaced by something that is not ours
         }
         if (!is_ours(previous, link.link, *current)) {
-            log.info("leaving " + path.string() + " alone: changed since it was linked");
+            log.info("leaving {} alone: changed since it was linked", {path.native()});
             continue;
         }
         if (::unlinkat(dir.fd.get(), link.link.c_str(), 0) != 0) {
-            log.error(errno_message("cannot remove stale " + path.string(), errno));
+            log.error(errno_message("cannot remove stale {}", {path.native()}, errno));
             kept.push_back(link);
             continue;
         }
-        log.info("removed stale " + path.string() + " -> " + link.target);
+        log.info("removed stale {} -> {}", {path.native(), link.target});
     }
     return kept;
 }
@@ -311,7 +313,7 @@ int select_images(const Context& context, Log& log) {
     try {
         previous = read_selection(context);
     } catch (const std::exception& e) {
-        log.error(std::string(e.what()) + "; links of earlier runs are left alone");
+        log.error("{}; links of earlier runs are left alone", {e.what()});
     }
     std::vector<SelectedLink> wanted;
     std::vector<VerificationRecord> records;

@@ -19,10 +19,10 @@ bool is_plain_file_name(std::string_view name) {
 } // namespace
 
 std::string format_selection(const Selection& selection) {
-    std::string out = std::string(kHeader) + "1\n";
-    out += "# kernel " + selection.kernel + "\n";
+    std::string out = message("{}1\n", {kHeader});
+    out += message("# kernel {}\n", {selection.kernel});
     for (const auto& link : selection.links) {
-        out += link.extension + "\t" + link.link + "\t" + link.target + "\n";
+        out += message("{}\t{}\t{}\n", {link.extension, link.link, link.target});
     }
     return out;
 }
@@ -30,11 +30,10 @@ std::string format_selection(const Selection& selection) {
 Selection parse_selection(std::string_view text, const std::string& file_name) {
     Selection selection;
     for_each_line(text, [&](std::string_view line, int line_number) {
-        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        std::string where = message("{}:{}: ", {file_name, std::to_string(line_number)});
         if (line.starts_with(kHeader)) {
             if (line.substr(kHeader.size()) != "1") {
-                throw InputError(where + "unsupported format " +
-                                 std::string(line.substr(kHeader.size())));
+                throw_input("{}unsupported format {}", {where, line.substr(kHeader.size())});
             }
             return;
         }
@@ -47,12 +46,11 @@ Selection parse_selection(std::string_view text, const std::string& file_name) {
         }
         auto fields = split_fields(line, '\t');
         if (fields.size() != 3) {
-            throw InputError(where + "expected 3 TAB-separated fields, found " +
-                             std::to_string(fields.size()));
+            throw_input("{}expected 3 TAB-separated fields, found {}",
+                        {where, std::to_string(fields.size())});
         }
         if (!is_plain_file_name(fields[1])) {
-            throw InputError(where + "link name \"" + std::string(fields[1]) +
-                             "\" is not a file name");
+            throw_input("{}link name \"{}\" is not a file name", {where, fields[1]});
         }
         selection.links.push_back(
             {std::string(fields[0]), std::string(fields[1]), std::string(fields[2])});

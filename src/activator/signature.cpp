@@ -18,7 +18,7 @@ using BioHandle = UniqueHandle<BIO, BIO_free>;
 BioHandle memory_bio(std::string_view bytes) {
     BioHandle bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     if (!bio) {
-        throw Error("out of memory");
+        throw_error("out of memory", {});
     }
     return bio;
 }
@@ -44,7 +44,7 @@ std::vector<Certificate> parse_certificates(std::string_view bytes,
     }
     ERR_clear_error();
     if (out.empty()) {
-        throw Error(file.string() + ": not a PEM or DER certificate");
+        throw_error("{}: not a PEM or DER certificate", {file.native()});
     }
     return out;
 }

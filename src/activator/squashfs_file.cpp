@@ -39,11 +39,11 @@ public:
     explicit Reader(const std::filesystem::path& image) : image_(image) {
         fd_ = UniqueFd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd_) {
-            throw_errno("cannot open " + image.string());
+            throw_errno("cannot open {}", {image.native()});
         }
         struct stat st {};
         if (::fstat(fd_.get(), &st) != 0) {
-            throw_errno("cannot stat " + image.string());
+            throw_errno("cannot stat {}", {image.native()});
         }
         size_ = static_cast<std::uint64_t>(st.st_size);
         auto super = read_at(0, kSuperblockSize);
@@ -55,7 +55,7 @@ public:
         fragment_count_ = static_cast<std::uint32_t>(little(s + 16, 4));
         compression_ = static_cast<std::uint16_t>(little(s + 20, 2));
         if (compression_ != kGzip && compression_ != kXz && compression_ != kZstd) {
-            fail("compression " + std::to_string(compression_) + " is not gzip, xz or zstd");
+            fail(message("compression {} is not gzip, xz or zstd", {std::to_string(compression_)}));
         }
         if (block_size_ < 4096 || block_size_ > (1u << 20)) {
             fail("bad block size");
@@ -90,7 +90,7 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& what) const {
-        throw Error(image_.string() + ": " + what);
+        throw_error("{}: {}", {image_.native(), what});
     }
 
     std::string read_at(std::uint64_t offset, std::uint64_t length) const {
@@ -103,8 +103,8 @@ private:
             auto got = ::pread(fd_.get(), out.data() + done, length - done,
                                static_cast<off_t>(offset + done));
             if (got <= 0) {
-                fail("cannot read " + std::to_string(length) + " bytes at " +
-                     std::to_string(offset));
+                fail(message("cannot read {} bytes at {}",
+                             {std::to_string(length), std::to_string(offset)}));
             }
             done += static_cast<std::size_t>(got);
         }
@@ -117,7 +117,7 @@ private:
         if (compression_ == kZstd) {
             auto n = ZSTD_decompress(out.data(), limit, in.data(), in.size());
             if (ZSTD_isError(n)) {
-                fail(std::string("zstd: ") + ZSTD_getErrorName(n));
+                fail(message("zstd: {}", {ZSTD_getErrorName(n)}));
             }
             produced = n;
         } else if (compression_ == kXz) {
@@ -127,7 +127,7 @@ private:
                 &memlimit, 0, nullptr, reinterpret_cast<const std::uint8_t*>(in.data()), &in_pos,
                 in.size(), reinterpret_cast<std::uint8_t*>(out.data()), &produced, limit);
             if (ret != LZMA_OK) {
-                fail("xz: cannot decompress a block (" + std::to_string(ret) + ")");
+                fail(message("xz: cannot decompress a block ({})", {std::to_string(ret)}));
             }
         } else {
             uLongf length = limit;
@@ -149,7 +149,7 @@ private:
             little(reinterpret_cast<const unsigned char*>(header.data()), 2));
         std::uint32_t length = word & 0x7fff;
         if (length == 0 || length > kMetadataSize) {
-            fail("bad metadata block at " + std::to_string(at));
+            fail(message("bad metadata block at {}", {std::to_string(at)}));
         }
         auto data = read_at(at + 2, length);
         if ((word & 0x8000) == 0) {
@@ -310,7 +310,7 @@ private:
             return std::nullopt;
         }
         if (file.file_size > max_size) {
-            fail("the file is larger than " + std::to_string(max_size) + " bytes");
+            fail(message("the file is larger than {} bytes", {std::to_string(max_size)}));
         }
         std::string out;
         auto at = file.blocks_start;

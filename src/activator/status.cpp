@@ -9,6 +9,7 @@
 #include "activator/status_trust.hpp"
 #include "activator/store.hpp"
 #include "activator/verification_record.hpp"
+#include "util/message.hpp"
 
 #include <algorithm>
 #include <fcntl.h>
@@ -29,7 +30,7 @@ std::string release_field(const std::string& text, const std::string& key) {
     while (at < text.size()) {
         auto end = text.find('\n', at);
         auto line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-        if (line.starts_with(key + "=")) {
+        if (line.starts_with(message("{}=", {key}))) {
             auto value = line.substr(key.size() + 1);
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
                 value = value.substr(1, value.size() - 2);
@@ -101,7 +102,7 @@ Status gather_status(const Context& context, Log& log) {
     }
     UniqueFd sys_module = open_beneath(context, "/sys/module", O_PATH | O_DIRECTORY);
     for (auto& [name, extension] : by_name) {
-        auto load_file = std::string(kToolDir) + "/" + name + "/modules.load";
+        auto load_file = message("{}/{}/modules.load", {kToolDir, name});
         if (!extension.merged || !is_extension_directory(context, name) ||
             !stat_beneath(context, load_file)) {
             continue;
@@ -124,7 +125,7 @@ Status gather_status(const Context& context, Log& log) {
 
 std::string format_status_text(const Status& status) {
     std::string out =
-        "kernel: " + printable(status.kernel) + "\nstore: " + printable(status.store) + "\n";
+        message("kernel: {}\nstore: {}\n", {printable(status.kernel), printable(status.store)});
     if (status.kernel_trust) {
         out += format_kernel_trust_text(*status.kernel_trust);
     }
@@ -132,11 +133,12 @@ std::string format_status_text(const Status& status) {
         out += "no extensions\n";
     }
     for (const auto& extension : status.extensions) {
-        out += "\n" + printable(extension.name) + "\n";
+        out += message("\n{}\n", {printable(extension.name)});
         out += "  images:";
         for (const auto& image : extension.images) {
-            out += "\n    " + printable(image.file_name()) +
-                   (image.kernel == status.kernel ? "  (this kernel)" : "");
+            out +=
+                message("\n    {}{}", {printable(image.file_name()),
+                                       (image.kernel == status.kernel ? "  (this kernel)" : "")});
         }
         out += extension.images.empty() ? " none\n" : "\n";
         out += "  selected: ";
@@ -147,16 +149,16 @@ std::string format_status_text(const Status& status) {
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += ", version " + printable(extension.merged_version) + " for kernel " +
-                       printable(extension.merged_kernel);
+                out += message(", version {} for kernel {}", {printable(extension.merged_version),
+                                                              printable(extension.merged_kernel)});
             }
         }
         out += "\n";
         if (!extension.modules.empty()) {
             out += "  modules:";
             for (const auto& module : extension.modules) {
-                out +=
-                    " " + printable(module.name) + (module.loaded ? " (loaded)" : " (not loaded)");
+                out += message(" {}{}", {printable(module.name),
+                                         (module.loaded ? " (loaded)" : " (not loaded)")});
             }
             out += "\n";
         }
@@ -167,42 +169,42 @@ std::string format_status_text(const Status& status) {
             const auto& check = *extension.verification;
             out += "  verified: ";
             if (check.trust == ImageTrust::verified) {
-                out += "yes, signed by " + printable(check.signer);
+                out += message("yes, signed by {}", {printable(check.signer)});
             } else if (check.trust == ImageTrust::unsigned_image) {
-                out += "no: " + printable(check.reason);
+                out += message("no: {}", {printable(check.reason)});
             } else {
-                out += "no, refused " + printable(extension.verified_image) + ": " +
-                       printable(check.reason);
+                out += message("no, refused {}: {}",
+                               {printable(extension.verified_image), printable(check.reason)});
             }
             out += "\n";
             if (!check.root_hash.empty()) {
-                out += "  root hash: " + printable(check.root_hash) + "\n";
+                out += message("  root hash: {}\n", {printable(check.root_hash)});
             }
         }
         if (!extension.problem.empty()) {
-            out += "  problem: " + printable(extension.problem) + "\n";
+            out += message("  problem: {}\n", {printable(extension.problem)});
         }
     }
     return out;
 }
 
 std::string format_status_json(const Status& status) {
-    std::string out =
-        "{\"kernel\":" + json_string(status.kernel) + ",\"store\":" + json_string(status.store);
+    std::string out = message("{\"kernel\":{},\"store\":{}",
+                              {json_string(status.kernel), json_string(status.store)});
     if (status.kernel_trust) {
-        out += ",\"kernel_trust\":" + format_kernel_trust_json(status.kernel_trust);
+        out += message(",\"kernel_trust\":{}", {format_kernel_trust_json(status.kernel_trust)});
     }
     out += ",\"extensions\":[";
     bool first = true;
     for (const auto& extension : status.extensions) {
         out += first ? "" : ",";
         first = false;
-        out += "{\"name\":" + json_string(extension.name) + ",\"images\":[";
+        out += message("{\"name\":{},\"images\":[", {json_string(extension.name)});
         for (std::size_t i = 0; i < extension.images.size(); ++i) {
             const auto& image = extension.images[i];
-            out += (i ? "," : "") + std::string("{\"file\":") + json_string(image.file_name()) +
-                   ",\"version\":" + json_string(image.version) +
-                   ",\"kernel\":" + json_string(image.kernel) + "}";
+            out += message("{}{\"file\":{},\"version\":{},\"kernel\":{}}",
+                           {(i ? "," : ""), json_string(image.file_name()),
+                            json_string(image.version), json_string(image.kernel)});
         }
         out += "],\"selected\":";
         out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
@@ -210,15 +212,16 @@ std::string format_status_json(const Status& status) {
         if (!extension.merged) {
             out += "null";
         } else {
-            out += "{\"version\":" + json_string(extension.merged_version) +
-                   ",\"kernel\":" + json_string(extension.merged_kernel) + "}";
+            out +=
+                message("{\"version\":{},\"kernel\":{}}", {json_string(extension.merged_version),
+                                                           json_string(extension.merged_kernel)});
         }
         out += ",\"modules\":[";
         for (std::size_t i = 0; i < extension.modules.size(); ++i) {
             const auto& module = extension.modules[i];
-            out += (i ? "," : "") + std::string("{\"name\":") + json_string(module.name) +
-                   ",\"boot\":" + (module.boot ? "true" : "false") +
-                   ",\"loaded\":" + (module.loaded ? "true" : "false") + "}";
+            out += message("{}{\"name\":{},\"boot\":{},\"loaded\":{}}",
+                           {(i ? "," : ""), json_string(module.name),
+                            (module.boot ? "true" : "false"), (module.loaded ? "true" : "false")});
         }
         out += "],\"verification\":";
         if (!extension.verification) {
@@ -228,18 +231,19 @@ std::string format_status_json(const Status& status) {
             auto optional = [](const std::string& text) {
                 return text.empty() ? std::string("null") : json_string(text);
             };
-            out += "{\"image\":" + json_string(extension.verified_image) +
-                   ",\"state\":" + json_string(trust_name(check.trust)) +
-                   ",\"verified\":" + (check.trust == ImageTrust::verified ? "true" : "false") +
-                   ",\"root_hash\":" + optional(check.root_hash) +
-                   ",\"signer\":" + optional(check.signer) +
-                   ",\"reason\":" + optional(check.reason) + "}";
+            out += message(
+                "{\"image\":{},\"state\":{},\"verified\":{},\"root_hash\":{},\"signer\":{},"
+                "\"reason\":{}}",
+                {json_string(extension.verified_image), json_string(trust_name(check.trust)),
+                 (check.trust == ImageTrust::verified ? "true" : "false"),
+                 optional(check.root_hash), optional(check.signer), optional(check.reason)});
         }
         if (status.kernel_trust) {
-            out += ",\"module_signer\":" + format_module_signer_json(extension.module_signer);
+            out += message(",\"module_signer\":{}",
+                           {format_module_signer_json(extension.module_signer)});
         }
         if (!extension.problem.empty()) {
-            out += ",\"problem\":" + json_string(extension.problem);
+            out += message(",\"problem\":{}", {json_string(extension.problem)});
         }
         out += "}";
     }

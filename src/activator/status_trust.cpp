@@ -4,6 +4,7 @@
 #include "activator/load.hpp"
 #include "activator/printable.hpp"
 #include "activator/status.hpp"
+#include "util/message.hpp"
 
 namespace ksx::activator {
 
@@ -39,26 +40,27 @@ void add_trust_status(const Context& context, KernelModules* modules, Status& st
 }
 
 std::string format_kernel_trust_text(const KernelTrust& kernel) {
-    std::string out = "secure boot: " + yes_no(kernel.secure_boot) +
-                      "\nlockdown: " + (kernel.lockdown.empty() ? "unknown" : kernel.lockdown) +
-                      "\nmodule.sig_enforce: " + yes_no(kernel.sig_enforce) +
-                      "\nmodule signatures: " +
-                      (kernel.enforces_module_signatures() ? "enforced" : "not enforced");
+    std::string out = message(
+        "secure boot: {}\nlockdown: {}\nmodule.sig_enforce: {}\nmodule signatures: {}",
+        {yes_no(kernel.secure_boot), (kernel.lockdown.empty() ? "unknown" : kernel.lockdown),
+         yes_no(kernel.sig_enforce),
+         (kernel.enforces_module_signatures() ? "enforced" : "not enforced")});
     if (!kernel.keys_known) {
         out += "\ntrusted keys: unknown (/proc/keys cannot be read)";
     }
-    return out + "\n";
+    return message("{}\n", {out});
 }
 
 std::string format_module_signer_text(const ModuleSigner& signer) {
     std::string out = "  module signer: ";
     if (!signer.is_signed) {
-        out += "none (" + printable(signer.module) + " is not signed)";
+        out += message("none ({} is not signed)", {printable(signer.module)});
     } else {
-        out += "\"" + printable(signer.signer) + "\" (serial " + printable(signer.serial) + "), ";
+        out +=
+            message("\"{}\" (serial {}), ", {printable(signer.signer), printable(signer.serial)});
         switch (signer.check.trust) {
         case SignerTrust::trusted:
-            out += "trusted by the kernel (" + printable(signer.check.keyring) + ")";
+            out += message("trusted by the kernel ({})", {printable(signer.check.keyring)});
             break;
         case SignerTrust::platform:
             out += "only in the firmware's db (.platform)";
@@ -71,40 +73,38 @@ std::string format_module_signer_text(const ModuleSigner& signer) {
             break;
         }
     }
-    return out + "\n";
+    return message("{}\n", {out});
 }
 
 std::string format_kernel_trust_json(const std::optional<KernelTrust>& kernel) {
     if (!kernel) {
         return "null";
     }
-    std::string out = "{\"secure_boot\":" + json_bool(kernel->secure_boot) +
-                      ",\"lockdown\":" + json_optional(kernel->lockdown) +
-                      ",\"sig_enforce\":" + json_bool(kernel->sig_enforce) +
-                      ",\"enforced\":" + json_bool(kernel->enforces_module_signatures()) +
-                      ",\"trusted_keys\":";
+    std::string out = message(
+        "{\"secure_boot\":{},\"lockdown\":{},\"sig_enforce\":{},\"enforced\":{},\"trusted_keys\":",
+        {json_bool(kernel->secure_boot), json_optional(kernel->lockdown),
+         json_bool(kernel->sig_enforce), json_bool(kernel->enforces_module_signatures())});
     if (!kernel->keys_known) {
-        return out + "null}";
+        return message("{}null}", {out});
     }
     out += "[";
     for (std::size_t i = 0; i < kernel->keys.size(); ++i) {
-        out += (i ? "," : "") + std::string("{\"keyring\":") +
-               json_string(kernel->keys[i].keyring) +
-               ",\"key\":" + json_string(kernel->keys[i].description) + "}";
+        out += message("{}{\"keyring\":{},\"key\":{}}",
+                       {(i ? "," : ""), json_string(kernel->keys[i].keyring),
+                        json_string(kernel->keys[i].description)});
     }
-    return out + "]}";
+    return message("{}]}", {out});
 }
 
 std::string format_module_signer_json(const std::optional<ModuleSigner>& signer) {
     if (!signer) {
         return "null";
     }
-    return "{\"module\":" + json_string(signer->module) +
-           ",\"signed\":" + json_bool(signer->is_signed) +
-           ",\"signer\":" + json_optional(signer->signer) +
-           ",\"serial\":" + json_optional(signer->serial) +
-           ",\"trust\":" + json_string(signer_trust_name(signer->check.trust)) +
-           ",\"keyring\":" + json_optional(signer->check.keyring) + "}";
+    return message(
+        "{\"module\":{},\"signed\":{},\"signer\":{},\"serial\":{},\"trust\":{},\"keyring\":{}}",
+        {json_string(signer->module), json_bool(signer->is_signed), json_optional(signer->signer),
+         json_optional(signer->serial), json_string(signer_trust_name(signer->check.trust)),
+         json_optional(signer->check.keyring)});
 }
 
 } // namespace ksx::activator

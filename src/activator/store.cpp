@@ -24,7 +24,7 @@ std::optional<std::vector<std::string>> list_directory(const Context& context,
     std::error_code ec;
     auto names = list_beneath(context, node_dir, ec);
     if (ec) {
-        log.error("cannot read " + context.on_disk(node_dir).string() + ": " + ec.message());
+        log.error("cannot read {}: {}", {context.on_disk(node_dir).native(), ec.message()});
         return std::nullopt;
     }
     return names;
@@ -43,25 +43,31 @@ void scan_extension(const Context& context, const fs::path& node_dir, StoredExte
         }
         auto image = parse_image_name(file);
         if (!image) {
-            log.info("ignoring " + (dir / file).string() + ": not named " + extension.name +
-                     "_<version>_<kernel>.raw (version: letters, digits and \".+~-\"; kernel: "
-                     "letters, digits and \"._+~-\"; each at most 64 characters)");
+            log.info(
+                "ignoring {}: not named {}_<version>_<kernel>.raw (version: letters, digits and "
+                "\".+~-\"; kernel: letters, digits and \"._+~-\"; each at most 64 characters)",
+                {(dir / file).native(), extension.name});
             continue;
         }
         if (image->extension != extension.name) {
-            log.info("ignoring " + (dir / file).string() + ": an image of " + image->extension +
-                     " in the directory of " + extension.name);
+            log.info("ignoring {}: an image of {} in the directory of {}",
+                     {(dir / file).native(), image->extension, extension.name});
             continue;
         }
         extension.images.push_back(std::move(*image));
     }
-    std::stable_sort(extension.images.begin(), extension.images.end(),
-                     [](const ImageName& a, const ImageName& b) {
-                         if (a.kernel != b.kernel) {
-                             return a.kernel < b.kernel;
-                         }
-                         return compare_versions(a.version, b.version) > 0;
-                     });
+    // Newest first per kernel; versions that compare equal keep the names' order (the listing's),
+    // as a stable sort would, without its larger code.
+    std::sort(extension.images.begin(), extension.images.end(),
+              [](const ImageName& a, const ImageName& b) {
+                  if (a.kernel != b.kernel) {
+                      return a.kernel < b.kernel;
+                  }
+                  if (int order = compare_versions(a.version, b.version); order != 0) {
+                      return order > 0;
+                  }
+                  return a.file_name() < b.file_name();
+              });
 }
 
 } // namespace
@@ -69,7 +75,7 @@ void scan_extension(const Context& context, const fs::path& node_dir, StoredExte
 std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
     fs::path store = context.on_disk(context.store);
     if (!stat_beneath(context, context.store) && errno == ENOENT) {
-        log.info("store " + store.string() + " does not exist: no images");
+        log.info("store {} does not exist: no images", {store.native()});
         return {};
     }
     std::vector<StoredExtension> extensions;
@@ -83,18 +89,18 @@ std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
         }
         fs::path dir = store / name;
         if (!is_extension_name(name)) {
-            log.info("ignoring " + dir.string() +
-                     ": not an extension name (lower-case letters, digits and '-', starting with "
-                     "a letter or digit, at most 64 characters)");
+            log.info("ignoring {}: not an extension name (lower-case letters, digits and '-', "
+                     "starting with a letter or digit, at most 64 characters)",
+                     {dir.native()});
             continue;
         }
         auto st = stat_beneath(context, context.store / name);
         if (!st) {
-            log.error("cannot read " + dir.string() + ": " + std::strerror(errno));
+            log.error("cannot read {}: {}", {dir.native(), std::strerror(errno)});
             continue;
         }
         if (!S_ISDIR(st->st_mode)) {
-            log.info("ignoring " + dir.string() + ": not a directory");
+            log.info("ignoring {}: not a directory", {dir.native()});
             continue;
         }
         StoredExtension extension{name, {}};

@@ -26,7 +26,7 @@ std::vector<fs::path> certificate_files(const Context& context, const fs::path& 
         return files;
     }
     if (ec) {
-        log.error("cannot read " + context.on_disk(dir).string() + ": " + ec.message());
+        log.error("cannot read {}: {}", {context.on_disk(dir).native(), ec.message()});
     }
     for (const auto& name : names) {
         bool wanted = name.front() != '.' &&
@@ -47,7 +47,7 @@ SignaturePolicy parse_signature_policy(std::string_view text, const std::string&
     parse_key_values(text, file_name,
                      [&](std::string_view key, std::string_view value, const std::string& where) {
                          if (key != "SIGNATURES") {
-                             log.info(where + "ignoring unknown setting " + std::string(key));
+                             log.info("{}ignoring unknown setting {}", {where, key});
                          } else if (value == "required") {
                              policy = SignaturePolicy::required;
                          } else if (value == "optional") {
@@ -55,8 +55,8 @@ SignaturePolicy parse_signature_policy(std::string_view text, const std::string&
                          } else if (value == "auto") {
                              policy = SignaturePolicy::automatic;
                          } else {
-                             throw InputError(where + "SIGNATURES \"" + std::string(value) +
-                                              "\" is not required, optional or auto");
+                             throw_input("{}SIGNATURES \"{}\" is not required, optional or auto",
+                                         {where, value});
                          }
                      });
     return policy;
@@ -70,7 +70,7 @@ TrustPolicy read_trust_policy(const Context& context, Log& log) {
             policy.configured = parse_signature_policy(
                 read_beneath(context, kPolicyFile, kMaxSmallFile), file.string(), log);
         } catch (const std::exception& e) {
-            log.error(std::string(e.what()) + "; requiring signatures");
+            log.error("{}; requiring signatures", {e.what()});
             policy.configured = SignaturePolicy::required;
         }
     }
@@ -85,7 +85,7 @@ TrustPolicy read_trust_policy(const Context& context, Log& log) {
                 policy.certificates.push_back(std::move(certificate));
             }
         } catch (const std::exception& e) {
-            log.error(std::string(e.what()) + "; not trusting it");
+            log.error("{}; not trusting it", {e.what()});
         }
     }
     policy.required = policy.configured == SignaturePolicy::required ||

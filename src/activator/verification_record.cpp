@@ -22,11 +22,12 @@ std::string field(std::string value) {
 } // namespace
 
 std::string format_verification(const std::vector<VerificationRecord>& records) {
-    std::string out = std::string(kHeader) + "1\n";
+    std::string out = message("{}1\n", {kHeader});
     for (const auto& record : records) {
-        out += field(record.extension) + "\t" + field(record.image) + "\t" +
-               trust_name(record.check.trust) + "\t" + field(record.check.root_hash) + "\t" +
-               field(record.check.signer) + "\t" + field(record.check.reason) + "\n";
+        out += message("{}\t{}\t{}\t{}\t{}\t{}\n",
+                       {field(record.extension), field(record.image),
+                        trust_name(record.check.trust), field(record.check.root_hash),
+                        field(record.check.signer), field(record.check.reason)});
     }
     return out;
 }
@@ -35,18 +36,17 @@ std::vector<VerificationRecord> parse_verification(std::string_view text,
                                                    const std::string& file_name) {
     std::vector<VerificationRecord> records;
     for_each_line(text, [&](std::string_view line, int line_number) {
-        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        std::string where = message("{}:{}: ", {file_name, std::to_string(line_number)});
         if (line.starts_with(kHeader) && line.substr(kHeader.size()) != "1") {
-            throw InputError(where + "unsupported format " +
-                             std::string(line.substr(kHeader.size())));
+            throw_input("{}unsupported format {}", {where, line.substr(kHeader.size())});
         }
         if (line.empty() || line.front() == '#') {
             return;
         }
         auto fields = split_fields(line, '\t');
         if (fields.size() != 6) {
-            throw InputError(where + "expected 6 TAB-separated fields, found " +
-                             std::to_string(fields.size()));
+            throw_input("{}expected 6 TAB-separated fields, found {}",
+                        {where, std::to_string(fields.size())});
         }
         ImageTrust trust = ImageTrust::refused;
         if (fields[2] == "verified") {
@@ -54,7 +54,7 @@ std::vector<VerificationRecord> parse_verification(std::string_view text,
         } else if (fields[2] == "unsigned") {
             trust = ImageTrust::unsigned_image;
         } else if (fields[2] != "refused") {
-            throw InputError(where + "unknown state \"" + std::string(fields[2]) + "\"");
+            throw_input("{}unknown state \"{}\"", {where, fields[2]});
         }
         records.push_back(
             {std::string(fields[0]),

@@ -1,25 +1,26 @@
 #include "contract/extension_release.hpp"
 
 #include "util/key_value.hpp"
+#include "util/message.hpp"
 
 namespace ksx::contract {
 
 std::string extension_release_path(std::string_view extension) {
-    return "usr/lib/extension-release.d/extension-release." + std::string(extension);
+    return message("usr/lib/extension-release.d/extension-release.{}", {extension});
 }
 
 std::string format_extension_release(const ExtensionRelease& release) {
-    std::string out = "ID=" + release.os.id + "\n";
+    std::string out = message("ID={}\n", {release.os.id});
     if (!release.os.sysext_level.empty()) {
-        out += "SYSEXT_LEVEL=" + release.os.sysext_level + "\n";
+        out += message("SYSEXT_LEVEL={}\n", {release.os.sysext_level});
     } else {
-        out += "VERSION_ID=" + release.os.version_id + "\n";
+        out += message("VERSION_ID={}\n", {release.os.version_id});
     }
-    out += "ARCHITECTURE=" + release.os.architecture + "\n";
+    out += message("ARCHITECTURE={}\n", {release.os.architecture});
     // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
-    out += "KMOD_SYSEXT_NAME=" + release.name + "\n";
-    out += "KMOD_SYSEXT_VERSION=" + release.version + "\n";
-    out += "KMOD_SYSEXT_KERNEL=" + release.kernel + "\n";
+    out += message("KMOD_SYSEXT_NAME={}\n", {release.name});
+    out += message("KMOD_SYSEXT_VERSION={}\n", {release.version});
+    out += message("KMOD_SYSEXT_KERNEL={}\n", {release.kernel});
     return out;
 }
 

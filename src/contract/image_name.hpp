@@ -2,6 +2,8 @@
 // for the builder that writes them and the activator that reads them back on the node.
 #pragma once
 
+#include "util/message.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -29,8 +31,8 @@ struct ImageName {
     std::string version;
     std::string kernel;
     // "<name>_<version>_<kernel>": the image's file name without ".raw"; sidecars share it.
-    std::string stem() const { return extension + "_" + version + "_" + kernel; }
-    std::string file_name() const { return stem() + ".raw"; }
+    std::string stem() const { return message("{}_{}_{}", {extension, version, kernel}); }
+    std::string file_name() const { return message("{}.raw", {stem()}); }
 };
 
 // Splits "<name>_<version>_<kernel>.raw"; nullopt unless each field follows its rule above

@@ -31,7 +31,7 @@ bool is_image_path(std::string_view path) {
 }
 
 std::string quoted(std::string_view text) {
-    return "\"" + std::string(text) + "\"";
+    return message("\"{}\"", {text});
 }
 
 // Depth-first over the dependencies with an explicit stack: a chain as long as the file allows
@@ -70,10 +70,10 @@ void check_cycles(const LoadOrder& order) {
                 auto from = std::find_if(path.begin(), path.end(),
                                          [&](const Frame& f) { return f.entry == next; });
                 for (auto it = from; it != path.end(); ++it) {
-                    cycle += it->entry->name + " -> ";
+                    cycle += message("{} -> ", {it->entry->name});
                 }
-                throw InputError(order.file + ":" + std::to_string(next->line) +
-                                 ": dependency cycle: " + cycle + dep);
+                throw_input("{}:{}: dependency cycle: {}{}",
+                            {order.file, std::to_string(next->line), cycle, dep});
             }
             marks[position(next)] = Mark::on_path;
             path.push_back({next, 0});
@@ -90,9 +90,9 @@ const LoadEntry* LoadOrder::find(std::string_view name) const {
 
 std::string format_load_order(const std::string& extension, const std::string& version,
                               const std::string& kernel, const std::vector<LoadEntry>& modules) {
-    std::string out = std::string(kFormatHeader) + "1\n";
-    out += "# extension " + extension + " " + version + "\n";
-    out += "# kernel " + kernel + "\n";
+    std::string out = message("{}1\n", {kFormatHeader});
+    out += message("# extension {} {}\n", {extension, version});
+    out += message("# kernel {}\n", {kernel});
     for (const auto& module : modules) {
         out += module.name;
         out += '\t';
@@ -117,17 +117,16 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
     LoadOrder order;
     order.file = file_name;
     if (text.size() > kMaxLoadOrderBytes) {
-        throw InputError(file_name + ": " + std::to_string(text.size()) +
-                         " bytes, more than the activator reads (" +
-                         std::to_string(kMaxLoadOrderBytes) + ")");
+        throw_input("{}: {} bytes, more than the activator reads ({})",
+                    {file_name, std::to_string(text.size()), std::to_string(kMaxLoadOrderBytes)});
     }
     for_each_line(text, [&](std::string_view line, int line_number) {
-        std::string where = file_name + ":" + std::to_string(line_number) + ": ";
+        std::string where = message("{}:{}: ", {file_name, std::to_string(line_number)});
         if (line.starts_with(kFormatHeader)) {
             auto format = line.substr(kFormatHeader.size());
             if (format != "1") {
-                throw InputError(where + "unsupported format " + quoted(format) +
-                                 " (this activator reads format 1)");
+                throw_input("{}unsupported format {} (this activator reads format 1)",
+                            {where, quoted(format)});
             }
             return;
         }
@@ -140,29 +139,28 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
         }
         auto fields = split_fields(line, '\t');
         if (fields.size() != 5) {
-            throw InputError(where +
-                             "expected 5 TAB-separated fields (name, path, depends, boot|demand, "
-                             "options), found " +
-                             std::to_string(fields.size()));
+            throw_input("{}expected 5 TAB-separated fields (name, path, depends, boot|demand, "
+                        "options), found {}",
+                        {where, std::to_string(fields.size())});
         }
         LoadEntry entry;
         entry.line = line_number;
         if (!is_module_name(fields[0])) {
-            throw InputError(where + "invalid module name " + quoted(fields[0]));
+            throw_input("{}invalid module name {}", {where, quoted(fields[0])});
         }
         entry.name = std::string(fields[0]);
         if (!is_image_path(fields[1])) {
-            throw InputError(where + "module path " + quoted(fields[1]) +
-                             " is not an absolute path inside /usr or /opt");
+            throw_input("{}module path {} is not an absolute path inside /usr or /opt",
+                        {where, quoted(fields[1])});
         }
         entry.path = std::string(fields[1]);
         if (fields[2] != "-") {
             for (auto dep : split_fields(fields[2], ',')) {
                 if (!is_module_name(dep)) {
-                    throw InputError(where + "invalid dependency list " + quoted(fields[2]));
+                    throw_input("{}invalid dependency list {}", {where, quoted(fields[2])});
                 }
                 if (dep == entry.name) {
-                    throw InputError(where + entry.name + " depends on itself");
+                    throw_input("{}{} depends on itself", {where, entry.name});
                 }
                 entry.depends.emplace_back(dep);
             }
@@ -172,16 +170,16 @@ LoadOrder parse_load_order(std::string_view text, const std::string& file_name) 
         } else if (fields[3] == "demand") {
             entry.boot = false;
         } else {
-            throw InputError(where + quoted(fields[3]) + " is neither boot nor demand");
+            throw_input("{}{} is neither boot nor demand", {where, quoted(fields[3])});
         }
         entry.options = std::string(fields[4]);
         if (const LoadEntry* first = order.find(entry.name)) {
-            throw InputError(where + entry.name + " is listed twice (first on line " +
-                             std::to_string(first->line) + ")");
+            throw_input("{}{} is listed twice (first on line {})",
+                        {where, entry.name, std::to_string(first->line)});
         }
         if (order.modules.size() == kMaxLoadOrderModules) {
-            throw InputError(where + "more than " + std::to_string(kMaxLoadOrderModules) +
-                             " modules, more than the activator loads from one image");
+            throw_input("{}more than {} modules, more than the activator loads from one image",
+                        {where, std::to_string(kMaxLoadOrderModules)});
         }
         order.index_.emplace(entry.name, order.modules.size());
         order.modules.push_back(std::move(entry));

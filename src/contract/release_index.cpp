@@ -58,7 +58,7 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& what) const {
-        throw InputError("index.json: not valid JSON at byte " + std::to_string(at_) + ": " + what);
+        throw_input("index.json: not valid JSON at byte {}: {}", {std::to_string(at_), what});
     }
 
     void skip_blanks() {
@@ -78,7 +78,7 @@ private:
 
     void expect(char c) {
         if (peek() != c) {
-            fail(std::string("expected '") + c + "'");
+            fail(message("expected '{}'", {std::string_view(&c, 1)}));
         }
         ++at_;
     }
@@ -265,14 +265,14 @@ std::map<std::string, OsIdentity> parse_release_index(std::string_view text) {
     const auto* images = index.get("images");
     if (index.kind != Json::Kind::Object || format == nullptr || format->text != "1" ||
         images == nullptr || images->kind != Json::Kind::Array) {
-        throw InputError("index.json: not a kmod-sysext index (format 1)");
+        throw_input("index.json: not a kmod-sysext index (format 1)", {});
     }
     std::map<std::string, OsIdentity> out;
     for (const auto& image : images->items) {
         auto file = image.string("file");
         const auto* os = image.get("os");
         if (file.empty() || os == nullptr || os->kind != Json::Kind::Object) {
-            throw InputError("index.json: an image without \"file\" or \"os\"");
+            throw_input("index.json: an image without \"file\" or \"os\"", {});
         }
         out[file] = {os->string("id"), os->string("version_id"), os->string("sysext_level"),
                      image.string("architecture")};

@@ -1,6 +1,7 @@
 #include "contract/sha256sums.hpp"
 
 #include "util/lines.hpp"
+#include "util/message.hpp"
 
 namespace ksx::contract {
 
@@ -15,7 +16,7 @@ bool is_hex64(std::string_view text) {
 std::string format_sha256sums(const std::vector<Sha256Sum>& sums) {
     std::string out;
     for (const auto& sum : sums) {
-        out += sum.sha256 + "  " + sum.file + "\n";
+        out += message("{}  {}\n", {sum.sha256, sum.file});
     }
     return out;
 }

@@ -156,11 +156,11 @@ SignatureCheck check_detached_signature(std::string_view der, std::string_view c
     }
     X509Stack only(sk_X509_new_null());
     if (!only || sk_X509_push(only.get(), signer) == 0) {
-        throw Error("out of memory");
+        throw_error("out of memory", {});
     }
     Bio data(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
     if (!data) {
-        throw Error("out of memory");
+        throw_error("out of memory", {});
     }
     // NOINTERN: only the trusted certificate can be the signer; NOVERIFY: it is trusted as it
     // is, with no chain to a CA.

@@ -1,5 +1,7 @@
 #include "trust/openssl_error.hpp"
 
+#include "util/message.hpp"
+
 #include <openssl/err.h>
 
 namespace ksx::trust {
@@ -12,7 +14,7 @@ std::string openssl_message(const std::string& what) {
         details += details.empty() ? "" : "; ";
         details += buffer;
     }
-    return details.empty() ? what : what + ": " + details;
+    return details.empty() ? what : message("{}: {}", {what, details});
 }
 
 } // namespace ksx::trust

@@ -29,10 +29,10 @@ Salt salt_from_hex(std::string_view hex) {
         if (c >= 'a' && c <= 'f') {
             return c - 'a' + 10;
         }
-        throw Error("\"" + std::string(hex) + "\" is not a lower-case SHA-256 hex digest");
+        throw_error("\"{}\" is not a lower-case SHA-256 hex digest", {hex});
     };
     if (hex.size() != 2 * salt.size()) {
-        throw Error("\"" + std::string(hex) + "\" is not a lower-case SHA-256 hex digest");
+        throw_error("\"{}\" is not a lower-case SHA-256 hex digest", {hex});
     }
     for (std::size_t i = 0; i < salt.size(); ++i) {
         salt[i] = static_cast<unsigned char>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
@@ -46,7 +46,7 @@ Uuid uuid_from_salt(const Salt& salt) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        throw Error("SHA-256 failed");
+        throw_error("SHA-256 failed", {});
     }
     Uuid uuid{};
     std::memcpy(uuid.data(), digest, uuid.size());
@@ -68,8 +68,8 @@ std::string to_hex(std::string_view bytes) {
 
 std::string format_uuid(const Uuid& uuid) {
     auto hex = to_hex(std::string_view(reinterpret_cast<const char*>(uuid.data()), uuid.size()));
-    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-           hex.substr(16, 4) + "-" + hex.substr(20);
+    return message("{}-{}-{}-{}-{}", {hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                                      hex.substr(16, 4), hex.substr(20)});
 }
 
 // struct verity_sb of cryptsetup (lib/verity/verity.c), little-endian.
@@ -91,7 +91,7 @@ std::string encode_superblock(const VeritySuperblock& sb) {
 
 VeritySuperblock decode_superblock(std::string_view bytes) {
     if (bytes.size() < verity_superblock_size || bytes.substr(0, 8) != signature) {
-        throw InputError("no verity superblock");
+        throw_input("no verity superblock", {});
     }
     VeritySuperblock sb;
     sb.version = static_cast<std::uint32_t>(get_le(bytes, 8, 4));
@@ -106,11 +106,10 @@ VeritySuperblock decode_superblock(std::string_view bytes) {
     if (sb.version != 1 || sb.hash_type != 1 || sb.algorithm != "sha256" ||
         sb.data_block_size != verity_block_size || sb.hash_block_size != verity_block_size ||
         salt_size > max_salt) {
-        throw InputError("unsupported verity superblock (version " + std::to_string(sb.version) +
-                         ", hash type " + std::to_string(sb.hash_type) + ", " + sb.algorithm +
-                         ", blocks " + std::to_string(sb.data_block_size) + "/" +
-                         std::to_string(sb.hash_block_size) + "; expected 1, 1, sha256, " +
-                         "4096/4096)");
+        throw_input("unsupported verity superblock (version {}, hash type {}, {}, blocks {}/{}; "
+                    "expected 1, 1, sha256, 4096/4096)",
+                    {std::to_string(sb.version), std::to_string(sb.hash_type), sb.algorithm,
+                     std::to_string(sb.data_block_size), std::to_string(sb.hash_block_size)});
     }
     sb.salt = std::string(bytes.substr(88, salt_size));
     return sb;
@@ -137,16 +136,17 @@ std::string superblock_problem(std::string_view head, std::uint64_t image_size) 
     }
     auto data_blocks = get_le(head, 72, 8);
     if (image_size % verity_block_size != 0) {
-        return "image size " + std::to_string(image_size) + " is not a multiple of 4096";
+        return message("image size {} is not a multiple of 4096", {std::to_string(image_size)});
     }
     if (data_blocks != image_size / verity_block_size || data_blocks == 0) {
-        return "bad .verity superblock: " + std::to_string(data_blocks) +
-               " data blocks, the image has " + std::to_string(image_size / verity_block_size);
+        return message(
+            "bad .verity superblock: {} data blocks, the image has {}",
+            {std::to_string(data_blocks), std::to_string(image_size / verity_block_size)});
     }
     auto salt_size = get_le(head, 80, 2);
     if (salt_size != Salt{}.size()) {
-        return "bad .verity superblock: salt size " + std::to_string(salt_size) +
-               ", kmod-sysext writes 32";
+        return message("bad .verity superblock: salt size {}, kmod-sysext writes 32",
+                       {std::to_string(salt_size)});
     }
     Salt salt{};
     std::memcpy(salt.data(), head.data() + 88, salt.size());

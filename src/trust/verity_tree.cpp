@@ -32,7 +32,7 @@ public:
     explicit SaltedHasher(const Salt& salt)
         : salt_(salt), ctx_(EVP_MD_CTX_new()), md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
         if (!ctx_ || !md_) {
-            throw Error("cannot set up SHA-256");
+            throw_error("cannot set up SHA-256", {});
         }
     }
     void hash(const unsigned char* block, unsigned char* out) {
@@ -40,7 +40,7 @@ public:
             EVP_DigestUpdate(ctx_.get(), salt_.data(), salt_.size()) != 1 ||
             EVP_DigestUpdate(ctx_.get(), block, verity_block_size) != 1 ||
             EVP_DigestFinal_ex(ctx_.get(), out, nullptr) != 1) {
-            throw Error("SHA-256 failed");
+            throw_error("SHA-256 failed", {});
         }
     }
 
@@ -60,7 +60,7 @@ std::size_t read_at(int fd, const std::string& name, unsigned char* out, std::si
             continue;
         }
         if (n < 0) {
-            throw_errno("cannot read " + name);
+            throw_errno("cannot read {}", {name});
         }
         if (n == 0) {
             break;
@@ -73,7 +73,7 @@ std::size_t read_at(int fd, const std::string& name, unsigned char* out, std::si
 std::uint64_t file_size(int fd, const std::string& name) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-        throw_errno("cannot inspect " + name);
+        throw_errno("cannot inspect {}", {name});
     }
     return static_cast<std::uint64_t>(st.st_size);
 }
@@ -88,7 +88,7 @@ void hash_leaves(int fd, const std::string& name, std::uint64_t first, std::uint
         auto count = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_blocks, last - block));
         std::size_t want = count * verity_block_size;
         if (read_at(fd, name, buffer.data(), want, block * verity_block_size) != want) {
-            throw Error(name + " shrank while its hash tree was computed");
+            throw_error("{} shrank while its hash tree was computed", {name});
         }
         for (std::size_t i = 0; i < count; ++i) {
             hasher.hash(buffer.data() + i * verity_block_size,
@@ -140,8 +140,8 @@ std::string first_block(int fd, const std::string& name) {
 VerityTree compute_verity_tree(int fd, const std::string& name, const VerityParams& params) {
     auto size = file_size(fd, name);
     if (size == 0 || size % verity_block_size != 0) {
-        throw InputError(name + ": size " + std::to_string(size) +
-                         " is not a non-zero multiple of 4096 bytes");
+        throw_input("{}: size {} is not a non-zero multiple of 4096 bytes",
+                    {name, std::to_string(size)});
     }
     const std::uint64_t blocks = size / verity_block_size;
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -224,7 +224,7 @@ TreeCheck check_verity_tree(const std::filesystem::path& image, const std::files
     auto open = [](const std::filesystem::path& path) {
         UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) {
-            throw_errno("cannot open " + path.string());
+            throw_errno("cannot open {}", {path.native()});
         }
         return fd;
     };

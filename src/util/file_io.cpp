@@ -18,7 +18,7 @@ void read_fd_chunks(int fd, const std::string& shown,
             if (errno == EINTR) {
                 continue;
             }
-            throw_errno("failed to read " + shown);
+            throw_errno("failed to read {}", {shown});
         }
         if (n == 0) {
             return;
@@ -31,7 +31,7 @@ void read_file_chunks(const std::filesystem::path& path,
                       const std::function<void(std::string_view)>& chunk) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        throw_errno("failed to open " + path.string());
+        throw_errno("failed to open {}", {path.native()});
     }
     read_fd_chunks(fd.get(), path.string(), chunk);
 }
@@ -48,7 +48,7 @@ std::filesystem::path cache_dir() {
     }
     const char* home = std::getenv("HOME");
     if (!home || !*home) {
-        throw Error("cannot find a cache directory: neither XDG_CACHE_HOME nor HOME is set");
+        throw_error("cannot find a cache directory: neither XDG_CACHE_HOME nor HOME is set", {});
     }
     return std::filesystem::path(home) / ".cache" / "kmod-sysext";
 }

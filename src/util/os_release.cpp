@@ -1,6 +1,7 @@
 #include "util/os_release.hpp"
 
 #include "util/key_value.hpp"
+#include "util/message.hpp"
 
 #include <array>
 #include <utility>
@@ -50,8 +51,9 @@ std::string systemd_architecture(std::string_view machine) {
 std::string extension_mismatch(const OsIdentity& host, const OsIdentity& extension) {
     if (!extension.architecture.empty() && extension.architecture != "_any" &&
         extension.architecture != host.architecture) {
-        return "built for architecture " + extension.architecture + ", the host is " +
-               (host.architecture.empty() ? "unknown" : host.architecture);
+        return message(
+            "built for architecture {}, the host is {}",
+            {extension.architecture, (host.architecture.empty() ? "unknown" : host.architecture)});
     }
     if (extension.id.empty()) {
         return "its extension-release has no ID";
@@ -60,7 +62,7 @@ std::string extension_mismatch(const OsIdentity& host, const OsIdentity& extensi
         return "";
     }
     if (extension.id != host.id) {
-        return "built for ID=" + extension.id + ", the host is ID=" + host.id;
+        return message("built for ID={}, the host is ID={}", {extension.id, host.id});
     }
     if (host.version_id.empty() && host.sysext_level.empty()) {
         return ""; // a rolling release: no version to compare
@@ -68,14 +70,15 @@ std::string extension_mismatch(const OsIdentity& host, const OsIdentity& extensi
     if (!host.sysext_level.empty() && !extension.sysext_level.empty()) {
         return host.sysext_level == extension.sysext_level
                    ? ""
-                   : "built for SYSEXT_LEVEL=" + extension.sysext_level + ", the host has " +
-                         host.sysext_level;
+                   : message("built for SYSEXT_LEVEL={}, the host has {}",
+                             {extension.sysext_level, host.sysext_level});
     }
     if (!host.version_id.empty() && extension.version_id != host.version_id) {
         return extension.version_id.empty()
-                   ? "its extension-release has no VERSION_ID, the host has " + host.version_id
-                   : "built for VERSION_ID=" + extension.version_id + ", the host has " +
-                         host.version_id;
+                   ? message("its extension-release has no VERSION_ID, the host has {}",
+                             {host.version_id})
+                   : message("built for VERSION_ID={}, the host has {}",
+                             {extension.version_id, host.version_id});
     }
     return "";
 }
@@ -84,7 +87,7 @@ std::string describe(const OsIdentity& identity) {
     std::string out;
     auto add = [&out](const char* key, const std::string& value) {
         if (!value.empty()) {
-            out += (out.empty() ? "" : " ") + std::string(key) + "=" + value;
+            out += message("{}{}={}", {(out.empty() ? "" : " "), key, value});
         }
     };
     add("ID", identity.id);

@@ -49,7 +49,7 @@ std::vector<std::string> build_environment(const ProcessOptions& options) {
 ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const ProcessOptions& options,
                              bool capture) {
     if (argv.empty()) {
-        throw Error("internal error: empty command");
+        throw_error("internal error: empty command", {});
     }
     SpawnActions actions;
     UniqueFd log;
@@ -57,7 +57,7 @@ ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const Process
         log.reset(
             ::open(options.log_file->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
         if (!log) {
-            throw_errno("failed to open log file " + options.log_file->string());
+            throw_errno("failed to open log file {}", {options.log_file->string()});
         }
         posix_spawn_file_actions_adddup2(actions.get(), log.get(), STDERR_FILENO);
         if (!capture && !options.stdout_fd) {
@@ -95,7 +95,7 @@ ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const Process
     pid_t pid = 0;
     int rc = ::posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), envp.data());
     if (rc != 0) {
-        throw Error(errno_message("failed to run " + argv[0], rc));
+        throw_error("{}", {errno_message("failed to run {}", {argv[0]}, rc)});
     }
     write_end.reset();
     ProcessResult result;
@@ -115,7 +115,7 @@ ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const Process
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
-            throw_errno("failed to wait for " + argv[0]);
+            throw_errno("failed to wait for {}", {argv[0]});
         }
     }
     if (WIFEXITED(status)) {

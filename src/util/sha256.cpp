@@ -7,20 +7,20 @@ namespace ksx {
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
     if (!ctx_) {
-        throw Error("out of memory creating a SHA-256 context");
+        throw_error("out of memory creating a SHA-256 context", {});
     }
     reset();
 }
 
 void Sha256Stream::reset() {
     if (EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-        throw Error("failed to initialise SHA-256");
+        throw_error("failed to initialise SHA-256", {});
     }
 }
 
 void Sha256Stream::update(std::string_view data) {
     if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) {
-        throw Error("failed to update SHA-256");
+        throw_error("failed to update SHA-256", {});
     }
 }
 
@@ -31,7 +31,7 @@ std::string Sha256Stream::hex() const {
     unsigned length = 0;
     if (!copy || EVP_MD_CTX_copy_ex(copy.get(), ctx_.get()) != 1 ||
         EVP_DigestFinal_ex(copy.get(), digest, &length) != 1) {
-        throw Error("failed to finish SHA-256");
+        throw_error("failed to finish SHA-256", {});
     }
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
