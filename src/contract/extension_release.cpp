@@ -4,8 +4,8 @@
 
 namespace ksx::contract {
 
-std::string extension_release_path(std::string_view extension) {
-    return "usr/lib/extension-release.d/extension-release." + std::string(extension);
+std::string extension_release_path(std::string_view sysext_name) {
+    return "usr/lib/extension-release.d/extension-release." + std::string(sysext_name);
 }
 
 std::string format_extension_release(const ExtensionRelease& release) {
@@ -19,7 +19,12 @@ std::string format_extension_release(const ExtensionRelease& release) {
     // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
     out += "KMOD_SYSEXT_NAME=" + release.name + "\n";
     out += "KMOD_SYSEXT_VERSION=" + release.version + "\n";
-    out += "KMOD_SYSEXT_KERNEL=" + release.kernel + "\n";
+    if (!release.kernel.empty()) {
+        out += "KMOD_SYSEXT_KERNEL=" + release.kernel + "\n";
+    }
+    if (!release.userspace.empty()) {
+        out += "KMOD_SYSEXT_USERSPACE=" + release.userspace + "\n";
+    }
     return out;
 }
 
@@ -33,6 +38,8 @@ ExtensionRelease parse_extension_release(std::string_view text) {
             release.version = value;
         } else if (key == "KMOD_SYSEXT_KERNEL") {
             release.kernel = value;
+        } else if (key == "KMOD_SYSEXT_USERSPACE") {
+            release.userspace = value;
         }
     });
     return release;
