@@ -123,7 +123,7 @@ std::map<std::string, std::string> userspace_versions(const TargetJob& job) {
     std::map<std::string, std::string> first; // version -> release
     for (const auto& release : job.releases) {
         auto choice = build::choose(job.manifest, release);
-        if (choice.source == nullptr || !has_shared_userspace(job.manifest, release)) {
+        if (choice.source == nullptr || !manifest::has_shared_userspace(job.manifest, release)) {
             continue; // no image, or no userspace to share
         }
         auto [it, inserted] = first.emplace(choice.image_version, release);

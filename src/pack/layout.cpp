@@ -1,9 +1,9 @@
 #include "pack/layout.hpp"
 
-#include "build/source_select.hpp"
 #include "contract/extension_release.hpp"
 #include "contract/image_name.hpp"
 #include "contract/modules_load.hpp"
+#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -75,15 +75,10 @@ std::string userspace_image_file_name(const manifest::Manifest& manifest,
     return contract::ImageName{manifest.name, version, {}}.file_name();
 }
 
-bool has_shared_userspace(const manifest::Manifest& manifest, const std::string& release) {
-    return manifest.userspace == manifest::Userspace::Shared &&
-           (!manifest.files.empty() || !build::choose(manifest, release).packages.empty());
-}
-
 std::string extension_release(const manifest::Manifest& manifest, const build::KernelBuild& build) {
     auto release = release_identity(manifest, build.image_version);
     release.kernel = build.kernel_release;
-    if (has_shared_userspace(manifest, build.kernel_release)) {
+    if (manifest::has_shared_userspace(manifest, build.kernel_release)) {
         release.userspace = build.image_version;
     }
     return contract::format_extension_release(release);

@@ -38,10 +38,6 @@ std::string image_file_name(const manifest::Manifest& manifest, const std::strin
 std::string userspace_image_file_name(const manifest::Manifest& manifest,
                                       const std::string& version);
 
-// Whether kernel `release`'s modules image goes with a shared userspace image: `userspace:
-// shared`, and packages or files for the kernel on the manifest's current target.
-bool has_shared_userspace(const manifest::Manifest& manifest, const std::string& release);
-
 // Content of usr/lib/extension-release.d/extension-release.<name>, for the build's kernel and
 // image version (and KMOD_SYSEXT_USERSPACE when it has a shared image).
 std::string extension_release(const manifest::Manifest& manifest, const build::KernelBuild& build);
