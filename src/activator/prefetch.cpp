@@ -135,7 +135,8 @@ void fetch_image(const Context& context, const std::string& from,
                 throw Error(from + "/" + file + " has sha256 " + got + ", SHA256SUMS says " + want);
             }
             partial.commit();
-            log.info("prefetched " + file + " for kernel " + image.kernel);
+            log.info("prefetched " + file +
+                     (image.is_userspace() ? "" : " for kernel " + image.kernel));
         } catch (const std::exception& e) {
             log.error(e.what());
             return;
@@ -217,8 +218,14 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
         if (newest.empty()) {
             log.warning("no image for kernel " + kernel + " in " + from);
         }
-        for (const auto& entry : newest) {
-            fetch_image(context, from, hashes, entry.second, log); // the next one may still work
+        for (const auto& [extension, image] : newest) {
+            fetch_image(context, from, hashes, image, log); // the next one may still work
+            // A split build's shared image, of the modules' version (KMOD_SYSEXT_USERSPACE).
+            ImageName shared{extension, image.version, {}};
+            if (hashes.count(shared.file_name()) != 0 &&
+                for_this_node(identities, shared.file_name(), log)) {
+                fetch_image(context, from, hashes, shared, log);
+            }
         }
     }
     return log.failed() ? 1 : 0;

@@ -44,6 +44,10 @@ std::string release_field(const std::string& text, const std::string& key) {
     return {};
 }
 
+std::string json_or_null(const std::string& text) {
+    return text.empty() ? std::string("null") : json_string(text);
+}
+
 // /sys/module/<name with '-' as '_'> exists; `sys_module` is that directory opened beneath the
 // root (a module name is one path component).
 bool module_loaded(const UniqueFd& sys_module, std::string name) {
@@ -63,7 +67,10 @@ Status gather_status(const Context& context, Log& log) {
         return extension;
     };
     for (auto& stored : scan_store(context, log)) {
-        entry(stored.name).images = std::move(stored.images);
+        entry(stored.name);
+        for (auto& image : stored.images) { // a shared image under "<name>-userspace"
+            entry(image.sysext_name()).images.push_back(std::move(image));
+        }
     }
     try {
         for (const auto& link : read_selection(context).links) {
@@ -95,6 +102,7 @@ Status gather_status(const Context& context, Log& log) {
             auto text = read_beneath(context, release_dir / file, kMaxSmallFile);
             extension.merged_version = release_field(text, "KMOD_SYSEXT_VERSION");
             extension.merged_kernel = release_field(text, "KMOD_SYSEXT_KERNEL");
+            extension.merged_userspace = release_field(text, "KMOD_SYSEXT_USERSPACE");
         } catch (const std::exception& e) {
             log.error(e.what());
         }
@@ -147,8 +155,14 @@ std::string format_status_text(const Status& status) {
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += ", version " + printable(extension.merged_version) + " for kernel " +
-                       printable(extension.merged_kernel);
+                out += ", version " + printable(extension.merged_version);
+            }
+            if (!extension.merged_kernel.empty()) {
+                out += " for kernel " + printable(extension.merged_kernel);
+            }
+            if (!extension.merged_userspace.empty()) {
+                out += " with " + printable(extension.name) + "-userspace " +
+                       printable(extension.merged_userspace);
             }
         }
         out += "\n";
@@ -202,7 +216,7 @@ std::string format_status_json(const Status& status) {
             const auto& image = extension.images[i];
             out += (i ? "," : "") + std::string("{\"file\":") + json_string(image.file_name()) +
                    ",\"version\":" + json_string(image.version) +
-                   ",\"kernel\":" + json_string(image.kernel) + "}";
+                   ",\"kernel\":" + json_or_null(image.kernel) + "}";
         }
         out += "],\"selected\":";
         out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
@@ -211,7 +225,11 @@ std::string format_status_json(const Status& status) {
             out += "null";
         } else {
             out += "{\"version\":" + json_string(extension.merged_version) +
-                   ",\"kernel\":" + json_string(extension.merged_kernel) + "}";
+                   ",\"kernel\":" + json_or_null(extension.merged_kernel) +
+                   (extension.merged_userspace.empty()
+                        ? ""
+                        : ",\"userspace\":" + json_string(extension.merged_userspace)) +
+                   "}";
         }
         out += ",\"modules\":[";
         for (std::size_t i = 0; i < extension.modules.size(); ++i) {
@@ -225,15 +243,12 @@ std::string format_status_json(const Status& status) {
             out += "null";
         } else {
             const auto& check = *extension.verification;
-            auto optional = [](const std::string& text) {
-                return text.empty() ? std::string("null") : json_string(text);
-            };
             out += "{\"image\":" + json_string(extension.verified_image) +
                    ",\"state\":" + json_string(trust_name(check.trust)) +
                    ",\"verified\":" + (check.trust == ImageTrust::verified ? "true" : "false") +
-                   ",\"root_hash\":" + optional(check.root_hash) +
-                   ",\"signer\":" + optional(check.signer) +
-                   ",\"reason\":" + optional(check.reason) + "}";
+                   ",\"root_hash\":" + json_or_null(check.root_hash) +
+                   ",\"signer\":" + json_or_null(check.signer) +
+                   ",\"reason\":" + json_or_null(check.reason) + "}";
         }
         if (status.kernel_trust) {
             out += ",\"module_signer\":" + format_module_signer_json(extension.module_signer);
