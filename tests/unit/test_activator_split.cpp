@@ -48,7 +48,11 @@ std::string make_image(const fs::path& dir, const std::string& version, const st
     if (name.is_userspace()) {
         tree.add_file_content("usr/share/hello-sysext/hello.conf", "greeting=hello\n");
     } else {
-        tree.add_file_content("usr/lib/modules/" + kernel + "/extra/hello/hello.ko", "module");
+        auto module = "/usr/lib/modules/" + kernel + "/extra/hello/hello.ko";
+        tree.add_file_content(module.substr(1), "module");
+        tree.add_file_content("usr/lib/kmod-sysext/hello/modules.load",
+                              "# kmod-sysext load order, format 1\nhello\t" + module +
+                                  "\t-\tboot\t\n");
     }
     fs::create_directories(dir);
     image::write_squashfs(tree, dir / name.file_name(), {});
