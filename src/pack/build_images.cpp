@@ -185,7 +185,7 @@ void check_image_names(const std::vector<TargetJob>& jobs) {
             auto file = userspace_image_file_name(job.manifest, version);
             auto label = "the shared image of " + kernel_label(job.manifest, release);
             auto [it, inserted] = made_by.emplace(file, label);
-            if (!inserted && it->second != label) {
+            if (!inserted) {
                 throw InputError(job.manifest.file.filename().string() + ": " + it->second +
                                  " and " + label + " would both make the image " + file +
                                  " (give the targets distinct image versions)");
