@@ -27,16 +27,19 @@ std::optional<OsIdentity> read_host_identity(const Context& context) {
     return std::nullopt;
 }
 
-OsIdentity read_image_identity(const fs::path& image, const std::string& name) {
+contract::ExtensionRelease read_image_release(const fs::path& image, const std::string& name) {
     // An extension-release is a few lines; anything large is not one.
     constexpr std::size_t max_size = 64 * 1024;
-    auto text = read_squashfs_file(
-        image, message("usr/lib/extension-release.d/extension-release.{}", {name}), max_size);
+    auto path = contract::extension_release_path(name);
+    auto text = read_squashfs_file(image, path, max_size);
     if (!text) {
-        throw_error("{}: no usr/lib/extension-release.d/extension-release.{}",
-                    {image.native(), name});
+        throw_error("{}: no {}", {image.native(), path});
     }
-    return parse_os_release(*text);
+    return contract::parse_extension_release(*text);
+}
+
+OsIdentity read_image_identity(const fs::path& image, const std::string& name) {
+    return read_image_release(image, name).os;
 }
 
 } // namespace ksx::activator

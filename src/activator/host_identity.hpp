@@ -2,6 +2,7 @@
 #pragma once
 
 #include "activator/context.hpp"
+#include "contract/extension_release.hpp"
 #include "util/os_release.hpp"
 
 #include <filesystem>
@@ -18,5 +19,9 @@ std::optional<OsIdentity> read_host_identity(const Context& context);
 // An image's identity: its usr/lib/extension-release.d/extension-release.<name>. Throws Error
 // when the image cannot be read or has no such file.
 OsIdentity read_image_identity(const std::filesystem::path& image, const std::string& name);
+// The whole extension-release.<name> of `image` (its identity and KMOD_SYSEXT_ keys); the same
+// errors.
+contract::ExtensionRelease read_image_release(const std::filesystem::path& image,
+                                              const std::string& name);
 
 } // namespace ksx::activator

@@ -136,7 +136,8 @@ void fetch_image(const Context& context, const std::string& from,
                 throw_error("{}/{} has sha256 {}, SHA256SUMS says {}", {from, file, got, want});
             }
             partial.commit();
-            log.info("prefetched {} for kernel {}", {file, image.kernel});
+            log.info(image.is_userspace() ? "prefetched {}" : "prefetched {} for kernel {}",
+                     {file, image.kernel});
         } catch (const std::exception& e) {
             log.error(e.what());
             return;
@@ -219,8 +220,14 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
         if (newest.empty()) {
             log.warning("no image for kernel {} in {}", {kernel, from});
         }
-        for (const auto& entry : newest) {
-            fetch_image(context, from, hashes, entry.second, log); // the next one may still work
+        for (const auto& [extension, image] : newest) {
+            fetch_image(context, from, hashes, image, log); // the next one may still work
+            // A split build's shared image, of the modules' version (KMOD_SYSEXT_USERSPACE).
+            ImageName shared{extension, image.version, {}};
+            if (hashes.count(shared.file_name()) != 0 &&
+                for_this_node(identities, shared.file_name(), log)) {
+                fetch_image(context, from, hashes, shared, log);
+            }
         }
     }
     return log.failed() ? 1 : 0;

@@ -8,6 +8,7 @@
 #include "activator/selection_marker.hpp"
 #include "activator/store.hpp"
 #include "activator/trust_policy.hpp"
+#include "activator/userspace_image.hpp"
 #include "activator/verification_record.hpp"
 #include "contract/sidecars.hpp"
 #include "util/error.hpp"
@@ -74,6 +75,9 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     std::set<std::string> versions;
     std::vector<const ImageName*> candidates;
     for (const auto& image : extension.images) {
+        if (image.is_userspace()) {
+            continue; // linked with the modules image that needs it (userspace_image.hpp)
+        }
         kernels.insert(image.kernel);
         if (image.kernel != context.kernel) {
             continue;
@@ -95,8 +99,18 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         }
         return {};
     }
-    fs::path node_dir = context.store / extension.name;
+    return link_first_usable(context, extension.name, candidates, policy, host, records, log);
+}
+
+} // namespace
+
+std::vector<SelectedLink> link_first_usable(const Context& context, const std::string& name,
+                                            const std::vector<const ImageName*>& candidates,
+                                            const TrustPolicy& policy,
+                                            const std::optional<OsIdentity>& host,
+                                            std::vector<VerificationRecord>& records, Log& log) {
     for (const ImageName* image : candidates) {
+        fs::path node_dir = context.store / image->extension;
         auto node_image = node_dir / image->file_name();
         auto on_disk = context.on_disk(node_image);
         auto image_stat = stat_beneath(context, node_image);
@@ -108,8 +122,8 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
             log.error("cannot use {}: not a regular file", {on_disk.native()});
             continue;
         }
-        std::vector<SelectedLink> links{{extension.name, message("{}.raw", {extension.name}),
-                                         (node_dir / image->file_name()).string()}};
+        std::vector<SelectedLink> links{
+            {name, message("{}.raw", {name}), (node_dir / image->file_name()).string()}};
         bool sidecars_ok = true;
         for (const char* suffix : contract::kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);
@@ -131,7 +145,7 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
                 sidecars_ok = false;
                 break;
             }
-            links.push_back({extension.name, extension.name + suffix, node_path.string()});
+            links.push_back({name, name + suffix, node_path.string()});
         }
         if (!sidecars_ok) {
             continue;
@@ -142,11 +156,11 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
         // image is not to be parsed, and its refusal is what the node must log.
         auto check = check_image(context, policy, node_image);
         if (check.trust == ImageTrust::refused) {
-            records.push_back({extension.name, links.front().target, check});
+            records.push_back({name, links.front().target, check});
             log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
-        if (!for_this_node(host, on_disk, extension.name, log)) {
+        if (!for_this_node(host, on_disk, name, log)) {
             continue;
         }
         // The kernel checks a linked .roothash.p7s itself when the signer's key is in its
@@ -166,11 +180,11 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
                                      "Machine Owner Key",
                                      {check.signer})
                            : "the image is not signed")});
-            records.push_back({extension.name, links.front().target, check});
+            records.push_back({name, links.front().target, check});
             log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
-        records.push_back({extension.name, links.front().target, check});
+        records.push_back({name, links.front().target, check});
         log.info("selected {} for kernel {}", {image->file_name(), context.kernel});
         if (check.trust == ImageTrust::verified) {
             log.info("verified {}: signed by {}, root hash {}",
@@ -196,6 +210,8 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
     }
     return {};
 }
+
+namespace {
 
 // /run/extensions beneath the root, open, with its path for messages. Links are made, read and
 // removed relative to it, never following a link out of it.
@@ -322,6 +338,7 @@ int select_images(const Context& context, Log& log) {
         auto host = read_host_identity(context);
         for (const auto& extension : extensions) {
             auto links = choose(context, extension, policy, host, records, log);
+            add_userspace_links(context, extension, policy, host, records, links, log);
             wanted.insert(wanted.end(), links.begin(), links.end());
         }
     }

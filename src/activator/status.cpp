@@ -45,6 +45,10 @@ std::string release_field(const std::string& text, const std::string& key) {
     return {};
 }
 
+std::string json_or_null(const std::string& text) {
+    return text.empty() ? std::string("null") : json_string(text);
+}
+
 // /sys/module/<name with '-' as '_'> exists; `sys_module` is that directory opened beneath the
 // root (a module name is one path component).
 bool module_loaded(const UniqueFd& sys_module, std::string name) {
@@ -64,7 +68,10 @@ Status gather_status(const Context& context, Log& log) {
         return extension;
     };
     for (auto& stored : scan_store(context, log)) {
-        entry(stored.name).images = std::move(stored.images);
+        entry(stored.name);
+        for (auto& image : stored.images) { // a shared image under "<name>-userspace"
+            entry(image.sysext_name()).images.push_back(std::move(image));
+        }
     }
     try {
         for (const auto& link : read_selection(context).links) {
@@ -96,6 +103,7 @@ Status gather_status(const Context& context, Log& log) {
             auto text = read_beneath(context, release_dir / file, kMaxSmallFile);
             extension.merged_version = release_field(text, "KMOD_SYSEXT_VERSION");
             extension.merged_kernel = release_field(text, "KMOD_SYSEXT_KERNEL");
+            extension.merged_userspace = release_field(text, "KMOD_SYSEXT_USERSPACE");
         } catch (const std::exception& e) {
             log.error(e.what());
         }
@@ -149,8 +157,14 @@ std::string format_status_text(const Status& status) {
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += message(", version {} for kernel {}", {printable(extension.merged_version),
-                                                              printable(extension.merged_kernel)});
+                out += message(", version {}", {printable(extension.merged_version)});
+            }
+            if (!extension.merged_kernel.empty()) {
+                out += message(" for kernel {}", {printable(extension.merged_kernel)});
+            }
+            if (!extension.merged_userspace.empty()) {
+                out += message(" with {}-userspace {}",
+                               {printable(extension.name), printable(extension.merged_userspace)});
             }
         }
         out += "\n";
@@ -204,7 +218,7 @@ std::string format_status_json(const Status& status) {
             const auto& image = extension.images[i];
             out += message("{}{\"file\":{},\"version\":{},\"kernel\":{}}",
                            {(i ? "," : ""), json_string(image.file_name()),
-                            json_string(image.version), json_string(image.kernel)});
+                            json_string(image.version), json_or_null(image.kernel)});
         }
         out += "],\"selected\":";
         out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
@@ -212,9 +226,12 @@ std::string format_status_json(const Status& status) {
         if (!extension.merged) {
             out += "null";
         } else {
-            out +=
-                message("{\"version\":{},\"kernel\":{}}", {json_string(extension.merged_version),
-                                                           json_string(extension.merged_kernel)});
+            out += message(
+                "{\"version\":{},\"kernel\":{}{}}",
+                {json_string(extension.merged_version), json_or_null(extension.merged_kernel),
+                 (extension.merged_userspace.empty()
+                      ? std::string()
+                      : message(",\"userspace\":{}", {json_string(extension.merged_userspace)}))});
         }
         out += ",\"modules\":[";
         for (std::size_t i = 0; i < extension.modules.size(); ++i) {
@@ -228,15 +245,13 @@ std::string format_status_json(const Status& status) {
             out += "null";
         } else {
             const auto& check = *extension.verification;
-            auto optional = [](const std::string& text) {
-                return text.empty() ? std::string("null") : json_string(text);
-            };
             out += message(
                 "{\"image\":{},\"state\":{},\"verified\":{},\"root_hash\":{},\"signer\":{},"
                 "\"reason\":{}}",
                 {json_string(extension.verified_image), json_string(trust_name(check.trust)),
                  (check.trust == ImageTrust::verified ? "true" : "false"),
-                 optional(check.root_hash), optional(check.signer), optional(check.reason)});
+                 json_or_null(check.root_hash), json_or_null(check.signer),
+                 json_or_null(check.reason)});
         }
         if (status.kernel_trust) {
             out += message(",\"module_signer\":{}",

@@ -27,6 +27,7 @@ struct ExtensionStatus {
     bool merged = false;               // usr/lib/extension-release.d/extension-release.<name>
     std::string merged_version;        // KMOD_SYSEXT_VERSION of the merged image
     std::string merged_kernel;         // KMOD_SYSEXT_KERNEL of the merged image
+    std::string merged_userspace;      // its KMOD_SYSEXT_USERSPACE: the shared image it needs
     std::vector<ModuleState> modules;  // from the merged modules.load
     std::string problem;               // why the modules could not be listed, if so
     // What the last `select` found for the image it considered for this kernel, if any.

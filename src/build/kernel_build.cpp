@@ -287,7 +287,8 @@ bool compile(KernelWork& work, const manifest::Manifest& manifest, const contain
 }
 
 // The built modules: found, stripped with the container's binutils, checked against the
-// kernel (vermagic) and put in dependency order; then the kernel's userspace packages.
+// kernel (vermagic) and put in dependency order; then the kernel's userspace packages (unless
+// they are shared).
 void collect(KernelWork& work, const manifest::Manifest& manifest, const container::Rootfs& rootfs,
              const BuildOptions& options, SourceCache& sources) {
     auto& result = work.result;
@@ -329,9 +330,13 @@ void collect(KernelWork& work, const manifest::Manifest& manifest, const contain
     }
     result.modules = dependency_order(std::move(built));
     result.compiler_cache = read_compiler_cache_stats(work.compiler_stats / "log");
-    for (const auto* package : work.choice.packages) {
-        note(options, release, Phase::Fetch, "package " + package->field);
-        result.userspace.push_back(sources.package(*package, manifest.relocate, result.log).root);
+    // `userspace: shared`: the packages go into the target's shared image, made once.
+    if (manifest.userspace == manifest::Userspace::PerKernel) {
+        for (const auto* package : work.choice.packages) {
+            note(options, release, Phase::Fetch, "package " + package->field);
+            result.userspace.push_back(
+                sources.package(*package, manifest.relocate, result.log).root);
+        }
     }
     note(options, release, Phase::Compile,
          "built " + std::to_string(result.modules.size()) + " modules");

@@ -2,6 +2,8 @@
 // squashfs itself, and who signed it and its modules.
 #include "cli/commands.hpp"
 #include "cli/inspect_signatures.hpp"
+#include "contract/extension_release.hpp"
+#include "contract/image_name.hpp"
 #include "contract/modules_load.hpp"
 #include "image/squashfs_reader.hpp"
 #include "util/error.hpp"
@@ -41,6 +43,20 @@ nlohmann::json load_order_json(const std::string& image, const std::string& path
     return modules;
 }
 
+// What an extension-release says of a split build: a shared userspace image has no kernel; a
+// modules image names the shared image it needs.
+nlohmann::json split_json(const contract::ExtensionRelease& release) {
+    const contract::ImageName name{release.name, release.version, release.kernel};
+    if (name.is_userspace()) {
+        return {{"kernel", nullptr}, {"userspace", true}};
+    }
+    if (release.userspace.empty()) {
+        return nlohmann::json::object();
+    }
+    return {
+        {"userspace_image", contract::ImageName{release.name, release.userspace, {}}.file_name()}};
+}
+
 struct InspectArgs {
     std::string image;
     std::vector<std::string> certs;
@@ -66,7 +82,9 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
                            {"size", entry.size}});
         if (entry.path.starts_with(kReleaseDir) && entry.type == 'f') {
             auto name = entry.path.substr(kReleaseDir.size());
-            extensions[name]["extension_release"] = parse_release(source.read(entry.path));
+            auto text = source.read(entry.path);
+            extensions[name]["extension_release"] = parse_release(text);
+            extensions[name].update(split_json(contract::parse_extension_release(text)));
         }
         if (entry.path.starts_with(kToolDir) && entry.path.ends_with("/modules.load") &&
             entry.type == 'f') {
@@ -99,6 +117,14 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& global) {
             for (const auto& [key, value] : ext["extension_release"].items()) {
                 fmt::print("  {}={}\n", key, value.get<std::string>());
             }
+        }
+        if (ext.contains("userspace")) {
+            fmt::print("  shared userspace image: no kernel, no modules (the modules images of "
+                       "its version name it in KMOD_SYSEXT_USERSPACE)\n");
+        }
+        if (ext.contains("userspace_image")) {
+            fmt::print("  needs the shared userspace image {}\n",
+                       ext["userspace_image"].get<std::string>());
         }
         if (ext.contains("modules")) {
             fmt::print("  load order:\n");

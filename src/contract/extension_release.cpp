@@ -5,8 +5,8 @@
 
 namespace ksx::contract {
 
-std::string extension_release_path(std::string_view extension) {
-    return message("usr/lib/extension-release.d/extension-release.{}", {extension});
+std::string extension_release_path(std::string_view sysext_name) {
+    return message("usr/lib/extension-release.d/extension-release.{}", {sysext_name});
 }
 
 std::string format_extension_release(const ExtensionRelease& release) {
@@ -20,7 +20,12 @@ std::string format_extension_release(const ExtensionRelease& release) {
     // Not read by systemd: lets the activator, `inspect` and people see what the image is for.
     out += message("KMOD_SYSEXT_NAME={}\n", {release.name});
     out += message("KMOD_SYSEXT_VERSION={}\n", {release.version});
-    out += message("KMOD_SYSEXT_KERNEL={}\n", {release.kernel});
+    if (!release.kernel.empty()) {
+        out += message("KMOD_SYSEXT_KERNEL={}\n", {release.kernel});
+    }
+    if (!release.userspace.empty()) {
+        out += message("KMOD_SYSEXT_USERSPACE={}\n", {release.userspace});
+    }
     return out;
 }
 
@@ -34,6 +39,8 @@ ExtensionRelease parse_extension_release(std::string_view text) {
             release.version = value;
         } else if (key == "KMOD_SYSEXT_KERNEL") {
             release.kernel = value;
+        } else if (key == "KMOD_SYSEXT_USERSPACE") {
+            release.userspace = value;
         }
     });
     return release;

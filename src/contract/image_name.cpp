@@ -51,15 +51,30 @@ std::optional<ImageName> parse_image_name(std::string_view file_name) {
     }
     auto stem = file_name.substr(0, file_name.size() - suffix.size());
     auto first = stem.find('_');
-    auto second = first == std::string_view::npos ? first : stem.find('_', first + 1);
-    if (second == std::string_view::npos) {
+    if (first == std::string_view::npos) {
         return std::nullopt;
+    }
+    auto second = stem.find('_', first + 1);
+    if (second == std::string_view::npos) {
+        // "<name>-userspace_<version>": the shared image.
+        auto sysext = stem.substr(0, first);
+        if (!sysext.ends_with(kUserspaceSuffix)) {
+            return std::nullopt;
+        }
+        ImageName name{std::string(sysext.substr(0, sysext.size() - kUserspaceSuffix.size())),
+                       std::string(stem.substr(first + 1)),
+                       {}};
+        if (!is_extension_name(name.extension) || !is_image_version(name.version)) {
+            return std::nullopt;
+        }
+        return name;
     }
     ImageName name{std::string(stem.substr(0, first)),
                    std::string(stem.substr(first + 1, second - first - 1)),
                    std::string(stem.substr(second + 1))};
-    if (!is_extension_name(name.extension) || !is_image_version(name.version) ||
-        !is_kernel_release(name.kernel)) {
+    // "<x>-userspace_<v>_<k>" would share its sysext name with x's shared image: never written.
+    if (!is_extension_name(name.extension) || name.extension.ends_with(kUserspaceSuffix) ||
+        !is_image_version(name.version) || !is_kernel_release(name.kernel)) {
         return std::nullopt;
     }
     return name;

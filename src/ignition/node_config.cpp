@@ -1,5 +1,6 @@
 #include "ignition/node_config.hpp"
 
+#include "contract/image_name.hpp"
 #include "contract/sidecars.hpp"
 #include "ignition/unit_templates.hpp"
 #include "manifest/image_version.hpp"
@@ -263,10 +264,20 @@ NodeConfig node_config_from_manifest(const manifest::Manifest& manifest, const N
                 skipped.push_back("package:" + kernel.value);
                 continue;
             }
-            auto file = manifest.name + "_" + manifest::image_version(target, kernel.value) + "_" +
-                        kernel.value + ".raw";
-            config.files.push_back(
-                {store + manifest.name + "/" + file, 0644, options.base_url + "/" + file, "", ""});
+            const auto version = manifest::image_version(target, kernel.value);
+            std::vector<std::string> files{
+                contract::ImageName{manifest.name, version, kernel.value}.file_name()};
+            if (manifest::has_shared_userspace(target, kernel.value)) {
+                // Its shared userspace image, once for all kernels of the version.
+                files.push_back(contract::ImageName{manifest.name, version, {}}.file_name());
+            }
+            for (const auto& file : files) {
+                auto path = store + manifest.name + "/" + file;
+                if (std::none_of(config.files.begin(), config.files.end(),
+                                 [&](const auto& f) { return f.path == path; })) {
+                    config.files.push_back({path, 0644, options.base_url + "/" + file, "", ""});
+                }
+            }
         }
     }
     return config;

@@ -193,6 +193,10 @@ struct ImageSpec {
     std::optional<ModuleCompression> module_compression;
 };
 
+// Where `packages:` and `files:` go: into every kernel's image, or into one image per target and
+// image version that all of its kernels' modules images share (contract/image_name.hpp).
+enum class Userspace { PerKernel, Shared };
+
 // A private key and its certificate, files on the build host; read, never copied.
 struct KeyPair {
     std::filesystem::path key;  // absolute, or a "pkcs11:" URI (RFC 7512) as written
@@ -237,6 +241,7 @@ struct Manifest {
     std::vector<PackageSpec> packages;
     std::vector<RelocateRule> relocate;
     std::vector<FileSpec> files;
+    Userspace userspace = Userspace::PerKernel;
     ImageSpec image;
     SigningSpec signing;
 };

@@ -1,5 +1,6 @@
 // `parse()`: YAML text to a validated Manifest. Each map is read with a table of its keys;
 // values are checked in document order and the first problem is thrown.
+#include "contract/image_name.hpp"
 #include "manifest/container_parse.hpp"
 #include "manifest/image_version.hpp"
 #include "manifest/manifest.hpp"
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -90,6 +92,10 @@ std::string read_name(const Value& value) {
     if (!is_extension_name(name)) {
         value.fail(quote(name) + " is not a valid name (lower-case letters, digits and '-', "
                                  "starting with a letter or digit)");
+    }
+    if (name.ends_with(contract::kUserspaceSuffix)) {
+        value.fail(quote(name) + " ends in \"" + std::string(contract::kUserspaceSuffix) +
+                   "\", which names the shared userspace image of a split build");
     }
     return name;
 }
@@ -757,6 +763,53 @@ void check_image_names(const Manifest& m, const std::vector<std::vector<Value>>&
     }
 }
 
+Userspace read_userspace(const Value& value) {
+    auto text = value.text();
+    if (text == "per-kernel") {
+        return Userspace::PerKernel;
+    }
+    if (text == "shared") {
+        return Userspace::Shared;
+    }
+    value.fail(quote(text) + " is not supported (expected one of: per-kernel, shared)");
+}
+
+bool selects_target(const std::vector<std::string>& targets, const std::string& name) {
+    return targets.empty() || std::find(targets.begin(), targets.end(), name) != targets.end();
+}
+
+// With `userspace: shared`, two targets whose shared images could get the same file name (the
+// same image version, and packages or files for both): refused, as the build cannot tell them
+// apart. A target's image versions are those of the sources that may select it.
+void check_shared_images(const Manifest& m, const Value& userspace) {
+    std::map<std::string, std::string> seen; // shared image file -> target
+    for (const auto& target : m.targets) {
+        bool content = !m.files.empty() ||
+                       std::any_of(m.packages.begin(), m.packages.end(), [&](const auto& p) {
+                           return selects_target(p.targets, target.name);
+                       });
+        if (!content) {
+            continue; // no shared image
+        }
+        std::set<std::string> versions;
+        for (const auto& source : m.sources) {
+            if (source.kind != SourceSpec::Kind::Unsupported &&
+                selects_target(source.targets, target.name)) {
+                versions.insert(source.image_version.empty() ? m.version : source.image_version);
+            }
+        }
+        for (const auto& version : versions) {
+            auto file = contract::ImageName{m.name, version, {}}.file_name();
+            auto [it, inserted] = seen.emplace(file, target.name);
+            if (!inserted) {
+                userspace.fail("targets " + it->second + " and " + target.name +
+                               " would both make the shared image " + file +
+                               " (give them distinct image versions)");
+            }
+        }
+    }
+}
+
 Manifest read_manifest(const Value& root, const fs::path& file, const LoadOptions& options) {
     Manifest m;
     m.file = fs::absolute(file).lexically_normal();
@@ -778,6 +831,7 @@ Manifest read_manifest(const Value& root, const fs::path& file, const LoadOption
     std::map<std::string, Value> single_keys; // target, kernels, container as given
     std::vector<std::vector<Value>> kernel_values(1);
     TargetRefs refs;
+    std::optional<Value> userspace_value;
     read_map(
         root,
         {
@@ -822,6 +876,11 @@ Manifest read_manifest(const Value& root, const fs::path& file, const LoadOption
             {"relocate", Presence::Optional,
              [&](const Value& v) { m.relocate = read_relocate(v); }},
             {"files", Presence::Optional, [&](const Value& v) { m.files = read_files(v, base); }},
+            {"userspace", Presence::Optional,
+             [&](const Value& v) {
+                 userspace_value = v;
+                 m.userspace = read_userspace(v);
+             }},
             {"image", Presence::Optional, [&](const Value& v) { m.image = read_image(v); }},
             {"signing", Presence::Optional,
              [&](const Value& v) { m.signing = read_signing(v, base); }},
@@ -838,6 +897,9 @@ Manifest read_manifest(const Value& root, const fs::path& file, const LoadOption
     m = with_target(m, 0);
     check_build_needs(root, m);
     check_image_names(m, kernel_values);
+    if (m.userspace == Userspace::Shared) {
+        check_shared_images(m, *userspace_value);
+    }
     return m;
 }
 

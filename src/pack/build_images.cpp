@@ -2,6 +2,8 @@
 
 #include "build/build.hpp"
 #include "build/compiler_cache.hpp"
+#include "build/source_cache.hpp"
+#include "build/source_select.hpp"
 #include "container/container.hpp"
 #include "manifest/image_version.hpp"
 #include "pack/build_signing.hpp"
@@ -114,6 +116,53 @@ std::string kernel_label(const manifest::Manifest& target, const std::string& re
            (target.target_list ? " (target " + target.target_name + ")" : std::string());
 }
 
+// `userspace: shared`: each image version of the job's kernels that gets a shared image, with the
+// first kernel of that version. Every kernel of a version must choose the same packages (the
+// one image holds them): InputError otherwise.
+std::map<std::string, std::string> userspace_versions(const TargetJob& job) {
+    std::map<std::string, std::string> first; // version -> release
+    for (const auto& release : job.releases) {
+        auto choice = build::choose(job.manifest, release);
+        if (choice.source == nullptr || !manifest::has_shared_userspace(job.manifest, release)) {
+            continue; // no image, or no userspace to share
+        }
+        auto [it, inserted] = first.emplace(choice.image_version, release);
+        if (!inserted && build::choose(job.manifest, it->second).packages != choice.packages) {
+            throw InputError(job.manifest.file.filename().string() +
+                             ": userspace: shared: " + kernel_label(job.manifest, it->second) +
+                             " and " + kernel_label(job.manifest, release) +
+                             " have image version " + choice.image_version +
+                             " but not the same packages (give them distinct image versions)");
+        }
+    }
+    return first;
+}
+
+// Fetches the packages of each shared image of the job and writes the image; the packages'
+// reports go to `work_root`/userspace.log.
+std::vector<ImageRecord> pack_userspace_images(const TargetJob& job, const PackContext& context,
+                                               const fs::path& cache, const fs::path& work_root) {
+    std::vector<ImageRecord> images;
+    auto versions = userspace_versions(job);
+    if (versions.empty()) {
+        return images;
+    }
+    const auto dir = work_root / "userspace";
+    fs::create_directories(dir);
+    const auto log = dir / "userspace.log";
+    build::SourceCache sources(job.rootfs, cache, dir / "fetched", context.progress);
+    for (const auto& [version, release] : versions) {
+        std::vector<fs::path> packages;
+        for (const auto* package : build::choose(job.manifest, release).packages) {
+            context.progress.step("package " + package->field);
+            packages.push_back(sources.package(*package, job.manifest.relocate, log).root);
+        }
+        images.push_back(
+            pack_userspace(version, packages, context, std::make_shared<image::BlockCache>()));
+    }
+    return images;
+}
+
 // Two targets' kernels whose images would get the same file name: refused before building.
 void check_image_names(const std::vector<TargetJob>& jobs) {
     std::map<std::string, std::string> made_by; // image file name -> kernel label
@@ -130,6 +179,16 @@ void check_image_names(const std::vector<TargetJob>& jobs) {
             if (!inserted) {
                 throw InputError(job.manifest.file.filename().string() + ": " + it->second +
                                  " and " + label + " would both make the image " + file);
+            }
+        }
+        for (const auto& [version, release] : userspace_versions(job)) {
+            auto file = userspace_image_file_name(job.manifest, version);
+            auto label = "the shared image of " + kernel_label(job.manifest, release);
+            auto [it, inserted] = made_by.emplace(file, label);
+            if (!inserted) {
+                throw InputError(job.manifest.file.filename().string() + ": " + it->second +
+                                 " and " + label + " would both make the image " + file +
+                                 " (give the targets distinct image versions)");
             }
         }
     }
@@ -224,6 +283,21 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                 to_build.push_back(release);
             }
         }
+        const auto work_root = target.target_list ? work.path() / target.target_name : work.path();
+        // `userspace: shared`: the target's shared images first (never cached: they hold no
+        // build), so a package that cannot be fetched fails the run before any compiler runs.
+        std::vector<ImageRecord> userspace;
+        if (target.userspace == manifest::Userspace::Shared) {
+            const auto image_options = write_options(target, cores);
+            PackContext context{target, job.rootfs,    signers, output,
+                                cores,  image_options, progress};
+            try {
+                userspace = pack_userspace_images(job, context, cache, work_root);
+            } catch (const Error&) {
+                keep_work_dir(work); // userspace/userspace.log has the packages' reports
+                throw;
+            }
+        }
         auto add_images = [&](std::vector<ImageRecord>& packed) {
             // In the order of the kernels, whatever order they finished in.
             for (const auto& release : job.releases) {
@@ -242,6 +316,13 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                     }
                 }
             }
+            for (auto& image : userspace) {
+                image.build_cache = CacheUse::Off; // made each run
+                if (target.target_list) {
+                    image.target = target.target_name;
+                }
+                result.images.push_back(image);
+            }
         };
         if (to_build.empty()) {
             std::vector<ImageRecord> none;
@@ -253,8 +334,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                       (target.target_list ? " of target " + target.target_name : "") + " in " +
                       job.rootfs.description);
         build::BuildOptions build_options{.progress = progress};
-        build_options.work_root =
-            target.target_list ? work.path() / target.target_name : work.path();
+        build_options.work_root = work_root;
         build_options.jobs = std::max(1u, request.jobs);
         build_options.make_jobs = std::max(1u, cores / build_options.jobs);
         build_options.compiler_cache_dir = compiler_cache_for(cache, job.rootfs);

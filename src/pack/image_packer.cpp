@@ -13,6 +13,72 @@ namespace ksx::pack {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// An image written into the output's staging directory with its sidecars, not yet committed.
+struct StagedImage {
+    std::filesystem::path path; // where the commit puts it
+    std::uint64_t size = 0;
+    std::string sha256;
+    std::optional<VerityRecord> verity;
+    // The set appears whole: the image with its sidecars, or without the sidecars an earlier
+    // signed build of the same name left (they would not match the new image).
+    std::vector<std::string> put;
+    std::vector<std::string> remove;
+};
+
+// Writes `tree` as the image `name` (squashfs or DDI, as the manifest says) and, for a signed
+// squashfs, its verity sidecars; `task` names the live progress line.
+StagedImage stage_image(const image::Tree& tree, const std::string& name, const std::string& task,
+                        const PackContext& context,
+                        const std::shared_ptr<image::BlockCache>& block_cache) {
+    const auto& manifest = context.manifest;
+    auto& progress = context.progress;
+    progress.task(task, Phase::Pack, "packing " + name);
+    auto options = context.image_options;
+    options.block_cache = block_cache;
+    options.on_file = [&](std::size_t written, std::size_t files) {
+        progress.detail(task, fmt::format("{} of {} files", written, files));
+    };
+    const auto staged = context.output.staging() / name;
+    StagedImage image;
+    image.path = context.output.path() / name;
+    if (manifest.image.format == manifest::ImageFormat::Ddi) {
+        image.verity = write_ddi_image(tree, staged, manifest, context.signers, options);
+    } else {
+        image::write_squashfs(tree, staged, options);
+    }
+    image.size = fs::file_size(staged);
+    image.sha256 = sha256_file_hex(staged);
+    if (manifest.image.format == manifest::ImageFormat::Squashfs) {
+        if (context.signers.image) {
+            progress.task(task, Phase::Sign, "verity tree and root hash signature");
+        }
+        image.verity =
+            sign_image_file(staged, image.path, image.sha256, context.signers, context.threads);
+    }
+    auto sidecars = sign::sidecar_paths(staged);
+    for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
+        (fs::exists(sidecar) ? image.put : image.remove).push_back(sidecar.filename().string());
+    }
+    image.put.push_back(name);
+    return image;
+}
+
+void report(const StagedImage& image, Progress& progress) {
+    progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", image.path.string(),
+                              static_cast<double>(image.size) / 1024.0, image.sha256));
+}
+
+void report_verity(const std::optional<VerityRecord>& verity, Progress& progress) {
+    if (verity) {
+        progress.line(
+            fmt::format("  verity root hash {}, signed by {}", verity->root_hash, verity->signer));
+    }
+}
+
+} // namespace
+
 ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
                         const std::shared_ptr<image::BlockCache>& block_cache) {
     const auto& manifest = context.manifest;
@@ -27,69 +93,55 @@ ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& con
     if (!treatment.compression.note.empty()) {
         progress.line("note: kernel " + release + ": " + treatment.compression.note);
     }
-    progress.task(release, Phase::Pack, "packing " + name);
-    auto tree = pack::compose(manifest, kernel_build);
-    auto options = context.image_options;
-    options.block_cache = block_cache;
-    options.on_file = [&](std::size_t written, std::size_t files) {
-        progress.detail(release, fmt::format("{} of {} files", written, files));
-    };
-    const auto staged = context.output.staging() / name;
-    const auto path = context.output.path() / name;
-    std::optional<VerityRecord> verity;
-    if (manifest.image.format == manifest::ImageFormat::Ddi) {
-        verity = write_ddi_image(tree, staged, manifest, context.signers, options);
-    } else {
-        image::write_squashfs(tree, staged, options);
-    }
-    auto size = fs::file_size(staged);
-    auto digest = sha256_file_hex(staged);
-    if (manifest.image.format == manifest::ImageFormat::Squashfs) {
-        if (context.signers.image) {
-            progress.task(release, Phase::Sign, "verity tree and root hash signature");
-        }
-        verity = sign_image_file(staged, path, digest, context.signers, context.threads);
-    }
-    // The set appears whole: the image with its sidecars, or without the sidecars an earlier
-    // signed build of the same name left (they would not match the new image).
-    std::vector<std::string> put;
-    std::vector<std::string> remove;
-    auto sidecars = sign::sidecar_paths(staged);
-    for (const auto& sidecar : {sidecars.verity, sidecars.roothash, sidecars.signature}) {
-        (fs::exists(sidecar) ? put : remove).push_back(sidecar.filename().string());
-    }
-    put.push_back(name);
+    auto staged =
+        stage_image(pack::compose(manifest, kernel_build), name, release, context, block_cache);
     ImageRecord record;
     record.kernel = release;
     record.version = kernel_build.image_version;
-    record.path = path;
-    record.size = size;
-    record.sha256 = digest;
+    record.path = staged.path;
+    record.size = staged.size;
+    record.sha256 = staged.sha256;
     record.module_signature_hash = treatment.hash;
     record.compression = treatment.compression;
-    record.verity = verity;
+    record.verity = staged.verity;
     for (const auto& m : kernel_build.modules) {
         record.modules.push_back({m.name, m.vermagic, m.depends, m.kernel_depends});
     }
     if (context.on_staged) {
-        context.on_staged(release, put, record);
+        context.on_staged(release, staged.put, record);
     }
-    context.output.commit(put, remove);
+    context.output.commit(staged.put, staged.remove);
     if (kernel_build.compiler_cache.used) {
         const auto& stats = kernel_build.compiler_cache;
         record.compiler_cache = stats;
         progress.line(fmt::format("  ccache: {} hit(s), {} miss(es)", stats.hits, stats.misses));
     }
-    progress.line(fmt::format("{} ({:.1f} KiB, sha256 {})", path.string(),
-                              static_cast<double>(size) / 1024.0, digest));
+    report(staged, progress);
     progress.line(fmt::format(
         "  modules: {}, compression {} ({})",
         treatment.hash.empty() ? "not signed" : "signed with " + treatment.hash,
         contract::to_string(treatment.compression.compression), treatment.compression.reason));
-    if (verity) {
-        progress.line(
-            fmt::format("  verity root hash {}, signed by {}", verity->root_hash, verity->signer));
-    }
+    report_verity(staged.verity, progress);
+    return record;
+}
+
+ImageRecord pack_userspace(const std::string& version,
+                           const std::vector<std::filesystem::path>& packages,
+                           const PackContext& context,
+                           const std::shared_ptr<image::BlockCache>& block_cache) {
+    auto name = userspace_image_file_name(context.manifest, version);
+    auto staged = stage_image(compose_userspace(context.manifest, version, packages), name, name,
+                              context, block_cache);
+    context.output.commit(staged.put, staged.remove);
+    context.progress.done(name);
+    ImageRecord record;
+    record.version = version; // no kernel: the shared image
+    record.path = staged.path;
+    record.size = staged.size;
+    record.sha256 = staged.sha256;
+    record.verity = staged.verity;
+    report(staged, context.progress);
+    report_verity(staged.verity, context.progress);
     return record;
 }
 

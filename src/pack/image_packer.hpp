@@ -48,6 +48,14 @@ struct PackContext {
 ImageRecord pack_kernel(build::KernelBuild& kernel_build, const PackContext& context,
                         const std::shared_ptr<image::BlockCache>& block_cache);
 
+// Writes the shared userspace image of `version` (`userspace: shared`): the package trees
+// `packages`, the manifest's files and its extension-release, with its verity sidecars, committed
+// as one set. Its record has no kernel and no modules. Throws on failure.
+ImageRecord pack_userspace(const std::string& version,
+                           const std::vector<std::filesystem::path>& packages,
+                           const PackContext& context,
+                           const std::shared_ptr<image::BlockCache>& block_cache);
+
 class ImagePacker {
 public:
     explicit ImagePacker(const PackContext& context);

@@ -69,6 +69,11 @@ nlohmann::json to_json(const ImageRecord& record) {
     if (!record.target.empty()) {
         json["target"] = record.target;
     }
+    if (record.kernel.empty()) {
+        // The shared userspace image of a split build: no kernel, no modules.
+        json["kernel"] = nullptr;
+        json["userspace"] = true;
+    }
     return json;
 }
 

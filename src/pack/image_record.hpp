@@ -36,7 +36,7 @@ struct VerityRecord {
 enum class CacheUse { Off, Miss, Hit };
 
 struct ImageRecord {
-    std::string kernel; // the release
+    std::string kernel; // the release; empty: the shared userspace image of a split build
     std::string version;
     std::filesystem::path path; // in the output directory
     std::uint64_t size = 0;

@@ -3,6 +3,7 @@
 #include "contract/extension_release.hpp"
 #include "contract/image_name.hpp"
 #include "contract/modules_load.hpp"
+#include "manifest/image_version.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -44,6 +45,24 @@ std::string module_file_name(const build::BuiltModule& module) {
     return module.name + ".ko";
 }
 
+// The extension-release fields every image of `version` has: the target's identity, the
+// extension's name and the version.
+contract::ExtensionRelease release_identity(const manifest::Manifest& manifest,
+                                            const std::string& version) {
+    const auto& target = manifest.target;
+    contract::ExtensionRelease release;
+    release.os = {target.id, target.version_id, target.sysext_level, target.architecture};
+    release.name = manifest.name;
+    release.version = version;
+    return release;
+}
+
+void add_files(image::Tree& tree, const manifest::Manifest& manifest) {
+    for (const auto& file : manifest.files) {
+        tree.add_file(file.destination.substr(1), file.source, file.mode);
+    }
+}
+
 } // namespace
 
 std::string image_file_name(const manifest::Manifest& manifest, const std::string& version,
@@ -51,13 +70,17 @@ std::string image_file_name(const manifest::Manifest& manifest, const std::strin
     return contract::ImageName{manifest.name, version, kernel}.file_name();
 }
 
+std::string userspace_image_file_name(const manifest::Manifest& manifest,
+                                      const std::string& version) {
+    return contract::ImageName{manifest.name, version, {}}.file_name();
+}
+
 std::string extension_release(const manifest::Manifest& manifest, const build::KernelBuild& build) {
-    const auto& target = manifest.target;
-    contract::ExtensionRelease release;
-    release.os = {target.id, target.version_id, target.sysext_level, target.architecture};
-    release.name = manifest.name;
-    release.version = build.image_version;
+    auto release = release_identity(manifest, build.image_version);
     release.kernel = build.kernel_release;
+    if (manifest::has_shared_userspace(manifest, build.kernel_release)) {
+        release.userspace = build.image_version;
+    }
     return contract::format_extension_release(release);
 }
 
@@ -90,12 +113,13 @@ std::string modprobe_conf(const manifest::Manifest& manifest, const build::Kerne
 
 image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild& build) {
     image::Tree tree;
-    // Userspace packages first: the manifest's files and kmod-sysext's own files win.
+    // Userspace packages first: the manifest's files and kmod-sysext's own files win. With
+    // `userspace: shared` the build fetched no packages, and the files go to the shared image.
     for (const auto& package : build.userspace) {
         tree.add_host_tree("", package);
     }
-    for (const auto& file : manifest.files) {
-        tree.add_file(file.destination.substr(1), file.source, file.mode);
+    if (manifest.userspace == manifest::Userspace::PerKernel) {
+        add_files(tree, manifest);
     }
     tree.add_file_content(contract::extension_release_path(manifest.name),
                           extension_release(manifest, build));
@@ -117,6 +141,19 @@ image::Tree compose(const manifest::Manifest& manifest, const build::KernelBuild
                           0755);
     tree.add_file_content("usr/lib/modprobe.d/kmod-sysext-" + manifest.name + ".conf",
                           modprobe_conf(manifest, build));
+    return tree;
+}
+
+image::Tree compose_userspace(const manifest::Manifest& manifest, const std::string& version,
+                              const std::vector<std::filesystem::path>& packages) {
+    image::Tree tree;
+    for (const auto& package : packages) {
+        tree.add_host_tree("", package);
+    }
+    add_files(tree, manifest);
+    const contract::ImageName name{manifest.name, version, {}};
+    tree.add_file_content(contract::extension_release_path(name.sysext_name()),
+                          contract::format_extension_release(release_identity(manifest, version)));
     return tree;
 }
 

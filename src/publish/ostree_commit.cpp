@@ -1,5 +1,6 @@
 #include "publish/ostree_commit.hpp"
 
+#include "contract/image_name.hpp"
 #include "image/squashfs_reader.hpp"
 #include "publish/gpg_sign.hpp"
 #include "publish/release_image.hpp"
@@ -105,8 +106,17 @@ GVariantPtr commit_metadata(const ReleaseImage& image) {
     g_variant_builder_add(&builder, "{sv}", "version", g_variant_new_string(image.version.c_str()));
     g_variant_builder_add(&builder, "{sv}", "kmod-sysext.name",
                           g_variant_new_string(image.name.c_str()));
-    g_variant_builder_add(&builder, "{sv}", "kmod-sysext.kernel",
-                          g_variant_new_string(image.kernel.c_str()));
+    if (image.kernel.empty()) {
+        g_variant_builder_add(&builder, "{sv}", "kmod-sysext.userspace",
+                              g_variant_new_boolean(TRUE));
+    } else {
+        g_variant_builder_add(&builder, "{sv}", "kmod-sysext.kernel",
+                              g_variant_new_string(image.kernel.c_str()));
+    }
+    if (!image.userspace.empty()) {
+        g_variant_builder_add(&builder, "{sv}", "kmod-sysext.userspace-version",
+                              g_variant_new_string(image.userspace.c_str()));
+    }
     g_variant_builder_add(&builder, "{sv}", "kmod-sysext.image-sha256",
                           g_variant_new_string(image.image.sha256.c_str()));
     if (!image.root_hash.empty()) {
@@ -171,8 +181,15 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
                           const OstreeOptions& options) {
     OstreeCommit result;
     auto arch = image.architecture.empty() ? std::string("any") : image.architecture;
-    result.ref = "kmod-sysext/" + image.name + "/" + ostree_ref_component(arch) + "/" +
-                 ostree_ref_component(image.kernel);
+    // A shared userspace image has no kernel: one ref per OS release, as its images are.
+    result.ref = image.kernel.empty()
+                     ? "kmod-sysext/" + image.name + std::string(contract::kUserspaceSuffix) + "/" +
+                           ostree_ref_component(arch) + "/" +
+                           ostree_ref_component(image.os_id + "-" +
+                                                (image.sysext_level.empty() ? image.os_version_id
+                                                                            : image.sysext_level))
+                     : "kmod-sysext/" + image.name + "/" + ostree_ref_component(arch) + "/" +
+                           ostree_ref_component(image.kernel);
 
     TempDir tree_dir("ksx-ostree-");
     auto root_dir = tree_dir.path() / "root";
@@ -212,7 +229,8 @@ OstreeCommit commit_image(OstreeRepo* repo, const ReleaseImage& image,
             return result;
         }
     }
-    auto subject = image.name + " " + image.version + " for " + image.kernel;
+    auto subject = image.name + " " + image.version + " for " +
+                   (image.kernel.empty() ? "every kernel (shared userspace)" : image.kernel);
     char* commit_raw = nullptr;
     if (!ostree_repo_write_commit_with_time(
             repo, parent.get(), subject.c_str(), nullptr, metadata.get(),

@@ -15,7 +15,9 @@ struct OstreeOptions {
 };
 
 struct OstreeCommit {
-    std::string ref;      // kmod-sysext/<name>/<arch>/<kernel>
+    // kmod-sysext/<name>/<arch>/<kernel>; a shared userspace image's
+    // kmod-sysext/<name>-userspace/<arch>/<ID>-<VERSION_ID or SYSEXT_LEVEL>
+    std::string ref;
     std::string checksum; // the commit
     bool created = false; // false: the ref already pointed at this content
 };
@@ -25,10 +27,11 @@ struct OstreeCommit {
 // (the parent is the ref's previous commit, none in a new repo). An image whose tree and
 // metadata equal the ref's current commit leaves the ref alone, but that commit is signed
 // with gpg_key when it lacks its signature (a repository first published unsigned). Metadata:
-// "version", "kmod-sysext.name", "kmod-sysext.kernel", "kmod-sysext.image-sha256", and
-// "kmod-sysext.root-hash" when the image has a .roothash. The summary is regenerated (and
-// signed). The same image file in two shards is committed once; two different files (or
-// sidecars) of one name are an InputError, before the repository is touched.
+// "version", "kmod-sysext.name", "kmod-sysext.kernel" (a shared userspace image:
+// "kmod-sysext.userspace" true instead), "kmod-sysext.image-sha256", "kmod-sysext.root-hash"
+// when the image has a .roothash, "kmod-sysext.userspace-version" for a split build's modules. The
+// summary is regenerated (and signed). The same image file in two shards is committed once; two
+// different files (or sidecars) of one name are an InputError, before the repository is touched.
 std::vector<OstreeCommit> commit_to_ostree(const OstreeOptions& options);
 
 // A kernel release as a ref component: characters OSTree does not allow in refs ('+') become

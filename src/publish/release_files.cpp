@@ -1,5 +1,6 @@
 #include "publish/release_files.hpp"
 
+#include "contract/image_name.hpp"
 #include "contract/sha256sums.hpp"
 #include "util/error.hpp"
 
@@ -24,9 +25,9 @@ nlohmann::ordered_json optional_string(const std::string& value) {
     return value.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value);
 }
 
-std::string transfer(const std::string& name, const std::string& kernel, const std::string& suffix,
+// The transfer of the files `pattern` matches into extension `name`'s directory of the store.
+std::string transfer(const std::string& name, const std::string& pattern,
                      const std::string& base_url, bool verify) {
-    auto pattern = name + "_@v_" + kernel + suffix;
     return "# kmod-sysext: " + pattern + " from " + base_url + " into the activator's store\n" +
            "[Transfer]\n" +
            (verify
@@ -103,7 +104,14 @@ std::string release_index(const std::vector<ReleaseImage>& images,
         j["file"] = i->image.file;
         j["name"] = i->name;
         j["version"] = i->version;
-        j["kernel"] = i->kernel;
+        // A split build's shared image has no kernel; its modules images name its version.
+        j["kernel"] = optional_string(i->kernel);
+        if (i->kernel.empty()) {
+            j["userspace"] = true;
+        }
+        if (!i->userspace.empty()) {
+            j["userspace_version"] = i->userspace;
+        }
         j["os"] = {{"id", i->os_id},
                    {"version_id", optional_string(i->os_version_id)},
                    {"sysext_level", optional_string(i->sysext_level)}};
@@ -134,10 +142,24 @@ std::map<std::string, std::string> sysupdate_transfers(const std::vector<Release
                                                        const std::string& base_url, bool verify) {
     // (kernel, name) -> sidecar suffixes seen in any version.
     std::map<std::pair<std::string, std::string>, std::set<std::string>> sets;
+    // (kernel, name) of the modules images that need a shared image.
+    std::set<std::pair<std::string, std::string>> split;
+    // (name, OS identity) -> sidecar suffixes of its shared images.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> shared;
     // A kernel's directory must not mix OS releases: systemd-sysupdate picks the newest version
     // matching the pattern, whatever OS it was built for.
     std::map<std::pair<std::string, std::string>, const ReleaseImage*> identity;
+    auto sidecar_suffixes = [](const ReleaseImage& i, std::set<std::string>& suffixes) {
+        auto stem = i.image.file.substr(0, i.image.file.size() - 4); // without ".raw"
+        for (const auto& s : i.sidecars) {
+            suffixes.insert(s.file.substr(stem.size()));
+        }
+    };
     for (const auto& i : images) {
+        if (i.kernel.empty()) {
+            sidecar_suffixes(i, shared[{i.name, os_identity(i)}]);
+            continue;
+        }
         auto [first, inserted] = identity.emplace(std::pair{i.kernel, i.name}, &i);
         if (!inserted && os_identity(*first->second) != os_identity(i)) {
             throw InputError(i.image.file + " (" + os_identity(i) + ") and " +
@@ -145,24 +167,38 @@ std::map<std::string, std::string> sysupdate_transfers(const std::vector<Release
                              ") are for one kernel but two OS releases: systemd-sysupdate "
                              "could not tell them apart; publish them into separate releases");
         }
-        auto& suffixes = sets[{i.kernel, i.name}];
-        auto stem = i.image.file.substr(0, i.image.file.size() - 4); // without ".raw"
-        for (const auto& s : i.sidecars) {
-            suffixes.insert(s.file.substr(stem.size()));
+        sidecar_suffixes(i, sets[{i.kernel, i.name}]);
+        if (!i.userspace.empty()) {
+            split.insert({i.kernel, i.name});
         }
     }
     std::map<std::string, std::string> files;
     for (const auto& [key, suffixes] : sets) {
         const auto& [kernel, name] = key;
         auto dir = "sysupdate.d/" + kernel + "/";
-        auto add = [&](const std::string& stem, const std::string& suffix) {
-            auto text = transfer(name, kernel, suffix, base_url, verify);
+        auto add = [&](const std::string& stem, const std::string& pattern) {
+            auto text = transfer(name, pattern, base_url, verify);
             files[dir + stem + ".conf"] = text;
             files[dir + stem + ".transfer"] = text;
         };
-        add(name, ".raw");
+        add(name, name + "_@v_" + kernel + ".raw");
         for (const auto& suffix : suffixes) {
-            add(name + suffix, suffix);
+            add(name + suffix, name + "_@v_" + kernel + suffix);
+        }
+        if (!split.contains(key)) {
+            continue;
+        }
+        // The shared image beside the modules image, in the same store directory. Its pattern
+        // matches the shared images of every OS release; sysupdate installs only a version that
+        // every transfer of the directory has, and the modules image's version is its shared
+        // image's.
+        const auto& os = os_identity(*identity.at(key));
+        const auto shared_name = name + std::string(contract::kUserspaceSuffix);
+        add(shared_name, shared_name + "_@v.raw");
+        if (auto found = shared.find({name, os}); found != shared.end()) {
+            for (const auto& suffix : found->second) {
+                add(shared_name + suffix, shared_name + "_@v" + suffix);
+            }
         }
     }
     return files;

@@ -16,7 +16,9 @@ std::string sha256sums(const std::vector<ReleaseFile>& files);
 
 // index.json (format 1): the images sorted by file name with name, version, kernel, os,
 // architecture, sha256, size, root hash, signer, build time, modules and sidecars; the
-// activator binary when the release carries one. Depends on the inputs only.
+// activator binary when the release carries one. Depends on the inputs only. A split build's
+// shared image has "kernel": null and "userspace": true; its modules images
+// "userspace_version".
 std::string release_index(const std::vector<ReleaseImage>& images,
                           const std::optional<ReleaseFile>& activator);
 
@@ -29,7 +31,9 @@ std::string release_index(const std::vector<ReleaseImage>& images,
 // directory of the kernel it is about to boot to `systemd-sysupdate --definitions=`. Kernel
 // releases differ between OS releases, so a release holding several OS releases gets one
 // directory per kernel of each; InputError when one extension has images of two OS identities
-// for one kernel (the patterns could not tell them apart).
+// for one kernel (the patterns could not tell them apart). A kernel directory with a split
+// build's modules images also gets "<name>-userspace.conf"/".transfer" (pattern
+// "<name>-userspace_@v.raw") and one per sidecar kind of the shared images of that OS release.
 std::map<std::string, std::string> sysupdate_transfers(const std::vector<ReleaseImage>& images,
                                                        const std::string& base_url, bool verify);
 

@@ -1,6 +1,7 @@
 #include "publish/release_image.hpp"
 
 #include "contract/extension_release.hpp"
+#include "contract/image_name.hpp"
 #include "contract/modules_load.hpp"
 #include "image/squashfs_reader.hpp"
 #include "sign/image_signature.hpp"
@@ -72,32 +73,35 @@ ReleaseImage read_release_image(const fs::path& path, const std::vector<sign::Ce
     ReleaseImage result;
     result.image = release_file(path);
     const auto& file = result.image.file;
-    auto underscore = file.find('_');
-    if (underscore == std::string::npos || !file.ends_with(".raw")) {
-        throw InputError(path.string() +
-                         ": not a kmod-sysext image name (NAME_VERSION_KERNEL.raw)");
+    auto name = contract::parse_image_name(file);
+    if (!name) {
+        throw InputError(path.string() + ": not a kmod-sysext image name (NAME_VERSION_KERNEL.raw "
+                                         "or NAME-userspace_VERSION.raw)");
     }
-    auto name = file.substr(0, underscore);
     auto info = image::read_image_info(path);
     result.build_time = info.mkfs_time;
     auto release = contract::parse_extension_release(
-        image::read_image_file(path, contract::extension_release_path(name)));
+        image::read_image_file(path, contract::extension_release_path(name->sysext_name())));
     result.name = release.name;
     result.version = release.version;
     result.kernel = release.kernel;
+    result.userspace = release.userspace;
     result.os_id = release.os.id;
     result.os_version_id = release.os.version_id;
     result.sysext_level = release.os.sysext_level;
     result.architecture = release.os.architecture;
-    auto expected = result.name + "_" + result.version + "_" + result.kernel + ".raw";
-    if (result.name != name || expected != file) {
+    auto expected = contract::ImageName{result.name, result.version, result.kernel}.file_name();
+    if (result.name != name->extension || expected != file) {
         throw InputError(path.string() + ": its extension-release names \"" + expected + "\"");
     }
-    const auto load_path = "usr/lib/kmod-sysext/" + name + "/modules.load";
-    for (const auto& module : contract::parse_load_order(image::read_image_file(path, load_path),
-                                                         path.string() + ": " + load_path)
-                                  .modules) {
-        result.modules.push_back(module.name);
+    if (!name->is_userspace()) {
+        const auto load_path = "usr/lib/kmod-sysext/" + name->extension + "/modules.load";
+        for (const auto& module :
+             contract::parse_load_order(image::read_image_file(path, load_path),
+                                        path.string() + ": " + load_path)
+                 .modules) {
+            result.modules.push_back(module.name);
+        }
     }
 
     auto sidecars = sign::sidecar_paths(path);

@@ -20,10 +20,11 @@ struct ReleaseFile {
 
 struct ReleaseImage {
     ReleaseFile image;
-    std::string name;    // KMOD_SYSEXT_NAME
-    std::string version; // KMOD_SYSEXT_VERSION
-    std::string kernel;  // KMOD_SYSEXT_KERNEL
-    std::string os_id;   // ID
+    std::string name;      // KMOD_SYSEXT_NAME
+    std::string version;   // KMOD_SYSEXT_VERSION
+    std::string kernel;    // KMOD_SYSEXT_KERNEL; empty: a split build's shared userspace image
+    std::string userspace; // KMOD_SYSEXT_USERSPACE: the shared image version a modules image needs
+    std::string os_id;     // ID
     std::string os_version_id;
     std::string sysext_level;
     std::string architecture;
@@ -34,7 +35,8 @@ struct ReleaseImage {
     std::vector<ReleaseFile> sidecars;
 };
 
-// Reads `path` (a "<name>_<version>_<kernel>.raw") and the sidecars next to it. The signer is
+// Reads `path` (a "<name>_<version>_<kernel>.raw", or a shared "<name>-userspace_<version>.raw")
+// and the sidecars next to it. The signer is
 // taken from certificates embedded in the .roothash.p7s, else from `certs` when one of them
 // verifies it. InputError when the image is not ours, its name disagrees with its
 // extension-release, or its signature verifies with none of the certificates given.

@@ -1,6 +1,7 @@
 #include "sign/image_verify.hpp"
 
 #include "contract/extension_release.hpp"
+#include "contract/image_name.hpp"
 #include "sign/ddi.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/module_compression.hpp"
@@ -60,9 +61,9 @@ Check check_verity(const fs::path& image, const fs::path& hash_file, unsigned th
     return check;
 }
 
-// KEY=value lines.
+// KEY=value lines. `shared` is set for a split build's shared userspace image (no kernel).
 Check check_release(const fs::path& image, const std::vector<std::string>& files,
-                    const ImageContents& contents) {
+                    const ImageContents& contents, bool& shared) {
     Check check{"extension-release", false, {}};
     std::vector<std::string> releases;
     std::vector<std::string> kernels;
@@ -87,35 +88,53 @@ Check check_release(const fs::path& image, const std::vector<std::string>& files
     auto release = contract::parse_extension_release(contents.read(image, releases[0]));
     auto file_name = image.filename().string();
     auto stem = image.extension() == ".raw" ? image.stem().string() : file_name;
-    // systemd needs NAME.raw; kmod-sysext's own name is NAME_VERSION_KERNEL.raw.
+    // systemd needs NAME.raw; kmod-sysext's own names are NAME_VERSION_KERNEL.raw and, for a
+    // shared image, NAME-userspace_VERSION.raw.
     if (stem != name && !stem.starts_with(name + "_")) {
         check.detail = "extension-release." + name + " does not match the file name " + file_name;
         return check;
     }
-    if (release.name != name) {
-        check.detail = "KMOD_SYSEXT_NAME=" + release.name + " in extension-release." + name;
+    const contract::ImageName expected{release.name, release.version, release.kernel};
+    shared = expected.is_userspace();
+    if (expected.sysext_name() != name) {
+        check.detail = "KMOD_SYSEXT_NAME=" + release.name +
+                       (shared ? " and no KMOD_SYSEXT_KERNEL" : "") + " in extension-release." +
+                       name;
         return check;
     }
     const auto& kernel = release.kernel;
-    if (kernels.size() != 1 || kernels[0] != kernel) {
-        std::string found;
-        for (const auto& k : kernels) {
-            found += (found.empty() ? "" : ", ") + k;
-        }
+    std::string found;
+    for (const auto& k : kernels) {
+        found += (found.empty() ? "" : ", ") + k;
+    }
+    if (shared && !kernels.empty()) {
+        check.detail =
+            "a shared userspace image (no KMOD_SYSEXT_KERNEL) with modules for: " + found;
+        return check;
+    }
+    if (!shared && (kernels.size() != 1 || kernels[0] != kernel)) {
         check.detail = "KMOD_SYSEXT_KERNEL=" + kernel +
                        " but the image has modules for: " + (found.empty() ? "none" : found);
         return check;
     }
-    if (stem != name) {
-        auto expected = name + "_" + release.version + "_" + kernel;
-        if (stem != expected) {
-            check.detail = "file name " + file_name + " does not match extension-release (" +
-                           expected + ".raw)";
-            return check;
-        }
+    if (!release.userspace.empty() && release.userspace != release.version) {
+        check.detail = "KMOD_SYSEXT_USERSPACE=" + release.userspace +
+                       " is not the image's version " + release.version;
+        return check;
+    }
+    if (stem != name && stem != expected.stem()) {
+        check.detail = "file name " + file_name + " does not match extension-release (" +
+                       expected.file_name() + ")";
+        return check;
     }
     check.ok = true;
-    check.detail = name + ", kernel " + kernel;
+    check.detail =
+        shared ? name + ", shared userspace of version " + release.version
+               : name + ", kernel " + kernel +
+                     (release.userspace.empty() ? std::string()
+                                                : ", with " + expected.extension +
+                                                      std::string(contract::kUserspaceSuffix) +
+                                                      "_" + release.userspace + ".raw");
     return check;
 }
 
@@ -233,8 +252,9 @@ void check_contents(VerifyReport& report, const fs::path& image, const ImageCont
         report.checks.push_back({"contents", false, e.what()});
         return;
     }
+    bool shared = false;
     try {
-        report.checks.push_back(check_release(image, files, contents));
+        report.checks.push_back(check_release(image, files, contents, shared));
     } catch (const std::exception& e) {
         report.checks.push_back({"extension-release", false, e.what()});
     }
@@ -255,7 +275,7 @@ void check_contents(VerifyReport& report, const fs::path& image, const ImageCont
         }
         report.checks.push_back(module);
     }
-    if (modules == 0) {
+    if (modules == 0 && !shared) {
         report.checks.push_back({"modules", false, "the image holds no kernel module"});
     }
 }

@@ -52,3 +52,34 @@ hello_manifest_with_kernels() {
         sed -n '/^container:/,$p' "$HELLO_MANIFEST"
     } >"$out"
 }
+
+# Sets SYSUPDATE to a systemd-sysupdate command: the host's, else the one in Debian's
+# bookworm-backports systemd package (Debian 12's systemd 252 has none), fetched with apt into
+# $WORK with a state of its own (the host's apt configuration is not touched) and run from
+# there with its libsystemd-shared.
+find_sysupdate() {
+    for candidate in "$(command -v systemd-sysupdate || true)" /usr/lib/systemd/systemd-sysupdate \
+        /lib/systemd/systemd-sysupdate; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+            SYSUPDATE=$candidate
+            return
+        fi
+    done
+    apt_dir="$WORK/apt"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/cache" "$apt_dir/debs"
+    echo "deb ${KSX_DEBIAN_MIRROR:-http://deb.debian.org/debian} bookworm-backports main" \
+        >"$apt_dir/sources.list"
+    set -- -o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+        -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" \
+        -o Dir::Cache::Archives="$apt_dir/archives" -o APT::Sandbox::User=root
+    apt-get -q "$@" update >"$apt_dir/update.log" 2>&1 ||
+        { cat "$apt_dir/update.log"; fail "apt-get update for bookworm-backports failed"; }
+    (cd "$apt_dir/debs" && apt-get -q "$@" download systemd/bookworm-backports \
+        libsystemd-shared/bookworm-backports) >"$apt_dir/download.log" 2>&1 ||
+        { cat "$apt_dir/download.log"; fail "no systemd package in bookworm-backports"; }
+    for deb in "$apt_dir/debs"/*.deb; do
+        dpkg-deb -x "$deb" "$apt_dir/root"
+    done
+    SYSUPDATE="env LD_LIBRARY_PATH=$apt_dir/root/usr/lib/x86_64-linux-gnu/systemd $apt_dir/root/lib/systemd/systemd-sysupdate"
+    $SYSUPDATE --version | head -1
+}

@@ -25,6 +25,35 @@ TEST_CASE("an extension-release written by the builder parses back to the same f
     CHECK(contract::format_extension_release(read) == text);
 }
 
+TEST_CASE("a split build's images: the shared one has no kernel, the modules one its userspace") {
+    contract::ExtensionRelease shared;
+    shared.os = {"debian", "13", "", "x86-64"};
+    shared.name = "nvidia-open";
+    shared.version = "550.163.01-2";
+    auto shared_text = contract::format_extension_release(shared);
+    CHECK(shared_text == "ID=debian\nVERSION_ID=13\nARCHITECTURE=x86-64\n"
+                         "KMOD_SYSEXT_NAME=nvidia-open\nKMOD_SYSEXT_VERSION=550.163.01-2\n");
+    auto shared_read = contract::parse_extension_release(shared_text);
+    CHECK(shared_read.kernel.empty());
+    CHECK(shared_read.userspace.empty());
+    CHECK(contract::format_extension_release(shared_read) == shared_text);
+
+    auto modules = shared;
+    modules.kernel = "6.12.57+deb13-amd64";
+    modules.userspace = "550.163.01-2";
+    auto modules_text = contract::format_extension_release(modules);
+    CHECK(modules_text == "ID=debian\nVERSION_ID=13\nARCHITECTURE=x86-64\n"
+                          "KMOD_SYSEXT_NAME=nvidia-open\nKMOD_SYSEXT_VERSION=550.163.01-2\n"
+                          "KMOD_SYSEXT_KERNEL=6.12.57+deb13-amd64\n"
+                          "KMOD_SYSEXT_USERSPACE=550.163.01-2\n");
+    auto modules_read = contract::parse_extension_release(modules_text);
+    CHECK(modules_read.kernel == modules.kernel);
+    CHECK(modules_read.userspace == "550.163.01-2");
+    CHECK(contract::format_extension_release(modules_read) == modules_text);
+    CHECK(contract::extension_release_path("nvidia-open-userspace") ==
+          "usr/lib/extension-release.d/extension-release.nvidia-open-userspace");
+}
+
 TEST_CASE("SYSEXT_LEVEL is written instead of VERSION_ID, and read back") {
     contract::ExtensionRelease written;
     written.os = {"flatcar", "4081.2.0", "1.0", "arm64"};

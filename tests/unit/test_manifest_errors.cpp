@@ -110,7 +110,7 @@ TEST_CASE("an unknown top-level key lists the keys a manifest may have") {
     CHECK(error_with("image", "imgae:\n  compression: xz\n") ==
           "bad/m.yaml:17:1: error: unknown key \"imgae\" (expected one of: apiVersion, name, "
           "version, target, kernels, container, targets, source, sources, patches, build, "
-          "modules, packages, relocate, files, image, signing)\n"
+          "modules, packages, relocate, files, userspace, image, signing)\n"
           "imgae:\n"
           "^");
 }
@@ -990,4 +990,68 @@ TEST_CASE("an error far into a long line shows the part around the caret") {
     CHECK(shown.ends_with("\xe2\x80\xa6"));
     CHECK(shown.size() == 100 + 2 * 3);
     CHECK(caret == std::string(51, ' ') + "^");
+}
+
+TEST_CASE("userspace: is per-kernel or shared, nothing else") {
+    CHECK(parse(manifest(), "bad/m.yaml").userspace == ksx::manifest::Userspace::PerKernel);
+    CHECK(error_with("image", "userspace: per-kernel\n") == "no error");
+    CHECK(error_with("image", "userspace: shared\n") == "no error");
+    CHECK(error_with("image", "userspace: split\n") ==
+          "bad/m.yaml:17:12: error: userspace: \"split\" is not supported (expected one of: "
+          "per-kernel, shared)\n"
+          "userspace: split\n"
+          "           ^");
+    CHECK(error_with("image", "userspace: [shared]\n") ==
+          "bad/m.yaml:17:12: error: userspace: expected a scalar, got a sequence\n"
+          "userspace: [shared]\n"
+          "           ^");
+}
+
+TEST_CASE("a name ending in -userspace is refused: it names a split build's shared image") {
+    CHECK(error_with("name", "name: demo-userspace\n") ==
+          "bad/m.yaml:2:7: error: name: \"demo-userspace\" ends in \"-userspace\", which names "
+          "the shared userspace image of a split build\n"
+          "name: demo-userspace\n"
+          "      ^");
+    CHECK(error_with("name", "name: userspace-demo\n") == "no error");
+}
+
+TEST_CASE("two targets whose shared userspace images would have one name are refused") {
+    const std::string targets = "targets:\n"
+                                "  - id: debian\n"
+                                "    version_id: \"12\"\n"
+                                "    architecture: x86-64\n"
+                                "    kernels: [{release: 6.1.0-28-amd64}]\n"
+                                "  - id: debian\n"
+                                "    version_id: \"13\"\n"
+                                "    architecture: x86-64\n"
+                                "    kernels: [{release: 6.12.57+deb13-amd64}]\n";
+    auto text = [&](const std::string& sources, const std::string& files) {
+        return manifest({{"target", targets},
+                         {"kernels", ""},
+                         {"source", sources},
+                         {"files", files},
+                         {"image", "userspace: shared\n"}});
+    };
+    const std::string one_source = "source:\n  path: src\n";
+    const std::string a_file = "files:\n  - source: data.conf\n    destination: /usr/share/x\n";
+    CHECK(error_of(text(one_source, a_file)) ==
+          "bad/m.yaml:25:12: error: userspace: targets debian-12 and debian-13 would both make "
+          "the shared image demo-userspace_1.0.0.raw (give them distinct image versions)\n"
+          "userspace: shared\n"
+          "           ^");
+    // Distinct image versions per target: two shared images.
+    CHECK(error_of(text("sources:\n"
+                        "  - path: src\n"
+                        "    targets: [debian-12]\n"
+                        "    image_version: 1.0.0-12\n"
+                        "  - path: src\n"
+                        "    targets: [debian-13]\n",
+                        a_file)) == "no error");
+    // No packages and no files: no shared image, nothing to collide.
+    CHECK(error_of(text(one_source, "")) == "no error");
+    // Per-kernel images never share a name here (the kernels differ).
+    CHECK(error_of(manifest(
+              {{"target", targets}, {"kernels", ""}, {"source", one_source}, {"files", a_file}})) ==
+          "no error");
 }

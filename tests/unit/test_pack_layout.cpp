@@ -114,3 +114,22 @@ TEST_CASE("SOURCE_DATE_EPOCH sets the image time and must be a number") {
                          InputError);
     ::unsetenv("SOURCE_DATE_EPOCH");
 }
+
+TEST_CASE("userspace: shared moves the files out of the kernel's image into the shared one") {
+    auto m = example();
+    manifest::FileSpec file;
+    file.source = "/etc/hostname";
+    file.destination = "/usr/share/hello/hostname";
+    m.files = {file};
+    // per-kernel (the default): the file is in the kernel's image, no KMOD_SYSEXT_USERSPACE.
+    CHECK(pack::extension_release(m, example_build()).find("USERSPACE") == std::string::npos);
+    m.userspace = manifest::Userspace::Shared;
+    CHECK(pack::extension_release(m, example_build()) ==
+          "ID=debian\nVERSION_ID=12\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=hello\n"
+          "KMOD_SYSEXT_VERSION=1.0.0\nKMOD_SYSEXT_KERNEL=6.1.0-28-amd64\n"
+          "KMOD_SYSEXT_USERSPACE=1.0.0\n");
+    CHECK(pack::userspace_image_file_name(m, "1.0.0") == "hello-userspace_1.0.0.raw");
+    // Shared, but nothing to share: no shared image, and the modules image does not name one.
+    m.files.clear();
+    CHECK(pack::extension_release(m, example_build()).find("USERSPACE") == std::string::npos);
+}

@@ -1,5 +1,8 @@
 // publish_release(): real images (our squashfs writer) and sidecars merged into a release.
+#include "contract/release_index.hpp"
+#include "image/squashfs_reader.hpp"
 #include "image/squashfs_writer.hpp"
+#include "pack/layout.hpp"
 #include "publish/publish.hpp"
 #include "publish/release_files.hpp"
 #include "sign/keys.hpp"
@@ -307,4 +310,84 @@ TEST_CASE("one kernel's images of two OS releases are refused: sysupdate could n
                          "into separate releases",
                          ksx::InputError);
     CHECK_FALSE(fs::exists(options.to));
+}
+
+TEST_CASE("a split build's pair: index.json, parse_release_index and sysupdate transfers") {
+    // The images as `build` lays them out with `userspace: shared` (pack/layout.hpp).
+    auto dir = fresh_dir("split-shard");
+    std::ofstream(dir / "demo.conf") << "setting=1\n";
+    std::ofstream(dir / "demo.ko") << "module bytes";
+    ksx::manifest::Manifest m;
+    m.name = "demo";
+    m.version = "2.0";
+    m.target = {"debian", "13", "", "x86-64"};
+    m.userspace = ksx::manifest::Userspace::Shared;
+    ksx::manifest::FileSpec file;
+    file.source = dir / "demo.conf";
+    file.destination = "/usr/share/demo/demo.conf";
+    m.files = {file};
+    ksx::build::KernelBuild kernel;
+    kernel.kernel_release = "6.12.57+deb13-amd64";
+    kernel.image_version = "2.0";
+    ksx::build::BuiltModule module;
+    module.name = "demo";
+    module.file = dir / "demo.ko";
+    kernel.modules = {module};
+    ksx::image::WriteOptions options;
+    options.mtime = 1700000000;
+    auto modules_name = ksx::pack::image_file_name(m, "2.0", kernel.kernel_release);
+    auto shared_name = ksx::pack::userspace_image_file_name(m, "2.0");
+    CHECK(shared_name == "demo-userspace_2.0.raw");
+    auto modules_tree = ksx::pack::compose(m, kernel);
+    auto shared_tree = ksx::pack::compose_userspace(m, "2.0", {});
+    auto shard = fresh_dir("split-images");
+    ksx::image::write_squashfs(modules_tree, shard / modules_name, options);
+    ksx::image::write_squashfs(shared_tree, shard / shared_name, options);
+    // The modules image has no userspace file, the shared one nothing but it and its release.
+    CHECK_THROWS(ksx::image::read_image_file(shard / modules_name, "usr/share/demo/demo.conf"));
+    CHECK(ksx::image::read_image_file(shard / shared_name, "usr/share/demo/demo.conf") ==
+          "setting=1\n");
+    CHECK(ksx::image::read_image_file(shard / modules_name,
+                                      "usr/lib/extension-release.d/extension-release.demo")
+              .ends_with("KMOD_SYSEXT_KERNEL=6.12.57+deb13-amd64\nKMOD_SYSEXT_USERSPACE=2.0\n"));
+    CHECK(
+        ksx::image::read_image_file(
+            shard / shared_name, "usr/lib/extension-release.d/extension-release.demo-userspace") ==
+        "ID=debian\nVERSION_ID=13\nARCHITECTURE=x86-64\nKMOD_SYSEXT_NAME=demo\n"
+        "KMOD_SYSEXT_VERSION=2.0\n");
+
+    PublishOptions publish;
+    publish.from = {shard};
+    publish.to = fs::absolute("split-release");
+    publish.base_url = "https://example.org/demo";
+    auto result = publish_release(publish);
+    REQUIRE(result.images.size() == 2);
+    auto index_text = ksx::read_file(publish.to / "index.json");
+    auto index = nlohmann::json::parse(index_text);
+    const auto& shared = index["images"][0]; // sorted by file name: '-' before '_'
+    CHECK(shared["file"] == shared_name);
+    CHECK(shared["kernel"].is_null());
+    CHECK(shared["userspace"] == true);
+    CHECK(shared["modules"].empty());
+    CHECK_FALSE(shared.contains("userspace_version"));
+    const auto& modules = index["images"][1];
+    CHECK(modules["file"] == modules_name);
+    CHECK(modules["kernel"] == "6.12.57+deb13-amd64");
+    CHECK(modules["userspace_version"] == "2.0");
+    CHECK_FALSE(modules.contains("userspace"));
+    // What prefetch reads: both files, with their OS.
+    auto read = ksx::contract::parse_release_index(index_text);
+    REQUIRE(read.size() == 2);
+    CHECK(read.at(shared_name).version_id == "13");
+    CHECK(read.at(modules_name).id == "debian");
+    auto sums = ksx::read_file(publish.to / "SHA256SUMS");
+    CHECK(sums.find("  " + shared_name + "\n") != std::string::npos);
+    // The kernel's directory fetches the shared image beside the modules image.
+    auto dir_of = publish.to / "sysupdate.d/6.12.57+deb13-amd64";
+    auto text = ksx::read_file(dir_of / "demo-userspace.transfer");
+    CHECK(ksx::read_file(dir_of / "demo-userspace.conf") == text);
+    CHECK(text.find("\nMatchPattern=demo-userspace_@v.raw\n") != std::string::npos);
+    CHECK(text.find("\nPath=/var/lib/kmod-sysext/demo\n") != std::string::npos);
+    CHECK(fs::exists(dir_of / "demo.transfer"));
+    CHECK_FALSE(fs::exists(publish.to / "sysupdate.d/demo-userspace.transfer"));
 }

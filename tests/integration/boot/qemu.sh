@@ -84,6 +84,7 @@ store_images() {
     for image in "$@"; do
         extension=$(basename "$image")
         extension=${extension%%_*}
+        extension=${extension%-userspace} # a shared image sits beside its modules images
         mkdir -p "$root/var/lib/kmod-sysext/$extension"
         cp "${image%.raw}".* "$root/var/lib/kmod-sysext/$extension/"
     done
