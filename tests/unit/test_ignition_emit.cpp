@@ -322,3 +322,36 @@ TEST_CASE("systemd-analyze verify accepts every unit a config installs, without 
     CHECK(ksx::run_process(argv, captured).exit_status == 0);
     CHECK(ksx::read_file("units/verify.log") == "");
 }
+
+TEST_CASE("a manifest with userspace: shared provisions each version's shared image once") {
+    fs::create_directories("m/src");
+    std::ofstream("m/x.conf") << "x\n";
+    auto manifest = ksx::manifest::parse("apiVersion: kmod-sysext/v1\n"
+                                         "name: demo\n"
+                                         "version: 1.0.0\n"
+                                         "target: {id: debian, version_id: \"13\", "
+                                         "architecture: x86-64}\n"
+                                         "kernels:\n"
+                                         "  - release: 6.12.57+deb13-amd64\n"
+                                         "  - release: 6.12.58+deb13-amd64\n"
+                                         "source: {path: src}\n"
+                                         "build: {commands: [make]}\n"
+                                         "modules: [{name: demo}]\n"
+                                         "files: [{source: x.conf, destination: /usr/share/x}]\n"
+                                         "userspace: shared\n",
+                                         "m/demo.yaml");
+    ksx::ignition::NodeOptions options;
+    options.base_url = "https://example.org/r";
+    std::vector<std::string> skipped;
+    auto config = ksx::ignition::node_config_from_manifest(manifest, options, skipped);
+    std::vector<std::string> paths;
+    for (const auto& file : config.files) {
+        if (file.path.starts_with("/var/lib/kmod-sysext/demo/")) {
+            paths.push_back(file.path);
+        }
+    }
+    CHECK(paths ==
+          std::vector<std::string>{"/var/lib/kmod-sysext/demo/demo_1.0.0_6.12.57+deb13-amd64.raw",
+                                   "/var/lib/kmod-sysext/demo/demo-userspace_1.0.0.raw",
+                                   "/var/lib/kmod-sysext/demo/demo_1.0.0_6.12.58+deb13-amd64.raw"});
+}

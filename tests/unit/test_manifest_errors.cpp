@@ -993,6 +993,7 @@ TEST_CASE("an error far into a long line shows the part around the caret") {
 }
 
 TEST_CASE("userspace: is per-kernel or shared, nothing else") {
+    CHECK(error_of(manifest()) == "no error"); // makes bad/src
     CHECK(parse(manifest(), "bad/m.yaml").userspace == ksx::manifest::Userspace::PerKernel);
     CHECK(error_with("image", "userspace: per-kernel\n") == "no error");
     CHECK(error_with("image", "userspace: shared\n") == "no error");
@@ -1036,7 +1037,7 @@ TEST_CASE("two targets whose shared userspace images would have one name are ref
     const std::string one_source = "source:\n  path: src\n";
     const std::string a_file = "files:\n  - source: data.conf\n    destination: /usr/share/x\n";
     CHECK(error_of(text(one_source, a_file)) ==
-          "bad/m.yaml:25:12: error: userspace: targets debian-12 and debian-13 would both make "
+          "bad/m.yaml:23:12: error: userspace: targets debian-12 and debian-13 would both make "
           "the shared image demo-userspace_1.0.0.raw (give them distinct image versions)\n"
           "userspace: shared\n"
           "           ^");
