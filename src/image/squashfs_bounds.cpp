@@ -70,6 +70,10 @@ InodePayload inode_payload(sqfs_meta_reader_t* inodes, const sqfs_super_t& super
         out.bytes = bytes;
         return true;
     };
+    auto block_list = [&](std::uint64_t size, std::uint32_t fragment, std::uint32_t offset) {
+        claims("the block list of a file of " + std::to_string(size) + " bytes",
+               4 * block_count(size, super.block_size, fragment, offset));
+    };
     sqfs_inode_t base{};
     out.error = sqfs_meta_reader_seek(inodes, block, ref & 0xFFFF);
     if (out.error == 0) {
@@ -82,20 +86,16 @@ InodePayload inode_payload(sqfs_meta_reader_t* inodes, const sqfs_super_t& super
     case SQFS_INODE_FILE: {
         sqfs_inode_file_t file{};
         if ((out.error = read(inodes, file)) == 0) {
-            std::uint64_t size = le32toh(file.file_size);
-            claims("the block list of a file of " + std::to_string(size) + " bytes",
-                   4 * block_count(size, super.block_size, le32toh(file.fragment_index),
-                                   le32toh(file.fragment_offset)));
+            block_list(le32toh(file.file_size), le32toh(file.fragment_index),
+                       le32toh(file.fragment_offset));
         }
         break;
     }
     case SQFS_INODE_EXT_FILE: {
         sqfs_inode_file_ext_t file{};
         if ((out.error = read(inodes, file)) == 0) {
-            std::uint64_t size = le64toh(file.file_size);
-            claims("the block list of a file of " + std::to_string(size) + " bytes",
-                   4 * block_count(size, super.block_size, le32toh(file.fragment_idx),
-                                   le32toh(file.fragment_offset)));
+            block_list(le64toh(file.file_size), le32toh(file.fragment_idx),
+                       le32toh(file.fragment_offset));
         }
         break;
     }
