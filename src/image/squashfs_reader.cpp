@@ -1,7 +1,9 @@
 // read_image_info / read_image_file: squashfs images read back with libsquashfs.
-// Images may come from anywhere, so every walk is bounded (depth, entries, file size).
+// Images may come from anywhere, so every walk is bounded (depth, entries, file size), and so is
+// what an image makes libsquashfs allocate (squashfs_bounds.hpp).
 #include "image/squashfs_reader.hpp"
 
+#include "image/squashfs_bounds.hpp"
 #include "image/squashfs_fd_file.hpp"
 #include "image/squashfs_support.hpp"
 #include "util/error.hpp"
@@ -15,10 +17,10 @@
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
-#include <sqfs/dir_reader.h>
 #include <sqfs/error.h>
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
+#include <sqfs/meta_reader.h>
 #include <sqfs/super.h>
 #include <string_view>
 #include <unistd.h>
@@ -32,8 +34,20 @@ constexpr std::size_t max_entries = 1'000'000;
 // Large enough for any kernel module (the proprietary NVIDIA 535 module built for
 // 6.12 is about 90 MiB uncompressed), small enough to refuse a crafted size.
 constexpr std::uint64_t max_file_size = 1ULL << 30;
+// What the inodes read from one image may make libsquashfs allocate for block lists, symlink
+// targets and directory indexes, all together: an inode table of a few hundred bytes may
+// claim a block list of a megabyte, and many directory entries may name the same inode. 64 MiB
+// are the block lists of 2 TiB of files at kmod-sysext's 128 KiB blocks.
+constexpr std::uint64_t max_payload_total = 64ULL << 20;
 
-// An opened image: superblock, compressor, id table and directory reader.
+// A directory entry: its name and where its inode is.
+struct Child {
+    std::string name;
+    sqfs_u64 ref = 0;
+};
+
+// An opened image: superblock, compressor, id table and metadata readers of the inode and
+// directory tables.
 class Image {
 public:
     explicit Image(const std::filesystem::path& path);
@@ -45,21 +59,30 @@ public:
     [[noreturn]] void fail(const std::string& message) const;
 
     const std::filesystem::path& path() const { return path_; }
+    std::uint64_t size() const { return size_; }
     const sqfs_super_t& super() const { return super_; }
     sqfs_file_t* file() { return file_->get(); }
     sqfs_compressor_t* compressor() { return cmp_.get(); }
-    sqfs_dir_reader_t* dirs() { return dir_reader_.get(); }
     std::uint32_t id(std::uint16_t index) const;
-    SqfsMem<sqfs_inode_generic_t> root();
+    // The inode at `ref`, once its variable part is known to fit the inode table and the
+    // image's allowance; `what` names it in errors.
+    SqfsMem<sqfs_inode_generic_t> inode(sqfs_u64 ref, const std::string& what);
+    SqfsMem<sqfs_inode_generic_t> root() { return inode(super_.root_inode_ref, "root inode"); }
+    // The entries of directory `dir` (named `path` in errors), at most `limit` of them.
+    std::vector<Child> list(const sqfs_inode_generic_t& dir, const std::string& path,
+                            std::size_t limit);
 
 private:
     std::filesystem::path path_;
     UniqueFd fd_;
+    std::uint64_t size_ = 0;
     std::optional<SqfsFdFile> file_;
     sqfs_super_t super_{};
     SqfsPtr<sqfs_compressor_t> cmp_;
     SqfsPtr<sqfs_id_table_t> id_table_;
-    SqfsPtr<sqfs_dir_reader_t> dir_reader_;
+    SqfsPtr<sqfs_meta_reader_t> inodes_;
+    SqfsPtr<sqfs_meta_reader_t> dirs_;
+    std::uint64_t payload_total_ = 0;
 };
 
 Image::Image(const std::filesystem::path& path) : path_(path) {
@@ -71,7 +94,8 @@ Image::Image(const std::filesystem::path& path) : path_(path) {
     if (size < 0) {
         throw InputError(path.string() + ": cannot read: " + std::strerror(errno));
     }
-    file_.emplace(fd_.get(), static_cast<std::uint64_t>(size), false);
+    size_ = static_cast<std::uint64_t>(size);
+    file_.emplace(fd_.get(), size_, false);
 
     check(sqfs_super_read(&super_, file()), "superblock");
     sqfs_compressor_config_t config;
@@ -90,8 +114,14 @@ Image::Image(const std::filesystem::path& path) : path_(path) {
         throw Error("out of memory");
     }
     check(sqfs_id_table_read(id_table_.get(), file(), &super_, cmp_.get()), "id table");
-    dir_reader_.reset(sqfs_dir_reader_create(&super_, cmp_.get(), file(), 0));
-    if (!dir_reader_) {
+    // The tables' bounds as libsquashfs's directory reader sets them.
+    std::uint64_t dirs_end =
+        std::min({super_.id_table_start, super_.fragment_table_start, super_.export_table_start});
+    inodes_.reset(sqfs_meta_reader_create(file(), cmp_.get(), super_.inode_table_start,
+                                          super_.directory_table_start));
+    dirs_.reset(
+        sqfs_meta_reader_create(file(), cmp_.get(), super_.directory_table_start, dirs_end));
+    if (!inodes_ || !dirs_) {
         throw Error("out of memory");
     }
 }
@@ -117,10 +147,20 @@ std::uint32_t Image::id(std::uint16_t index) const {
     return value;
 }
 
-SqfsMem<sqfs_inode_generic_t> Image::root() {
-    sqfs_inode_generic_t* inode = nullptr;
-    check(sqfs_dir_reader_get_root_inode(dirs(), &inode), "root inode");
-    return SqfsMem<sqfs_inode_generic_t>(inode);
+SqfsMem<sqfs_inode_generic_t> Image::inode(sqfs_u64 ref, const std::string& what) {
+    auto payload = inode_payload(inodes_.get(), super_, ref);
+    check(payload.error, what);
+    if (!payload.problem.empty()) {
+        fail(what + ": " + payload.problem);
+    }
+    payload_total_ += payload.bytes;
+    if (payload_total_ > max_payload_total) {
+        fail(what + ": the block lists, symlink targets and directory indexes of its inodes "
+                    "need more than 64 MiB");
+    }
+    sqfs_inode_generic_t* raw = nullptr;
+    check(sqfs_meta_reader_read_inode(inodes_.get(), &super_, ref >> 16, ref & 0xFFFF, &raw), what);
+    return SqfsMem<sqfs_inode_generic_t>(raw);
 }
 
 bool is_dir_inode(const sqfs_inode_generic_t& inode) {
@@ -169,6 +209,30 @@ ImageEntry make_entry(Image& image, std::string path, const sqfs_inode_generic_t
     return entry;
 }
 
+std::vector<Child> Image::list(const sqfs_inode_generic_t& dir, const std::string& path,
+                               std::size_t limit) {
+    const std::string& what = path.empty() ? "/" : path;
+    sqfs_readdir_state_t state{};
+    check(sqfs_readdir_state_init(&state, &super_, &dir), what);
+    std::vector<Child> children;
+    while (true) {
+        sqfs_dir_entry_t* raw = nullptr;
+        Child child;
+        int ret = sqfs_meta_reader_readdir(dirs_.get(), &state, &raw, nullptr, &child.ref);
+        check(ret < 0 ? ret : 0, what);
+        if (ret > 0) {
+            return children;
+        }
+        SqfsMem<sqfs_dir_entry_t> entry(raw);
+        child.name.assign(reinterpret_cast<const char*>(entry->name),
+                          static_cast<std::size_t>(entry->size) + 1);
+        if (children.size() == limit) {
+            fail("more than " + std::to_string(max_entries) + " entries");
+        }
+        children.push_back(std::move(child));
+    }
+}
+
 // A directory entry name must be one plain path component.
 void check_name(const Image& image, const std::string& dir, std::string_view name) {
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
@@ -182,29 +246,11 @@ void walk(Image& image, const sqfs_inode_generic_t& dir, const std::string& path
     if (depth > max_depth) {
         image.fail("directories nested deeper than " + std::to_string(max_depth) + " levels");
     }
-    // Collect this directory's entries first: the reader has one open directory at a time.
-    std::vector<std::pair<std::string, SqfsMem<sqfs_inode_generic_t>>> children;
-    image.check(sqfs_dir_reader_open_dir(image.dirs(), &dir, 0), path.empty() ? "/" : path);
-    while (true) {
-        sqfs_dir_entry_t* raw = nullptr;
-        int ret = sqfs_dir_reader_read(image.dirs(), &raw);
-        image.check(ret < 0 ? ret : 0, path);
-        if (ret > 0) {
-            break;
-        }
-        SqfsMem<sqfs_dir_entry_t> entry(raw);
-        std::string name(reinterpret_cast<const char*>(entry->name),
-                         static_cast<std::size_t>(entry->size) + 1);
-        check_name(image, path, name);
-        sqfs_inode_generic_t* inode = nullptr;
-        image.check(sqfs_dir_reader_get_inode(image.dirs(), &inode), path + "/" + name);
-        children.emplace_back(path.empty() ? name : path + "/" + name,
-                              SqfsMem<sqfs_inode_generic_t>(inode));
-        if (info.entries.size() + children.size() > max_entries) {
-            image.fail("more than " + std::to_string(max_entries) + " entries");
-        }
-    }
-    for (auto& [child_path, inode] : children) {
+    // One inode at a time: many entries may name one inode whose block list is large.
+    for (const auto& child : image.list(dir, path, max_entries - info.entries.size())) {
+        check_name(image, path, child.name);
+        std::string child_path = path.empty() ? child.name : path + "/" + child.name;
+        auto inode = image.inode(child.ref, child_path);
         info.entries.push_back(make_entry(image, child_path, *inode));
         if (is_dir_inode(*inode)) {
             walk(image, *inode, child_path, depth + 1, info);
@@ -253,15 +299,13 @@ std::string read_image_file(const std::filesystem::path& path, const std::string
         if (name == ".." || !is_dir_inode(*inode) || ++depth > max_depth) {
             throw missing();
         }
-        image.check(sqfs_dir_reader_open_dir(image.dirs(), inode.get(), 0), file_path);
-        int ret = sqfs_dir_reader_find(image.dirs(), name.c_str());
-        if (ret == SQFS_ERROR_NO_ENTRY) {
+        auto children = image.list(*inode, file_path, max_entries);
+        auto found = std::find_if(children.begin(), children.end(),
+                                  [&](const Child& child) { return child.name == name; });
+        if (found == children.end()) {
             throw missing();
         }
-        image.check(ret, file_path);
-        sqfs_inode_generic_t* next = nullptr;
-        image.check(sqfs_dir_reader_get_inode(image.dirs(), &next), file_path);
-        inode.reset(next);
+        inode = image.inode(found->ref, file_path);
     }
     if (!is_file_inode(*inode)) {
         throw InputError(path.string() + ": \"" + file_path + "\" is not a regular file");
@@ -275,6 +319,9 @@ std::string read_image_file(const std::filesystem::path& path, const std::string
         sqfs_data_reader_create(image.file(), image.super().block_size, image.compressor(), 0));
     if (!data) {
         throw Error("out of memory");
+    }
+    if (auto problem = fragment_table_problem(image.super(), image.size()); !problem.empty()) {
+        image.fail(problem);
     }
     image.check(sqfs_data_reader_load_fragment_table(data.get(), &image.super()), "fragment table");
     std::string content(size, '\0');
