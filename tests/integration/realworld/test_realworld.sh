@@ -73,6 +73,17 @@ image_of() {
     [ -n "$found" ] || fail "no $1 image for $2 in $WORK/images: $(ls "$WORK/images" | tr '\n' ' ')"
     echo "$found"
 }
+# shared_of IMAGE: the shared userspace image (userspace: shared) that a modules IMAGE
+# "<name>_<version>_<kernel>.raw" needs, "<name>-userspace_<version>.raw"; nothing when the
+# build put the userspace in every kernel's image.
+shared_of() {
+    local base version shared
+    base=$(basename "$1" .raw)
+    version=${base#*_}
+    version=${version%%_*}
+    shared="$WORK/images/${base%%_*}-userspace_$version.raw"
+    if [ -e "$shared" ]; then echo "$shared"; fi
+}
 signer="kmod-sysext realworld test"
 if [ -n "${KSX_REALWORLD_REUSE-}" ]; then
     cp -a "$KSX_REALWORLD_REUSE/key" "$KSX_REALWORLD_REUSE/images" "$WORK/"
@@ -251,6 +262,13 @@ check_boot() {
         # the root hash in the verity tables.
         grep -qE "^(KSX-RW-DMTABLE .* verity .* $roothash( |$)|KSX-RW dm $roothash-verity CRYPT-VERITY-)" "$LOG" ||
             fail "$k: no dm-verity device with root hash $roothash: $(grep -E 'KSX-RW( dm|-DMTABLE)' "$LOG" || echo none)"
+        # A split build: its shared userspace image verified, linked and merged beside it.
+        shared=$(shared_of "$image")
+        if [ -n "$shared" ]; then
+            roothash=$(head -c 64 "${shared%.raw}.roothash")
+            has "kmod-sysext-activate: verified $(basename "$shared"): signed by $signer, root hash $roothash"
+            grep -qE "^KSX-RW-SYSEXT (/usr)? .* $m-userspace[[:space:]]" "$LOG" || fail "$k: systemd-sysext did not merge $m-userspace"
+        fi
     done
     has "KSX-RW unit kmod-sysext-select success"
     # nvidia-uvm, -modeset and -drm need nvidia's symbols, so without a GPU (nvidia.ko ends
@@ -307,7 +325,12 @@ for r in $releases; do
         n=0
         for group in "${groups[@]}"; do
             images=()
-            for m in $group; do images+=("$(image_of "$m" "$k")"); done
+            for m in $group; do
+                image=$(image_of "$m" "$k")
+                images+=("$image")
+                shared=$(shared_of "$image")
+                if [ -n "$shared" ]; then images+=("$shared"); fi
+            done
             n=$((n + 1))
             boot "boot-$k-$n" "${guest_of[$r]}" "$k" "${images[@]}"
             check_boot "$WORK/boot-$k-$n.log" "$k" "$group"
