@@ -1,6 +1,7 @@
 #include "activator/userspace_image.hpp"
 
 #include "activator/host_identity.hpp"
+#include "util/message.hpp"
 
 #include <filesystem>
 
@@ -20,8 +21,7 @@ void add_userspace_links(const Context& context, const StoredExtension& extensio
         needed = read_image_release(context.on_disk(modules), extension.name).userspace;
     } catch (const std::exception& e) {
         if (host) { // without os-release (a test tree) images were never read, need not be images
-            log.error(std::string(e.what()) + "; not linking a userspace image for " +
-                      extension.name);
+            log.error("{}; not linking a userspace image for {}", {e.what(), extension.name});
         }
         return;
     }
@@ -34,10 +34,10 @@ void add_userspace_links(const Context& context, const StoredExtension& extensio
         if (image.is_userspace() && image.version == needed) {
             match = &image;
         } else if (image.is_userspace()) {
-            others += (others.empty() ? "" : ", ") + image.version;
+            others += message("{}{}", {(others.empty() ? "" : ", "), image.version});
         }
     }
-    const auto name = extension.name + std::string(contract::kUserspaceSuffix);
+    const auto name = message("{}{}", {extension.name, contract::kUserspaceSuffix});
     if (match != nullptr) {
         auto shared = link_first_usable(context, name, {match}, policy, host, records, log);
         if (!shared.empty()) {
@@ -45,11 +45,11 @@ void add_userspace_links(const Context& context, const StoredExtension& extensio
             return;
         }
     }
-    log.warning("not linking " + name + ": " + std::filesystem::path(modules).filename().string() +
-                " needs version " + needed +
-                (match ? ", which failed its checks" : ", which is not in the store") +
-                (others.empty() ? "" : " (the store has " + others + ")") + "; " + extension.name +
-                " is linked without it");
+    log.warning("not linking {}: {} needs version {}, which {}{}; {} is linked without it",
+                {name, std::filesystem::path(modules).filename().native(), needed,
+                 (match ? "failed its checks" : "is not in the store"),
+                 (others.empty() ? std::string() : message(" (the store has {})", {others})),
+                 extension.name});
 }
 
 } // namespace ksx::activator

@@ -131,6 +131,17 @@ boot_guest() {
         </dev/null >"$log" 2>&1 || echo "qemu exited with $? (see $log)"
 }
 
+# boot_root NAME ROOT START: the guest tree ROOT as a 3 GiB disk, booted with $guest's $kernel;
+# the serial log ends up in $WORK/NAME.log. Prints the boot's time and the step's (since START).
+boot_root() {
+    local name=$1 root=$2 start=$3 boot_start
+    guest_disk "$root" "$WORK/$name/disk.img" 3G
+    boot_start=$(now)
+    boot_guest "$guest" "$kernel" "$WORK/$name/disk.img" "$WORK/$name.log"
+    rm -f "$WORK/$name/disk.img"
+    echo "boot $name: $(elapsed "$boot_start") s boot, $(elapsed "$start") s in all"
+}
+
 LOG=""
 has() { grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): no line with: $1"; }
 lacks() { ! grep -qF -- "$1" "$LOG" || fail "$(basename "$LOG"): unexpected line with: $1"; }

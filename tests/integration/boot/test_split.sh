@@ -66,7 +66,7 @@ choose_accel "$guest" "$kernel"
 # boot NAME IMAGE... : a guest whose store holds each IMAGE (with its sidecars) and that trusts
 # the test certificate, booted; the serial log ends up in $WORK/NAME.log.
 boot() {
-    local name=$1 boot_start
+    local name=$1
     shift
     start=$(now)
     local root="$WORK/$name/root"
@@ -87,11 +87,7 @@ finish
 CHECK
     store_images "$root" "$@"
     install -D -m 0644 "$test_cert" "$root/etc/verity.d/kmod-sysext-test.crt"
-    guest_disk "$root" "$WORK/$name/disk.img" 3G
-    boot_start=$(now)
-    boot_guest "$guest" "$kernel" "$WORK/$name/disk.img" "$WORK/$name.log"
-    rm -f "$WORK/$name/disk.img"
-    echo "boot $name: $(elapsed "$boot_start") s boot, $(elapsed "$start") s in all"
+    boot_root "$name" "$root" "$start"
 }
 
 # Both boots: the guest booted, the units ran, the modules image merged and its modules loaded.
