@@ -110,11 +110,14 @@ for path in "$WORK"/out/*; do
     cmp "$WORK/out/$file" "$WORK/out2/$file" || fail "$file differs between two builds"
     cmp "$WORK/out/$file" "$WORK/out3/$file" || fail "$file differs after a build cache hit"
 done
-# A changed shared file makes the shared image again; the modules image is still a hit, its
-# set byte for byte the first build's.
+# Another shared file (outside the module source tree) makes the shared image again; the
+# modules image is still a hit, its set byte for byte the first build's.
 mkdir "$WORK/changed"
-cp -r "$WORK/hello" "$WORK/hello-split.yaml" "$WORK/changed/"
-printf 'greeting=changed\n' >"$WORK/changed/hello/hello.conf"
+cp -r "$WORK/hello" "$WORK/changed/"
+printf 'greeting=changed\n' >"$WORK/changed/changed.conf"
+sed 's|source: hello/hello.conf|source: changed.conf|' "$WORK/hello-split.yaml" \
+    >"$WORK/changed/hello-split.yaml"
+grep -q "source: changed.conf" "$WORK/changed/hello-split.yaml" || fail "the manifest was not changed"
 # shellcheck disable=SC2086
 KSX_BUILD_CACHE=on "$KSX" build --json "$WORK/changed/hello-split.yaml" --output "$WORK/out4" \
     $sign >"$WORK/changed.json" || fail "the build with a changed shared file failed"
