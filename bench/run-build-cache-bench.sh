@@ -12,7 +12,11 @@
 # The nvidia builds run with `nice`. The developer containers are made (or taken from the
 # cache) before any timing, with `plan --resolve`. Prints markdown for bench/RESULTS.md.
 #
+# With --skip-ratio, step 2 is only a build of both kernels into the build cache (the default
+# compiler cache, warm or not) and the no-op rebuild after it.
+#
 # usage: bench/run-build-cache-bench.sh [--bin PATH/kmod-sysext] [--skip-hello] [--skip-nvidia]
+#                                       [--skip-ratio]
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,12 +24,14 @@ src=$here/..
 bin=$src/build/bin/kmod-sysext
 nvidia=yes
 hello=yes
+ratio=yes
 while [ $# -gt 0 ]; do
     case $1 in
     --bin) bin=$2; shift 2 ;;
     --skip-nvidia) nvidia=no; shift ;;
     --skip-hello) hello=no; shift ;;
-    *) echo "usage: $0 [--bin PATH] [--skip-nvidia]" >&2; exit 2 ;;
+    --skip-ratio) ratio=no; shift ;;
+    *) echo "usage: $0 [--bin PATH] [--skip-hello] [--skip-nvidia] [--skip-ratio]" >&2; exit 2 ;;
     esac
 done
 # BENCH_WORK: a directory to keep the runs' outputs in (default: a temp dir removed at exit).
@@ -109,6 +115,20 @@ open(sys.argv[2] + "/nvidia12-one.yaml", "w").write(one)
 PY
 # The containers (and the packages, fetched by a first build of each if missing) before timing.
 "$bin" plan --resolve "$work/nvidia12.yaml" >/dev/null
+if [ "$ratio" = no ]; then
+    # shellcheck disable=SC2086
+    timed nv-fill build "$work/nvidia12.yaml" --output "$work/nv-fill" --jobs 1 $sign
+    # shellcheck disable=SC2086
+    timed nv-noop build "$work/nvidia12.yaml" --output "$work/nv-noop" --jobs 1 $sign
+    echo "### nvidia-open 535.261.03, Debian 12 (two kernels, split images): no-op rebuild"
+    echo
+    echo "| run | wall time (s) | peak RSS (MiB) | build cache | container runs | images byte-identical |"
+    echo "|---|---:|---:|---|---:|---|"
+    for run in nv-fill nv-noop; do
+        echo "| $run | $(wall $run) | $(rss_mib $run) | $(json $run '", ".join(i["build_cache"] for i in r["images"])') | $(json $run 'r["container_runs"]') | $(same_bytes "$work/nv-fill" "$work/$run") |"
+    done
+    exit 0
+fi
 # shellcheck disable=SC2086
 KSX_COMPILER_CACHE=$work/ccache-two && export KSX_COMPILER_CACHE && timed nv-two build "$work/nvidia12.yaml" \
     --output "$work/nv-two" --jobs 1 --no-cache $sign

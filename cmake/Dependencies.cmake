@@ -6,7 +6,7 @@
 #   PkgConfig::LIBCURL                                 fetch
 #   PkgConfig::LIBOSTREE                               container, publish
 #   PkgConfig::LIBSQUASHFS                             image
-#   yaml-cpp, nlohmann_json::nlohmann_json             manifest; util (progress events), sign, fetch, publish, ignition, cli
+#   yaml-cpp, nlohmann_json::nlohmann_json             manifest, plan; util (progress events), sign, fetch, publish, ignition, cli
 #   CLI11::CLI11, fmt::fmt                             cli
 #   doctest::doctest                                   tests (with KSX_BUILD_TESTS)
 find_package(PkgConfig REQUIRED)

@@ -69,7 +69,7 @@ void remove_locked(const fs::path& entry, const UniqueFd& owner) {
 
 std::string build_cache_key(const BuildKeyInputs& inputs) {
     // Each part with its length: no two splits of the same bytes give one key.
-    std::string keyed = "kmod-sysext build cache 1\n";
+    std::string keyed = "kmod-sysext build cache 2\n";
     auto add = [&keyed](const std::string& part) {
         keyed += std::to_string(part.size()) + ':' + part + '\n';
     };
@@ -80,6 +80,8 @@ std::string build_cache_key(const BuildKeyInputs& inputs) {
     for (const auto& cert : inputs.certs) {
         add(sha256_hex(cert));
     }
+    add(std::to_string(inputs.timestamp));
+    add(inputs.userspace);
     return sha256_hex(keyed);
 }
 

@@ -12,14 +12,19 @@
 
 namespace ksx::build {
 
-// Everything a kernel's image set depends on (never a private key: its certificate stands for
-// it; a key that does not match its certificate is refused before any build).
+// Everything an image set depends on (never a private key: its certificate stands for it; a key
+// that does not match its certificate is refused before any build). A kernel's set, or the shared
+// userspace image of a split build (no kernel release; `userspace` says which).
 struct BuildKeyInputs {
     std::string tool_version;       // kmod-sysext's version
     std::string plan_key;           // `plan`'s cache key of the target and kernel spec
-    std::string kernel_release;     // the release the spec resolved to
+    std::string kernel_release;     // the release the spec resolved to; "" for a shared image
     std::string container;          // the developer container's identity
     std::vector<std::string> certs; // signing certificates (DER), in a fixed order; "" for none
+    std::uint32_t timestamp = 0;    // every inode's mtime (image.timestamp, SOURCE_DATE_EPOCH)
+    // `userspace: shared`: for a kernel, the shared image version its release names ("" for
+    // none); for the shared image, its version and the packages chosen for it.
+    std::string userspace;
 };
 
 // The entry's name: the hex SHA-256 over the inputs.

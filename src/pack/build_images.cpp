@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <fmt/core.h>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace ksx::pack {
@@ -138,27 +139,46 @@ std::map<std::string, std::string> userspace_versions(const TargetJob& job) {
     return first;
 }
 
-// Fetches the packages of each shared image of the job and writes the image; the packages'
-// reports go to `work_root`/userspace.log.
-std::vector<ImageRecord> pack_userspace_images(const TargetJob& job, const PackContext& context,
-                                               const fs::path& cache, const fs::path& work_root) {
+// Each shared image of the job: committed from the build cache on a hit, else its packages
+// fetched (their reports in `work_root`/userspace/userspace.log), the image written and stored.
+std::vector<ImageRecord> pack_userspace_images(const TargetJob& job, PackContext& context,
+                                               CachedBuilds& cached, const fs::path& cache,
+                                               const fs::path& work_root) {
     std::vector<ImageRecord> images;
-    auto versions = userspace_versions(job);
-    if (versions.empty()) {
-        return images;
-    }
     const auto dir = work_root / "userspace";
-    fs::create_directories(dir);
     const auto log = dir / "userspace.log";
-    build::SourceCache sources(job.rootfs, cache, dir / "fetched", context.progress);
-    for (const auto& [version, release] : versions) {
-        std::vector<fs::path> packages;
-        for (const auto* package : build::choose(job.manifest, release).packages) {
-            context.progress.step("package " + package->field);
-            packages.push_back(sources.package(*package, job.manifest.relocate, log).root);
+    std::optional<build::SourceCache> sources; // made for the first image to fetch
+    for (const auto& [version, release] : userspace_versions(job)) {
+        const auto chosen = build::choose(job.manifest, release).packages;
+        std::vector<std::string> fields;
+        for (const auto* package : chosen) {
+            fields.push_back(package->field);
         }
+        const auto key = cached.userspace_key(job.manifest, job.rootfs, version, fields);
+        const auto name = userspace_image_file_name(job.manifest, version);
+        if (auto record = cached.restore(key, name, context.output)) {
+            context.progress.line(fmt::format("{} (build cache {}, sha256 {})",
+                                              record->path.string(), key.substr(0, 16),
+                                              record->sha256));
+            images.push_back(std::move(*record));
+            continue;
+        }
+        if (!sources) {
+            fs::create_directories(dir);
+            sources.emplace(job.rootfs, cache, dir / "fetched", context.progress);
+        }
+        std::vector<fs::path> packages;
+        for (const auto* package : chosen) {
+            context.progress.step("package " + package->field);
+            packages.push_back(sources->package(*package, job.manifest.relocate, log).root);
+        }
+        context.on_staged = [&](const std::string&, const std::vector<std::string>& files,
+                                const ImageRecord& staged) {
+            cached.store(key, context.output.staging(), files, staged, context.progress);
+        };
         images.push_back(
             pack_userspace(version, packages, context, std::make_shared<image::BlockCache>()));
+        context.on_staged = {};
     }
     return images;
 }
@@ -284,18 +304,21 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
             }
         }
         const auto work_root = target.target_list ? work.path() / target.target_name : work.path();
-        // `userspace: shared`: the target's shared images first (never cached: they hold no
-        // build), so a package that cannot be fetched fails the run before any compiler runs.
+        // `userspace: shared`: the target's shared images first, so a package that cannot be
+        // fetched fails the run before any compiler runs.
         std::vector<ImageRecord> userspace;
         if (target.userspace == manifest::Userspace::Shared) {
             const auto image_options = write_options(target, cores);
             PackContext context{target, job.rootfs,    signers, output,
                                 cores,  image_options, progress};
             try {
-                userspace = pack_userspace_images(job, context, cache, work_root);
+                userspace = pack_userspace_images(job, context, cached, cache, work_root);
             } catch (const Error&) {
                 keep_work_dir(work); // userspace/userspace.log has the packages' reports
                 throw;
+            }
+            for (const auto& image : userspace) {
+                result.cache_hits += image.build_cache == CacheUse::Hit ? 1 : 0;
             }
         }
         auto add_images = [&](std::vector<ImageRecord>& packed) {
@@ -317,7 +340,9 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
                 }
             }
             for (auto& image : userspace) {
-                image.build_cache = CacheUse::Off; // made each run
+                if (image.build_cache != CacheUse::Hit) {
+                    image.build_cache = no_cache ? CacheUse::Off : CacheUse::Miss;
+                }
                 if (target.target_list) {
                     image.target = target.target_name;
                 }

@@ -1,6 +1,9 @@
 #include "pack/cached_builds.hpp"
 
+#include "manifest/image_version.hpp"
+#include "pack/layout.hpp"
 #include "plan/local_inputs.hpp"
+#include "plan/part_inputs.hpp"
 #include "sign/image_signature.hpp"
 #include "sign/keys.hpp"
 #include "util/file_io.hpp"
@@ -22,27 +25,59 @@ std::string cert_der(const std::optional<sign::Signer>& signer) {
 CachedBuilds::CachedBuilds(const manifest::Manifest& manifest, const fs::path& cache,
                            const BuildSigners& signers, const std::string& sign_cert, bool lookup)
     : manifest_(manifest), cache_(cache / "builds", build::build_cache_limit()), lookup_(lookup) {
-    plan_inputs_.manifest_text = read_file(manifest.file);
+    plan::PlanInputs whole;
+    whole.manifest_text = read_file(manifest.file);
     std::vector<fs::path> extra_certs;
     if (!sign_cert.empty()) {
         extra_certs.emplace_back(sign_cert);
     }
-    plan_inputs_.local_inputs = plan::local_inputs(manifest, extra_certs);
+    whole.local_inputs = plan::local_inputs(manifest, extra_certs);
+    if (manifest.userspace == manifest::Userspace::Shared) {
+        modules_inputs_ = plan::inputs_of_part(whole, plan::ImagePart::Modules);
+        userspace_inputs_ = plan::inputs_of_part(whole, plan::ImagePart::Userspace);
+    } else {
+        // Each kernel's image holds the userspace too.
+        modules_inputs_ = plan::inputs_of_part(whole, plan::ImagePart::Kernel);
+    }
     // The certificates the signers hold, whatever named them; and the module hash the
     // manifest fixes (else each kernel's configuration, part of its container).
     certs_ = {cert_der(signers.modules), cert_der(signers.image), signers.module_hash};
+    timestamp_ = write_options(manifest, 1).mtime;
+}
+
+build::BuildKeyInputs CachedBuilds::common_inputs(const container::Rootfs& rootfs) const {
+    build::BuildKeyInputs inputs;
+    inputs.tool_version = KSX_VERSION;
+    inputs.container = rootfs.identity;
+    inputs.certs = certs_;
+    inputs.timestamp = timestamp_;
+    return inputs;
 }
 
 std::string CachedBuilds::key(const manifest::Manifest& target, const container::Rootfs& rootfs,
                               const std::string& kernel, const std::string& release) const {
-    build::BuildKeyInputs inputs;
-    inputs.tool_version = KSX_VERSION;
+    auto inputs = common_inputs(rootfs);
     inputs.plan_key = plan::entry_cache_key(
-        manifest_, plan_inputs_, manifest_.target_list ? target.target_name : std::string(), kernel,
-        release);
+        manifest_, modules_inputs_, manifest_.target_list ? target.target_name : std::string(),
+        kernel, release);
     inputs.kernel_release = release;
-    inputs.container = rootfs.identity;
-    inputs.certs = certs_;
+    if (manifest::has_shared_userspace(target, release)) {
+        inputs.userspace = manifest::image_version(target, release); // KMOD_SYSEXT_USERSPACE
+    }
+    return build::build_cache_key(inputs);
+}
+
+std::string CachedBuilds::userspace_key(const manifest::Manifest& target,
+                                        const container::Rootfs& rootfs, const std::string& version,
+                                        const std::vector<std::string>& packages) const {
+    auto inputs = common_inputs(rootfs);
+    inputs.plan_key =
+        plan::entry_cache_key(manifest_, userspace_inputs_,
+                              manifest_.target_list ? target.target_name : std::string(), "", "");
+    inputs.userspace = "shared " + version;
+    for (const auto& field : packages) {
+        inputs.userspace += '\n' + field;
+    }
     return build::build_cache_key(inputs);
 }
 

@@ -132,14 +132,17 @@ ImageRecord pack_userspace(const std::string& version,
     auto name = userspace_image_file_name(context.manifest, version);
     auto staged = stage_image(compose_userspace(context.manifest, version, packages), name, name,
                               context, block_cache);
-    context.output.commit(staged.put, staged.remove);
-    context.progress.done(name);
     ImageRecord record;
     record.version = version; // no kernel: the shared image
     record.path = staged.path;
     record.size = staged.size;
     record.sha256 = staged.sha256;
     record.verity = staged.verity;
+    if (context.on_staged) {
+        context.on_staged("", staged.put, record);
+    }
+    context.output.commit(staged.put, staged.remove);
+    context.progress.done(name);
     report(staged, context.progress);
     report_verity(staged.verity, context.progress);
     return record;

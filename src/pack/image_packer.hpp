@@ -35,7 +35,8 @@ struct PackContext {
     const image::WriteOptions& image_options;
     Progress& progress;
     // Called with a kernel's staged set (file names in the output's staging directory) and
-    // its record just before the set is committed: the build cache keeps it.
+    // its record just before the set is committed: the build cache keeps it. `kernel` is ""
+    // for a shared userspace image.
     std::function<void(const std::string& kernel, const std::vector<std::string>& files,
                        const ImageRecord& record)>
         on_staged = {};

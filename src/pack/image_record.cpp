@@ -94,7 +94,10 @@ std::optional<ImageRecord> from_cache_record(std::string_view text,
     }
     try {
         ImageRecord record;
-        record.kernel = json.at("kernel").get<std::string>();
+        // null: the shared userspace image of a split build
+        if (const auto& kernel = json.at("kernel"); !kernel.is_null()) {
+            record.kernel = kernel.get<std::string>();
+        }
         record.version = json.at("version").get<std::string>();
         record.path = image;
         record.size = json.at("size").get<std::uint64_t>();

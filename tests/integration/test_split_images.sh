@@ -94,20 +94,44 @@ grep -qx /usr/share/hello-sysext/hello.conf "$WORK/inspect.paths" ||
 expect_status 0 "$KSX" inspect "$WORK/out/$modules"
 expect_output "needs the shared userspace image hello-userspace_1.0.0.raw"
 
-# 4. The build cache: a second build stores, a third is a hit for the modules image; every file
-# of the set comes out byte for byte the same as the first build's.
+# 4. The build cache: a second build stores, a third is a hit for both images; every file of
+# the set comes out byte for byte the same as the first build's.
 # shellcheck disable=SC2086
 expect_status 0 env KSX_BUILD_CACHE=on "$KSX" build "$WORK/hello-split.yaml" --output "$WORK/out2" $sign
 # shellcheck disable=SC2086
 KSX_BUILD_CACHE=on "$KSX" build --json "$WORK/hello-split.yaml" --output "$WORK/out3" $sign \
     >"$WORK/hit.json" || fail "the third build failed"
-[ "$(json "$WORK/hit.json" "d['build_cache_hits']")" = 1 ] || fail "the modules image was not a hit"
+[ "$(json "$WORK/hit.json" "d['build_cache_hits']")" = 2 ] || fail "not both images were hits"
+[ "$(json "$WORK/hit.json" "[(i.get('userspace', False), i['build_cache']) for i in d['images']]")" = \
+    "[(False, 'hit'), (True, 'hit')]" ] || fail "the images' build_cache fields after a hit"
 [ "$(json "$WORK/hit.json" "d['container_runs']")" = 0 ] || fail "a cache hit ran the container"
 for path in "$WORK"/out/*; do
     file=${path##*/}
     cmp "$WORK/out/$file" "$WORK/out2/$file" || fail "$file differs between two builds"
     cmp "$WORK/out/$file" "$WORK/out3/$file" || fail "$file differs after a build cache hit"
 done
+# Another shared file (outside the module source tree) makes the shared image again; the
+# modules image is still a hit, its set byte for byte the first build's.
+mkdir "$WORK/changed"
+cp -r "$WORK/hello" "$WORK/changed/"
+printf 'greeting=changed\n' >"$WORK/changed/changed.conf"
+sed 's|source: hello/hello.conf|source: changed.conf|' "$WORK/hello-split.yaml" \
+    >"$WORK/changed/hello-split.yaml"
+grep -q "source: changed.conf" "$WORK/changed/hello-split.yaml" || fail "the manifest was not changed"
+# shellcheck disable=SC2086
+KSX_BUILD_CACHE=on "$KSX" build --json "$WORK/changed/hello-split.yaml" --output "$WORK/out4" \
+    $sign >"$WORK/changed.json" || fail "the build with a changed shared file failed"
+[ "$(json "$WORK/changed.json" "[(i.get('userspace', False), i['build_cache']) for i in d['images']]")" = \
+    "[(False, 'hit'), (True, 'miss')]" ] || fail "a changed shared file: not only the shared image made"
+[ "$(json "$WORK/changed.json" "d['container_runs']")" = 0 ] || fail "a changed shared file ran the container"
+for suffix in raw verity roothash roothash.p7s; do
+    cmp "$WORK/out/hello_1.0.0_$kernel.$suffix" "$WORK/out4/hello_1.0.0_$kernel.$suffix" ||
+        fail "the modules image's .$suffix changed with a shared file"
+done
+cmp -s "$WORK/out/$shared" "$WORK/out4/$shared" && fail "the shared image did not change"
+unsquashfs -q -d "$WORK/x4" "$WORK/out4/$shared" >/dev/null
+grep -qx greeting=changed "$WORK/x4/usr/share/hello-sysext/hello.conf" ||
+    fail "the shared image does not hold the changed file"
 
 # 5. publish: SHA256SUMS, index.json and sysupdate transfers of both images; OSTree.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
