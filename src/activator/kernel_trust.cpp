@@ -1,6 +1,7 @@
 #include "activator/kernel_trust.hpp"
 
 #include "activator/root_files.hpp"
+#include "util/lines.hpp"
 #include "util/message.hpp"
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include <openssl/bn.h>
 #include <openssl/x509v3.h>
 #include <set>
-#include <sstream>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,16 +82,17 @@ std::string issuer_name(const X509* certificate) {
 
 std::vector<ProcKey> parse_proc_keys(std::string_view text) {
     std::vector<ProcKey> keys;
-    std::istringstream lines{std::string(text)};
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string id, flags, usage, timeout, perm, uid, gid, type;
-        if (!(fields >> id >> flags >> usage >> timeout >> perm >> uid >> gid >> type)) {
-            continue;
+    for_each_line(text, [&](std::string_view line, int) {
+        // id flags usage timeout perm uid gid type, then the rest of the line.
+        std::string_view fields[8];
+        for (auto& field : fields) {
+            field = take_word(line);
         }
-        std::string rest;
-        std::getline(fields >> std::ws, rest);
+        if (fields[7].empty()) {
+            return;
+        }
+        const std::string id(fields[0]);
+        const auto rest = skip_blanks(line);
         // "<description>: <summary>"; an X.509 key's description holds ": " itself, its summary
         // ("X509.rsa 4b6c0d1f []") does not.
         auto colon = rest.rfind(": ");
@@ -100,16 +101,16 @@ std::vector<ProcKey> parse_proc_keys(std::string_view text) {
             std::size_t used = 0;
             auto value = std::stoul(id, &used, 16);
             if (used != id.size() || value > 0x7fffffffUL) {
-                continue;
+                return;
             }
             key.id = static_cast<std::int32_t>(value);
         } catch (const std::exception&) {
-            continue;
+            return;
         }
-        key.type = type;
-        key.description = colon == std::string::npos ? rest : rest.substr(0, colon);
+        key.type = fields[7];
+        key.description = rest.substr(0, colon);
         keys.push_back(std::move(key));
-    }
+    });
     return keys;
 }
 
