@@ -116,12 +116,15 @@ std::vector<ProcKey> parse_proc_keys(std::string_view text) {
 
 std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
                                      const KeyringReader& read_keyring) {
-    std::map<std::int32_t, const ProcKey*> by_id;
-    for (const auto& key : keys) {
-        by_id[key.id] = &key;
-    }
+    // The key of an id (the last listed, were one listed twice); a few hundred at most, searched
+    // in place rather than indexed.
+    auto by_id = [&](std::int32_t id) -> const ProcKey* {
+        auto it = std::find_if(keys.rbegin(), keys.rend(),
+                               [&](const ProcKey& key) { return key.id == id; });
+        return it == keys.rend() ? nullptr : &*it;
+    };
     std::vector<TrustedKey> out;
-    std::set<std::pair<std::string, std::int32_t>> seen;
+    std::vector<std::pair<std::string, std::int32_t>> seen; // (keyring, key) listed in `out`
     auto wanted = [](const std::string& name) {
         return name == kPlatformKeyring ||
                std::find(std::begin(kModuleKeyrings), std::end(kModuleKeyrings), name) !=
@@ -135,16 +138,18 @@ std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
             return;
         }
         for (auto member : *members) {
-            auto it = by_id.find(member);
-            if (it == by_id.end()) {
+            const ProcKey* listed = by_id(member);
+            if (listed == nullptr) {
                 continue;
             }
-            const ProcKey& key = *it->second;
+            const ProcKey& key = *listed;
+            std::pair<std::string, std::int32_t> pair{keyring, key.id};
             if (key.type == "keyring") {
                 if (follow_links && !wanted(key.description)) {
                     self(key.description, key.id, false, self);
                 }
-            } else if (seen.insert({keyring, key.id}).second) {
+            } else if (std::find(seen.begin(), seen.end(), pair) == seen.end()) {
+                seen.push_back(std::move(pair));
                 out.push_back({keyring, key.description});
             }
         }
