@@ -56,7 +56,8 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     std::string missing;
     auto note = [&](bool present, const char* suffix, bool needed) {
         if (!present && needed) {
-            missing += (missing.empty() ? "" : ", ") + std::string(suffix);
+            missing += missing.empty() ? "" : ", ";
+            missing += suffix;
         }
     };
     note(has_verity, contract::kVeritySuffix, true);

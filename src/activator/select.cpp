@@ -35,7 +35,10 @@ std::string strerror_text(int err) {
 std::string join(const std::set<std::string>& items) {
     std::string out;
     for (const auto& item : items) {
-        out += (out.empty() ? "" : " ") + item;
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += item;
     }
     return out.empty() ? "none" : out;
 }
@@ -125,8 +128,7 @@ UsableImage link_first_usable(const Context& context, const std::string& name,
             log.error("cannot use {}: not a regular file", {on_disk.native()});
             continue;
         }
-        std::vector<SelectedLink> links{
-            {name, message("{}.raw", {name}), (node_dir / image->file_name()).string()}};
+        std::vector<SelectedLink> links{{name, message("{}.raw", {name}), node_image.string()}};
         bool sidecars_ok = true;
         for (const char* suffix : contract::kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);

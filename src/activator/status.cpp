@@ -25,19 +25,19 @@ namespace {
 
 constexpr std::string_view kReleasePrefix = "extension-release.";
 
-std::string release_field(const std::string& text, const std::string& key) {
+std::string release_field(std::string_view text, std::string_view key) {
     std::size_t at = 0;
     while (at < text.size()) {
         auto end = text.find('\n', at);
-        auto line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-        if (line.starts_with(message("{}=", {key}))) {
+        auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
+        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
             auto value = line.substr(key.size() + 1);
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
                 value = value.substr(1, value.size() - 2);
             }
-            return value;
+            return std::string(value);
         }
-        if (end == std::string::npos) {
+        if (end == std::string_view::npos) {
             break;
         }
         at = end + 1;

@@ -20,7 +20,8 @@ void add_userspace_links(const Context& context, const StoredExtension& extensio
         if (image.is_userspace() && image.version == needed) {
             match = &image;
         } else if (image.is_userspace()) {
-            others += message("{}{}", {(others.empty() ? "" : ", "), image.version});
+            others += others.empty() ? "" : ", ";
+            others += image.version;
         }
     }
     const auto name = message("{}{}", {extension.name, contract::kUserspaceSuffix});
