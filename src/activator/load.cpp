@@ -115,13 +115,13 @@ bool ModuleLoader::insert(const contract::LoadEntry& entry, bool dependencies_ok
         return false;
     }
     std::string options = join_options(entry.options, extra_options);
-    int r = modules_.insert_path(context_.on_disk(entry.path), options);
+    const auto file = context_.on_disk(entry.path);
+    int r = modules_.insert_path(file, options);
     if (r == -EEXIST) {
         log_.info("{} is already loaded", {entry.name});
     } else if (r < 0) {
-        log_.error(
-            "failed to load {} from {}: {}",
-            {entry.name, entry.path, kernel_reason(-r, modules_, context_.on_disk(entry.path))});
+        log_.error("failed to load {} from {}: {}",
+                   {entry.name, entry.path, kernel_reason(-r, modules_, file)});
         return false;
     } else {
         log_.info("loaded {} from {}{}",

@@ -51,15 +51,16 @@ void fetch(const std::string& from, const std::string& file, int out) {
         }
         return;
     }
-    fs::path dir = from.starts_with("file://") ? fs::path(from.substr(7)) : fs::path(from);
-    read_file_chunks(dir / file, [&](std::string_view piece) {
+    const auto path =
+        (from.starts_with("file://") ? fs::path(from.substr(7)) : fs::path(from)) / file;
+    read_file_chunks(path, [&](std::string_view piece) {
         while (!piece.empty()) {
             ssize_t n = ::write(out, piece.data(), piece.size());
             if (n < 0 && errno == EINTR) {
                 continue;
             }
             if (n < 0) {
-                throw_errno("cannot copy {}", {(dir / file).native()});
+                throw_errno("cannot copy {}", {path.native()});
             }
             piece.remove_prefix(static_cast<std::size_t>(n));
         }
@@ -139,11 +140,12 @@ void fetch_image(const Context& context, const std::string& from,
         }
         const auto& want = *listed;
         try {
-            if (in_store(context, dir / file, want)) {
+            const auto node_path = dir / file;
+            if (in_store(context, node_path, want)) {
                 log.info("{} is already in the store", {file});
                 continue;
             }
-            AtomicFileBeneath partial(context, dir / file, message(".{}.prefetch", {file}));
+            AtomicFileBeneath partial(context, node_path, message(".{}.prefetch", {file}));
             fetch(from, file, partial.fd());
             auto got = sha256_of(partial.fd(), message("{}/{}", {from, file}));
             if (got != want) {
