@@ -39,7 +39,8 @@ ImageCheck refuse(std::string reason) {
 }
 
 ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::path& image) {
-    auto stem = image.string().substr(0, image.string().size() - 4); // without ".raw"
+    const auto& name = image.native();
+    auto stem = name.substr(0, name.size() - 4); // without ".raw"
     fs::path verity = stem + contract::kVeritySuffix;
     fs::path roothash = stem + contract::kRootHashSuffix;
     fs::path p7s = stem + contract::kRootHashSignatureSuffix;
