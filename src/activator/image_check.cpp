@@ -93,8 +93,8 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
         result.reason = "no signature (signatures optional)";
     }
     auto tree = trust::check_verity_tree(
-        open_for_reading(context, image).get(), context.on_disk(image).string(),
-        open_for_reading(context, verity).get(), context.on_disk(verity).string());
+        open_for_reading(context, image).get(), context.on_disk(image).native(),
+        open_for_reading(context, verity).get(), context.on_disk(verity).native());
     if (!tree.problem.empty()) {
         return refuse(tree.problem);
     }

@@ -124,7 +124,8 @@ std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
         return it == keys.rend() ? nullptr : &*it;
     };
     std::vector<TrustedKey> out;
-    std::vector<std::pair<std::string, std::int32_t>> seen; // (keyring, key) listed in `out`
+    // (keyring, key) listed in `out`; each keyring name is the description of one of `keys`.
+    std::vector<std::pair<std::string_view, std::int32_t>> seen;
     auto wanted = [](const std::string& name) {
         return name == kPlatformKeyring ||
                std::find(std::begin(kModuleKeyrings), std::end(kModuleKeyrings), name) !=
@@ -143,13 +144,13 @@ std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
                 continue;
             }
             const ProcKey& key = *listed;
-            std::pair<std::string, std::int32_t> pair{keyring, key.id};
+            std::pair<std::string_view, std::int32_t> pair{keyring, key.id};
             if (key.type == "keyring") {
                 if (follow_links && !wanted(key.description)) {
                     self(key.description, key.id, false, self);
                 }
             } else if (std::find(seen.begin(), seen.end(), pair) == seen.end()) {
-                seen.push_back(std::move(pair));
+                seen.push_back(pair);
                 out.push_back({keyring, key.description});
             }
         }
@@ -242,10 +243,11 @@ SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
     if (!kernel.keys_known || signer.empty() || serial.empty()) {
         return {};
     }
-    std::set<std::string> ids{normal_hex(serial)};
+    const auto serial_id = normal_hex(serial);
+    std::set<std::string> ids{serial_id};
     for (const auto& certificate : certificates) {
         const X509* x509 = certificate.x509.get();
-        if (serial_hex(x509) == normal_hex(serial) && issuer_name(x509) == signer) {
+        if (serial_hex(x509) == serial_id && issuer_name(x509) == signer) {
             if (auto id = key_id_hex(x509); !id.empty()) {
                 ids.insert(id);
             }
@@ -254,8 +256,9 @@ SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
     SignerCheck found{SignerTrust::untrusted, {}};
     for (const auto& key : kernel.keys) {
         auto colon = key.description.rfind(": ");
-        if (colon == std::string::npos || key.description.substr(0, colon) != signer ||
-            !ids.contains(normal_hex(key.description.substr(colon + 2)))) {
+        const std::string_view description = key.description;
+        if (colon == std::string::npos || description.substr(0, colon) != signer ||
+            !ids.contains(normal_hex(description.substr(colon + 2)))) {
             continue;
         }
         if (key.keyring != kPlatformKeyring) {

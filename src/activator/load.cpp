@@ -163,7 +163,7 @@ contract::LoadOrder read_load_order(const Context& context, const std::string& e
     fs::path node_file = message("{}/{}/modules.load", {kToolDir, extension});
     auto file = context.on_disk(node_file);
     auto order = contract::parse_load_order(
-        read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.string());
+        read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.native());
     if (order.kernel && *order.kernel != context.kernel) {
         throw_input("{}: built for kernel {}, but the running kernel is {}",
                     {file.native(), *order.kernel, context.kernel});

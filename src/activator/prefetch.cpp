@@ -106,7 +106,7 @@ bool in_store(const Context& context, const fs::path& node_path, const std::stri
     UniqueFd fd = open_beneath(context, node_path, O_RDONLY | O_NONBLOCK);
     struct stat st {};
     return fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
-           sha256_of(fd.get(), context.on_disk(node_path).string()) == want;
+           sha256_of(fd.get(), context.on_disk(node_path).native()) == want;
 }
 
 // The sha256 SHA256SUMS lists for `file` (its last line for it, were there two); nullptr when it
@@ -224,9 +224,9 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
             if (!name || name->kernel != kernel || !for_this_node(identities, file, log)) {
                 continue;
             }
-            auto [it, inserted] = newest.try_emplace(name->extension, *name);
+            auto [it, inserted] = newest.try_emplace(name->extension, std::move(*name));
             if (!inserted && compare_versions(name->version, it->second.version) > 0) {
-                it->second = *name;
+                it->second = std::move(*name); // try_emplace moves nothing when the key is there
             }
         }
         if (newest.empty()) {

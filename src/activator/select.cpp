@@ -45,13 +45,14 @@ std::string join(const std::set<std::string>& items) {
 
 // Whether systemd-sysext would merge `image` on this node; when not, one line says why. An
 // image that is not for the node's OS release is passed over for an older one that is, as
-// systemd-sysext would ignore it. `release` receives the image's extension-release, read once
-// for this and for what the image needs beside it (userspace_image.hpp).
+// systemd-sysext would ignore it. The image's extension-release is read once, for this and for
+// the shared image it needs beside it (KMOD_SYSEXT_USERSPACE, into `userspace`).
 bool for_this_node(const std::optional<OsIdentity>& host, const std::filesystem::path& image,
-                   const std::string& name, contract::ExtensionRelease& release, Log& log) {
+                   const std::string& name, std::string& userspace, Log& log) {
     std::string why;
     try {
-        release = read_image_release(image, name);
+        auto release = read_image_release(image, name);
+        userspace = std::move(release.userspace);
         if (host) {
             why = extension_mismatch(*host, release.os);
         }
@@ -165,8 +166,8 @@ UsableImage link_first_usable(const Context& context, const std::string& name,
             log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
-        contract::ExtensionRelease release;
-        if (!for_this_node(host, on_disk, name, release, log)) {
+        std::string userspace;
+        if (!for_this_node(host, on_disk, name, userspace, log)) {
             continue;
         }
         // The kernel checks a linked .roothash.p7s itself when the signer's key is in its
@@ -212,7 +213,7 @@ UsableImage link_first_usable(const Context& context, const std::string& name,
                      {signature->target, kSystemdCertificateDir});
             links.erase(signature);
         }
-        return {std::move(links), std::move(release.userspace)};
+        return {std::move(links), std::move(userspace)};
     }
     return {};
 }
