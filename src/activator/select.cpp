@@ -28,10 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string strerror_text(int err) {
-    return std::strerror(err);
-}
-
 std::string join(const std::set<std::string>& items) {
     std::string out;
     for (const auto& item : items) {
@@ -122,7 +118,7 @@ UsableImage link_first_usable(const Context& context, const std::string& name,
         auto on_disk = context.on_disk(node_image);
         auto image_stat = stat_beneath(context, node_image);
         if (!image_stat) {
-            log.error("cannot use {}: {}", {on_disk.native(), strerror_text(errno)});
+            log.error("cannot use {}: {}", {on_disk.native(), std::strerror(errno)});
             continue;
         }
         if (!S_ISREG(image_stat->st_mode)) {
@@ -141,7 +137,7 @@ UsableImage link_first_usable(const Context& context, const std::string& name,
             std::string problem;
             auto st = stat_beneath(context, node_path);
             if (!st) {
-                problem = strerror_text(errno);
+                problem = std::strerror(errno);
             } else if (!S_ISREG(st->st_mode)) {
                 problem = "not a regular file";
             }
