@@ -93,7 +93,7 @@ const Verb* find_verb(const std::string& name) {
 bool take_option(std::span<const std::string> args, std::size_t& i, const std::string& name,
                  std::string& value) {
     const auto& arg = args[i];
-    if (arg.starts_with(message("{}=", {name}))) {
+    if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
         value = arg.substr(name.size() + 1);
         return true;
     }
@@ -174,8 +174,7 @@ std::string usage_text() {
                       "Chooses, for the running kernel, the kmod-sysext images systemd-sysext\n"
                       "merges, and loads their kernel modules.\n\nVerbs:\n";
     for (const auto& verb : kVerbs) {
-        std::string head = message("  {} {}", {verb.name, verb.arguments});
-        out += message("{}\n      {}\n", {head, verb.help});
+        out += message("  {} {}\n      {}\n", {verb.name, verb.arguments, verb.help});
     }
     out += "\nOptions:\n"
            "  --root=PATH      operate on the tree at PATH instead of /\n"

@@ -39,7 +39,8 @@ ImageCheck refuse(std::string reason) {
 }
 
 ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::path& image) {
-    auto stem = image.string().substr(0, image.string().size() - 4); // without ".raw"
+    const auto& name = image.native();
+    auto stem = name.substr(0, name.size() - 4); // without ".raw"
     fs::path verity = stem + contract::kVeritySuffix;
     fs::path roothash = stem + contract::kRootHashSuffix;
     fs::path p7s = stem + contract::kRootHashSignatureSuffix;
@@ -56,7 +57,8 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
     std::string missing;
     auto note = [&](bool present, const char* suffix, bool needed) {
         if (!present && needed) {
-            missing += (missing.empty() ? "" : ", ") + std::string(suffix);
+            missing += missing.empty() ? "" : ", ";
+            missing += suffix;
         }
     };
     note(has_verity, contract::kVeritySuffix, true);
@@ -91,8 +93,8 @@ ImageCheck check(const Context& context, const TrustPolicy& policy, const fs::pa
         result.reason = "no signature (signatures optional)";
     }
     auto tree = trust::check_verity_tree(
-        open_for_reading(context, image).get(), context.on_disk(image).string(),
-        open_for_reading(context, verity).get(), context.on_disk(verity).string());
+        open_for_reading(context, image).get(), context.on_disk(image).native(),
+        open_for_reading(context, verity).get(), context.on_disk(verity).native());
     if (!tree.problem.empty()) {
         return refuse(tree.problem);
     }

@@ -32,8 +32,9 @@ std::vector<fs::path> subdirectories(const fs::path& dir) {
 
 void add_releases(const fs::path& modules_dir, std::set<std::string>& releases) {
     for (const auto& dir : subdirectories(modules_dir)) {
-        if (is_kernel_release(dir.filename().string()) && holds_kernel(dir)) {
-            releases.insert(dir.filename().string());
+        auto name = dir.filename().string();
+        if (is_kernel_release(name) && holds_kernel(dir)) {
+            releases.insert(std::move(name));
         }
     }
 }

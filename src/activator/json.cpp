@@ -50,4 +50,8 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+std::string json_or_null(std::string_view text) {
+    return text.empty() ? std::string("null") : json_string(text);
+}
+
 } // namespace ksx::activator

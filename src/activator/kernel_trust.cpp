@@ -1,6 +1,7 @@
 #include "activator/kernel_trust.hpp"
 
 #include "activator/root_files.hpp"
+#include "util/lines.hpp"
 #include "util/message.hpp"
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include <openssl/bn.h>
 #include <openssl/x509v3.h>
 #include <set>
-#include <sstream>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,16 +82,17 @@ std::string issuer_name(const X509* certificate) {
 
 std::vector<ProcKey> parse_proc_keys(std::string_view text) {
     std::vector<ProcKey> keys;
-    std::istringstream lines{std::string(text)};
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string id, flags, usage, timeout, perm, uid, gid, type;
-        if (!(fields >> id >> flags >> usage >> timeout >> perm >> uid >> gid >> type)) {
-            continue;
+    for_each_line(text, [&](std::string_view line, int) {
+        // id flags usage timeout perm uid gid type, then the rest of the line.
+        std::string_view fields[8];
+        for (auto& field : fields) {
+            field = take_word(line);
         }
-        std::string rest;
-        std::getline(fields >> std::ws, rest);
+        if (fields[7].empty()) {
+            return;
+        }
+        const std::string id(fields[0]);
+        const auto rest = skip_blanks(line);
         // "<description>: <summary>"; an X.509 key's description holds ": " itself, its summary
         // ("X509.rsa 4b6c0d1f []") does not.
         auto colon = rest.rfind(": ");
@@ -100,27 +101,31 @@ std::vector<ProcKey> parse_proc_keys(std::string_view text) {
             std::size_t used = 0;
             auto value = std::stoul(id, &used, 16);
             if (used != id.size() || value > 0x7fffffffUL) {
-                continue;
+                return;
             }
             key.id = static_cast<std::int32_t>(value);
         } catch (const std::exception&) {
-            continue;
+            return;
         }
-        key.type = type;
-        key.description = colon == std::string::npos ? rest : rest.substr(0, colon);
+        key.type = fields[7];
+        key.description = rest.substr(0, colon);
         keys.push_back(std::move(key));
-    }
+    });
     return keys;
 }
 
 std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
                                      const KeyringReader& read_keyring) {
-    std::map<std::int32_t, const ProcKey*> by_id;
-    for (const auto& key : keys) {
-        by_id[key.id] = &key;
-    }
+    // The key of an id (the last listed, were one listed twice); a few hundred at most, searched
+    // in place rather than indexed.
+    auto by_id = [&](std::int32_t id) -> const ProcKey* {
+        auto it = std::find_if(keys.rbegin(), keys.rend(),
+                               [&](const ProcKey& key) { return key.id == id; });
+        return it == keys.rend() ? nullptr : &*it;
+    };
     std::vector<TrustedKey> out;
-    std::set<std::pair<std::string, std::int32_t>> seen;
+    // (keyring, key) listed in `out`; each keyring name is the description of one of `keys`.
+    std::vector<std::pair<std::string_view, std::int32_t>> seen;
     auto wanted = [](const std::string& name) {
         return name == kPlatformKeyring ||
                std::find(std::begin(kModuleKeyrings), std::end(kModuleKeyrings), name) !=
@@ -134,16 +139,18 @@ std::vector<TrustedKey> trusted_keys(const std::vector<ProcKey>& keys,
             return;
         }
         for (auto member : *members) {
-            auto it = by_id.find(member);
-            if (it == by_id.end()) {
+            const ProcKey* listed = by_id(member);
+            if (listed == nullptr) {
                 continue;
             }
-            const ProcKey& key = *it->second;
+            const ProcKey& key = *listed;
+            std::pair<std::string_view, std::int32_t> pair{keyring, key.id};
             if (key.type == "keyring") {
                 if (follow_links && !wanted(key.description)) {
                     self(key.description, key.id, false, self);
                 }
-            } else if (seen.insert({keyring, key.id}).second) {
+            } else if (std::find(seen.begin(), seen.end(), pair) == seen.end()) {
+                seen.push_back(pair);
                 out.push_back({keyring, key.description});
             }
         }
@@ -236,10 +243,11 @@ SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
     if (!kernel.keys_known || signer.empty() || serial.empty()) {
         return {};
     }
-    std::set<std::string> ids{normal_hex(serial)};
+    const auto serial_id = normal_hex(serial);
+    std::set<std::string> ids{serial_id};
     for (const auto& certificate : certificates) {
         const X509* x509 = certificate.x509.get();
-        if (serial_hex(x509) == normal_hex(serial) && issuer_name(x509) == signer) {
+        if (serial_hex(x509) == serial_id && issuer_name(x509) == signer) {
             if (auto id = key_id_hex(x509); !id.empty()) {
                 ids.insert(id);
             }
@@ -248,8 +256,9 @@ SignerCheck check_signer(const KernelTrust& kernel, const std::string& signer,
     SignerCheck found{SignerTrust::untrusted, {}};
     for (const auto& key : kernel.keys) {
         auto colon = key.description.rfind(": ");
-        if (colon == std::string::npos || key.description.substr(0, colon) != signer ||
-            !ids.contains(normal_hex(key.description.substr(colon + 2)))) {
+        const std::string_view description = key.description;
+        if (colon == std::string::npos || description.substr(0, colon) != signer ||
+            !ids.contains(normal_hex(description.substr(colon + 2)))) {
             continue;
         }
         if (key.keyring != kPlatformKeyring) {

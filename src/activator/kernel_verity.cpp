@@ -2,8 +2,7 @@
 
 #include "activator/root_files.hpp"
 #include "activator/signature.hpp"
-
-#include <sstream>
+#include "util/lines.hpp"
 
 namespace ksx::activator {
 
@@ -28,15 +27,13 @@ bool parse_require_signatures(std::string_view cmdline,
     if (parameter) {
         return !parameter->empty() && is_true(std::string_view(*parameter).substr(0, 1));
     }
-    std::istringstream words{std::string(cmdline)};
-    std::string word;
     bool required = false;
     // The last one counts, as for the kernel; "-" and "_" are the same in parameter names.
-    while (words >> word) {
-        for (const char* name :
+    for (auto word = take_word(cmdline); !word.empty(); word = take_word(cmdline)) {
+        for (std::string_view name :
              {"dm_verity.require_signatures=", "dm-verity.require_signatures="}) {
             if (word.starts_with(name)) {
-                required = is_true(std::string_view(word).substr(std::string_view(name).size()));
+                required = is_true(word.substr(name.size()));
             }
         }
     }

@@ -115,13 +115,13 @@ bool ModuleLoader::insert(const contract::LoadEntry& entry, bool dependencies_ok
         return false;
     }
     std::string options = join_options(entry.options, extra_options);
-    int r = modules_.insert_path(context_.on_disk(entry.path), options);
+    const auto file = context_.on_disk(entry.path);
+    int r = modules_.insert_path(file, options);
     if (r == -EEXIST) {
         log_.info("{} is already loaded", {entry.name});
     } else if (r < 0) {
-        log_.error(
-            "failed to load {} from {}: {}",
-            {entry.name, entry.path, kernel_reason(-r, modules_, context_.on_disk(entry.path))});
+        log_.error("failed to load {} from {}: {}",
+                   {entry.name, entry.path, kernel_reason(-r, modules_, file)});
         return false;
     } else {
         log_.info("loaded {} from {}{}",
@@ -163,7 +163,7 @@ contract::LoadOrder read_load_order(const Context& context, const std::string& e
     fs::path node_file = message("{}/{}/modules.load", {kToolDir, extension});
     auto file = context.on_disk(node_file);
     auto order = contract::parse_load_order(
-        read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.string());
+        read_beneath(context, node_file, contract::kMaxLoadOrderBytes), file.native());
     if (order.kernel && *order.kernel != context.kernel) {
         throw_input("{}: built for kernel {}, but the running kernel is {}",
                     {file.native(), *order.kernel, context.kernel});

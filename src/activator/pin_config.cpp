@@ -35,7 +35,7 @@ ExtensionConfig read_extension_config(const Context& context, const std::string&
         return {};
     }
     return parse_extension_config(read_beneath(context, node_path, kMaxSmallFile),
-                                  context.on_disk(node_path).string(), log);
+                                  context.on_disk(node_path).native(), log);
 }
 
 } // namespace ksx::activator

@@ -12,6 +12,7 @@
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
@@ -50,15 +51,16 @@ void fetch(const std::string& from, const std::string& file, int out) {
         }
         return;
     }
-    fs::path dir = from.starts_with("file://") ? fs::path(from.substr(7)) : fs::path(from);
-    read_file_chunks(dir / file, [&](std::string_view piece) {
+    const auto path =
+        (from.starts_with("file://") ? fs::path(from.substr(7)) : fs::path(from)) / file;
+    read_file_chunks(path, [&](std::string_view piece) {
         while (!piece.empty()) {
             ssize_t n = ::write(out, piece.data(), piece.size());
             if (n < 0 && errno == EINTR) {
                 continue;
             }
             if (n < 0) {
-                throw_errno("cannot copy {}", {(dir / file).native()});
+                throw_errno("cannot copy {}", {path.native()});
             }
             piece.remove_prefix(static_cast<std::size_t>(n));
         }
@@ -104,32 +106,46 @@ bool in_store(const Context& context, const fs::path& node_path, const std::stri
     UniqueFd fd = open_beneath(context, node_path, O_RDONLY | O_NONBLOCK);
     struct stat st {};
     return fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
-           sha256_of(fd.get(), context.on_disk(node_path).string()) == want;
+           sha256_of(fd.get(), context.on_disk(node_path).native()) == want;
+}
+
+// The sha256 SHA256SUMS lists for `file` (its last line for it, were there two); nullptr when it
+// lists none.
+const std::string* listed_sha256(const std::vector<contract::Sha256Sum>& sums,
+                                 const std::string& file) {
+    auto it = std::find_if(sums.rbegin(), sums.rend(),
+                           [&](const contract::Sha256Sum& sum) { return sum.file == file; });
+    return it == sums.rend() ? nullptr : &it->sha256;
 }
 
 // Fetches `image` and its sidecars into the store; a failure is logged, and the image is left
 // out (never in the store without its sidecars). Every file is created, checked and renamed
 // beneath --root (root_files.hpp): a symlink in the store's path never leads a write out.
 void fetch_image(const Context& context, const std::string& from,
-                 const std::map<std::string, std::string>& hashes, const ImageName& image,
-                 Log& log) {
+                 const std::vector<contract::Sha256Sum>& sums, const ImageName& image, Log& log) {
     auto dir = context.store / image.extension;
-    // Sidecars first: the image never sits in the store without its signature.
-    std::vector<std::string> files;
+    // Sidecars first: the image never sits in the store without its signature. Each with the
+    // sha256 SHA256SUMS lists for it (the image is listed: it was chosen from there).
+    std::vector<std::pair<std::string, const std::string*>> files;
     for (const char* suffix : contract::kSidecarSuffixes) {
-        if (hashes.count(image.stem() + suffix) != 0) {
-            files.push_back(image.stem() + suffix);
+        auto sidecar = image.stem() + suffix;
+        if (const auto* sha256 = listed_sha256(sums, sidecar)) {
+            files.emplace_back(std::move(sidecar), sha256);
         }
     }
-    files.push_back(image.file_name());
-    for (const auto& file : files) {
-        const auto& want = hashes.at(file);
+    files.emplace_back(image.file_name(), listed_sha256(sums, image.file_name()));
+    for (const auto& [file, listed] : files) {
+        if (listed == nullptr) {
+            continue;
+        }
+        const auto& want = *listed;
         try {
-            if (in_store(context, dir / file, want)) {
+            const auto node_path = dir / file;
+            if (in_store(context, node_path, want)) {
                 log.info("{} is already in the store", {file});
                 continue;
             }
-            AtomicFileBeneath partial(context, dir / file, message(".{}.prefetch", {file}));
+            AtomicFileBeneath partial(context, node_path, message(".{}.prefetch", {file}));
             fetch(from, file, partial.fd());
             auto got = sha256_of(partial.fd(), message("{}/{}", {from, file}));
             if (got != want) {
@@ -199,10 +215,6 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
     auto sums = contract::parse_sha256sums(fetch_to_memory(from, "SHA256SUMS"));
     fs::create_directories(context.root); // the root itself; all beneath it is root_files'
 
-    std::map<std::string, std::string> hashes; // file -> sha256
-    for (const auto& sum : sums) {
-        hashes[sum.file] = sum.sha256;
-    }
     auto identities = release_identities(context, from, log);
     for (const auto& kernel : kernels) {
         // The newest image per extension for this kernel, among those for this node's OS.
@@ -212,21 +224,21 @@ int prefetch_images(const Context& context, const std::vector<std::string>& kern
             if (!name || name->kernel != kernel || !for_this_node(identities, file, log)) {
                 continue;
             }
-            auto [it, inserted] = newest.try_emplace(name->extension, *name);
+            auto [it, inserted] = newest.try_emplace(name->extension, std::move(*name));
             if (!inserted && compare_versions(name->version, it->second.version) > 0) {
-                it->second = *name;
+                it->second = std::move(*name); // try_emplace moves nothing when the key is there
             }
         }
         if (newest.empty()) {
             log.warning("no image for kernel {} in {}", {kernel, from});
         }
         for (const auto& [extension, image] : newest) {
-            fetch_image(context, from, hashes, image, log); // the next one may still work
+            fetch_image(context, from, sums, image, log); // the next one may still work
             // A split build's shared image, of the modules' version (KMOD_SYSEXT_USERSPACE).
             ImageName shared{extension, image.version, {}};
-            if (hashes.count(shared.file_name()) != 0 &&
+            if (listed_sha256(sums, shared.file_name()) != nullptr &&
                 for_this_node(identities, shared.file_name(), log)) {
-                fetch_image(context, from, hashes, shared, log);
+                fetch_image(context, from, sums, shared, log);
             }
         }
     }

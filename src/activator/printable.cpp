@@ -93,4 +93,8 @@ std::string printable(std::string_view text) {
     return out;
 }
 
+void append(std::string& out, const char* pattern, MessageParts parts) {
+    out += message(pattern, parts);
+}
+
 } // namespace ksx::activator

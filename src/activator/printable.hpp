@@ -2,6 +2,8 @@
 // never a control character raw, so one log line or status line stays one line.
 #pragma once
 
+#include "util/message.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,5 +23,9 @@ bool is_control(char32_t code);
 // `text` with control characters, backslashes and bytes that are not UTF-8 escaped as C does:
 // "\n", "\t", "\r", "\\", else "\xNN" for each byte.
 std::string printable(std::string_view text);
+
+// `out += message(pattern, parts)`, out of line: `status` builds its text and JSON piece by
+// piece, and one call per piece keeps that code small.
+void append(std::string& out, const char* pattern, MessageParts parts);
 
 } // namespace ksx::activator

@@ -28,30 +28,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string strerror_text(int err) {
-    return std::strerror(err);
-}
-
 std::string join(const std::set<std::string>& items) {
     std::string out;
     for (const auto& item : items) {
-        out += (out.empty() ? "" : " ") + item;
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += item;
     }
     return out.empty() ? "none" : out;
 }
 
 // Whether systemd-sysext would merge `image` on this node; when not, one line says why. An
 // image that is not for the node's OS release is passed over for an older one that is, as
-// systemd-sysext would ignore it.
+// systemd-sysext would ignore it. The image's extension-release is read once, for this and for
+// the shared image it needs beside it (KMOD_SYSEXT_USERSPACE, into `userspace`).
 bool for_this_node(const std::optional<OsIdentity>& host, const std::filesystem::path& image,
-                   const std::string& name, Log& log) {
-    if (!host) {
-        return true; // no os-release to compare with (a test tree)
-    }
+                   const std::string& name, std::string& userspace, Log& log) {
     std::string why;
     try {
-        why = extension_mismatch(*host, read_image_identity(image, name));
+        auto release = read_image_release(image, name);
+        userspace = std::move(release.userspace);
+        if (host) {
+            why = extension_mismatch(*host, release.os);
+        }
     } catch (const std::exception& e) {
+        if (!host) {
+            return true; // no os-release to compare with (a test tree): images need not be images
+        }
         why = message("cannot read its extension-release: {}", {e.what()});
     }
     if (!why.empty()) {
@@ -60,10 +64,10 @@ bool for_this_node(const std::optional<OsIdentity>& host, const std::filesystem:
     return why.empty();
 }
 
-// The links for one extension's chosen image, or nothing (with the reason logged).
-std::vector<SelectedLink> choose(const Context& context, const StoredExtension& extension,
-                                 const TrustPolicy& policy, const std::optional<OsIdentity>& host,
-                                 std::vector<VerificationRecord>& records, Log& log) {
+// One extension's chosen image, or nothing (with the reason logged).
+UsableImage choose(const Context& context, const StoredExtension& extension,
+                   const TrustPolicy& policy, const std::optional<OsIdentity>& host,
+                   std::vector<VerificationRecord>& records, Log& log) {
     ExtensionConfig config;
     try {
         config = read_extension_config(context, extension.name, log);
@@ -104,26 +108,24 @@ std::vector<SelectedLink> choose(const Context& context, const StoredExtension& 
 
 } // namespace
 
-std::vector<SelectedLink> link_first_usable(const Context& context, const std::string& name,
-                                            const std::vector<const ImageName*>& candidates,
-                                            const TrustPolicy& policy,
-                                            const std::optional<OsIdentity>& host,
-                                            std::vector<VerificationRecord>& records, Log& log) {
+UsableImage link_first_usable(const Context& context, const std::string& name,
+                              const std::vector<const ImageName*>& candidates,
+                              const TrustPolicy& policy, const std::optional<OsIdentity>& host,
+                              std::vector<VerificationRecord>& records, Log& log) {
     for (const ImageName* image : candidates) {
         fs::path node_dir = context.store / image->extension;
         auto node_image = node_dir / image->file_name();
         auto on_disk = context.on_disk(node_image);
         auto image_stat = stat_beneath(context, node_image);
         if (!image_stat) {
-            log.error("cannot use {}: {}", {on_disk.native(), strerror_text(errno)});
+            log.error("cannot use {}: {}", {on_disk.native(), std::strerror(errno)});
             continue;
         }
         if (!S_ISREG(image_stat->st_mode)) {
             log.error("cannot use {}: not a regular file", {on_disk.native()});
             continue;
         }
-        std::vector<SelectedLink> links{
-            {name, message("{}.raw", {name}), (node_dir / image->file_name()).string()}};
+        std::vector<SelectedLink> links{{name, message("{}.raw", {name}), node_image.string()}};
         bool sidecars_ok = true;
         for (const char* suffix : contract::kSidecarSuffixes) {
             auto node_path = node_dir / (image->stem() + suffix);
@@ -135,7 +137,7 @@ std::vector<SelectedLink> link_first_usable(const Context& context, const std::s
             std::string problem;
             auto st = stat_beneath(context, node_path);
             if (!st) {
-                problem = strerror_text(errno);
+                problem = std::strerror(errno);
             } else if (!S_ISREG(st->st_mode)) {
                 problem = "not a regular file";
             }
@@ -160,7 +162,8 @@ std::vector<SelectedLink> link_first_usable(const Context& context, const std::s
             log.warning("refused {}: {}", {links.front().target, check.reason});
             return {};
         }
-        if (!for_this_node(host, on_disk, name, log)) {
+        std::string userspace;
+        if (!for_this_node(host, on_disk, name, userspace, log)) {
             continue;
         }
         // The kernel checks a linked .roothash.p7s itself when the signer's key is in its
@@ -206,7 +209,7 @@ std::vector<SelectedLink> link_first_usable(const Context& context, const std::s
                      {signature->target, kSystemdCertificateDir});
             links.erase(signature);
         }
-        return links;
+        return {std::move(links), std::move(userspace)};
     }
     return {};
 }
@@ -337,9 +340,9 @@ int select_images(const Context& context, Log& log) {
         auto policy = read_trust_policy(context, log);
         auto host = read_host_identity(context);
         for (const auto& extension : extensions) {
-            auto links = choose(context, extension, policy, host, records, log);
-            add_userspace_links(context, extension, policy, host, records, links, log);
-            wanted.insert(wanted.end(), links.begin(), links.end());
+            auto chosen = choose(context, extension, policy, host, records, log);
+            add_userspace_links(context, extension, policy, host, records, chosen, log);
+            wanted.insert(wanted.end(), chosen.links.begin(), chosen.links.end());
         }
     }
     try {

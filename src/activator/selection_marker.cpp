@@ -63,7 +63,7 @@ Selection read_selection(const Context& context) {
         return {};
     }
     return parse_selection(read_beneath(context, kSelectionMarker, kMaxSmallFile),
-                           context.on_disk(kSelectionMarker).string());
+                           context.on_disk(kSelectionMarker).native());
 }
 
 void write_selection(const Context& context, const Selection& selection) {

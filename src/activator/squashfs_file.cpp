@@ -89,7 +89,7 @@ public:
     }
 
 private:
-    [[noreturn]] void fail(const std::string& what) const {
+    [[noreturn]] void fail(std::string_view what) const {
         throw_error("{}: {}", {image_.native(), what});
     }
 

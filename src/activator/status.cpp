@@ -25,28 +25,24 @@ namespace {
 
 constexpr std::string_view kReleasePrefix = "extension-release.";
 
-std::string release_field(const std::string& text, const std::string& key) {
+std::string release_field(std::string_view text, std::string_view key) {
     std::size_t at = 0;
     while (at < text.size()) {
         auto end = text.find('\n', at);
-        auto line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-        if (line.starts_with(message("{}=", {key}))) {
+        auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
+        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
             auto value = line.substr(key.size() + 1);
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
                 value = value.substr(1, value.size() - 2);
             }
-            return value;
+            return std::string(value);
         }
-        if (end == std::string::npos) {
+        if (end == std::string_view::npos) {
             break;
         }
         at = end + 1;
     }
     return {};
-}
-
-std::string json_or_null(const std::string& text) {
-    return text.empty() ? std::string("null") : json_string(text);
 }
 
 // /sys/module/<name with '-' as '_'> exists; `sys_module` is that directory opened beneath the
@@ -141,12 +137,12 @@ std::string format_status_text(const Status& status) {
         out += "no extensions\n";
     }
     for (const auto& extension : status.extensions) {
-        out += message("\n{}\n", {printable(extension.name)});
+        append(out, "\n{}\n", {printable(extension.name)});
         out += "  images:";
         for (const auto& image : extension.images) {
-            out +=
-                message("\n    {}{}", {printable(image.file_name()),
-                                       (image.kernel == status.kernel ? "  (this kernel)" : "")});
+            append(out, "\n    {}{}",
+                   {printable(image.file_name()),
+                    (image.kernel == status.kernel ? "  (this kernel)" : "")});
         }
         out += extension.images.empty() ? " none\n" : "\n";
         out += "  selected: ";
@@ -157,22 +153,22 @@ std::string format_status_text(const Status& status) {
         } else {
             out += "yes";
             if (!extension.merged_version.empty()) {
-                out += message(", version {}", {printable(extension.merged_version)});
+                append(out, ", version {}", {printable(extension.merged_version)});
             }
             if (!extension.merged_kernel.empty()) {
-                out += message(" for kernel {}", {printable(extension.merged_kernel)});
+                append(out, " for kernel {}", {printable(extension.merged_kernel)});
             }
             if (!extension.merged_userspace.empty()) {
-                out += message(" with {}-userspace {}",
-                               {printable(extension.name), printable(extension.merged_userspace)});
+                append(out, " with {}-userspace {}",
+                       {printable(extension.name), printable(extension.merged_userspace)});
             }
         }
         out += "\n";
         if (!extension.modules.empty()) {
             out += "  modules:";
             for (const auto& module : extension.modules) {
-                out += message(" {}{}", {printable(module.name),
-                                         (module.loaded ? " (loaded)" : " (not loaded)")});
+                append(out, " {}{}",
+                       {printable(module.name), (module.loaded ? " (loaded)" : " (not loaded)")});
             }
             out += "\n";
         }
@@ -183,20 +179,20 @@ std::string format_status_text(const Status& status) {
             const auto& check = *extension.verification;
             out += "  verified: ";
             if (check.trust == ImageTrust::verified) {
-                out += message("yes, signed by {}", {printable(check.signer)});
+                append(out, "yes, signed by {}", {printable(check.signer)});
             } else if (check.trust == ImageTrust::unsigned_image) {
-                out += message("no: {}", {printable(check.reason)});
+                append(out, "no: {}", {printable(check.reason)});
             } else {
-                out += message("no, refused {}: {}",
-                               {printable(extension.verified_image), printable(check.reason)});
+                append(out, "no, refused {}: {}",
+                       {printable(extension.verified_image), printable(check.reason)});
             }
             out += "\n";
             if (!check.root_hash.empty()) {
-                out += message("  root hash: {}\n", {printable(check.root_hash)});
+                append(out, "  root hash: {}\n", {printable(check.root_hash)});
             }
         }
         if (!extension.problem.empty()) {
-            out += message("  problem: {}\n", {printable(extension.problem)});
+            append(out, "  problem: {}\n", {printable(extension.problem)});
         }
     }
     return out;
@@ -206,19 +202,19 @@ std::string format_status_json(const Status& status) {
     std::string out = message("{\"kernel\":{},\"store\":{}",
                               {json_string(status.kernel), json_string(status.store)});
     if (status.kernel_trust) {
-        out += message(",\"kernel_trust\":{}", {format_kernel_trust_json(status.kernel_trust)});
+        append(out, ",\"kernel_trust\":{}", {format_kernel_trust_json(status.kernel_trust)});
     }
     out += ",\"extensions\":[";
     bool first = true;
     for (const auto& extension : status.extensions) {
         out += first ? "" : ",";
         first = false;
-        out += message("{\"name\":{},\"images\":[", {json_string(extension.name)});
+        append(out, "{\"name\":{},\"images\":[", {json_string(extension.name)});
         for (std::size_t i = 0; i < extension.images.size(); ++i) {
             const auto& image = extension.images[i];
-            out += message("{}{\"file\":{},\"version\":{},\"kernel\":{}}",
-                           {(i ? "," : ""), json_string(image.file_name()),
-                            json_string(image.version), json_or_null(image.kernel)});
+            append(out, "{}{\"file\":{},\"version\":{},\"kernel\":{}}",
+                   {(i ? "," : ""), json_string(image.file_name()), json_string(image.version),
+                    json_or_null(image.kernel)});
         }
         out += "],\"selected\":";
         out += extension.selected.empty() ? "null" : json_string(extension.selected.front());
@@ -226,8 +222,8 @@ std::string format_status_json(const Status& status) {
         if (!extension.merged) {
             out += "null";
         } else {
-            out += message(
-                "{\"version\":{},\"kernel\":{}{}}",
+            append(
+                out, "{\"version\":{},\"kernel\":{}{}}",
                 {json_string(extension.merged_version), json_or_null(extension.merged_kernel),
                  (extension.merged_userspace.empty()
                       ? std::string()
@@ -236,29 +232,29 @@ std::string format_status_json(const Status& status) {
         out += ",\"modules\":[";
         for (std::size_t i = 0; i < extension.modules.size(); ++i) {
             const auto& module = extension.modules[i];
-            out += message("{}{\"name\":{},\"boot\":{},\"loaded\":{}}",
-                           {(i ? "," : ""), json_string(module.name),
-                            (module.boot ? "true" : "false"), (module.loaded ? "true" : "false")});
+            append(out, "{}{\"name\":{},\"boot\":{},\"loaded\":{}}",
+                   {(i ? "," : ""), json_string(module.name), (module.boot ? "true" : "false"),
+                    (module.loaded ? "true" : "false")});
         }
         out += "],\"verification\":";
         if (!extension.verification) {
             out += "null";
         } else {
             const auto& check = *extension.verification;
-            out += message(
-                "{\"image\":{},\"state\":{},\"verified\":{},\"root_hash\":{},\"signer\":{},"
-                "\"reason\":{}}",
-                {json_string(extension.verified_image), json_string(trust_name(check.trust)),
-                 (check.trust == ImageTrust::verified ? "true" : "false"),
-                 json_or_null(check.root_hash), json_or_null(check.signer),
-                 json_or_null(check.reason)});
+            append(out,
+                   "{\"image\":{},\"state\":{},\"verified\":{},\"root_hash\":{},\"signer\":{},"
+                   "\"reason\":{}}",
+                   {json_string(extension.verified_image), json_string(trust_name(check.trust)),
+                    (check.trust == ImageTrust::verified ? "true" : "false"),
+                    json_or_null(check.root_hash), json_or_null(check.signer),
+                    json_or_null(check.reason)});
         }
         if (status.kernel_trust) {
-            out += message(",\"module_signer\":{}",
-                           {format_module_signer_json(extension.module_signer)});
+            append(out, ",\"module_signer\":{}",
+                   {format_module_signer_json(extension.module_signer)});
         }
         if (!extension.problem.empty()) {
-            out += message(",\"problem\":{}", {json_string(extension.problem)});
+            append(out, ",\"problem\":{}", {json_string(extension.problem)});
         }
         out += "}";
     }

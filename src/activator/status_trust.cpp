@@ -10,16 +10,12 @@ namespace ksx::activator {
 
 namespace {
 
-std::string yes_no(const std::optional<bool>& value) {
+const char* yes_no(const std::optional<bool>& value) {
     return value ? (*value ? "yes" : "no") : "unknown";
 }
 
-std::string json_bool(const std::optional<bool>& value) {
+const char* json_bool(const std::optional<bool>& value) {
     return value ? (*value ? "true" : "false") : "null";
-}
-
-std::string json_optional(const std::string& text) {
-    return text.empty() ? std::string("null") : json_string(text);
 }
 
 } // namespace
@@ -48,19 +44,19 @@ std::string format_kernel_trust_text(const KernelTrust& kernel) {
     if (!kernel.keys_known) {
         out += "\ntrusted keys: unknown (/proc/keys cannot be read)";
     }
-    return message("{}\n", {out});
+    out += '\n';
+    return out;
 }
 
 std::string format_module_signer_text(const ModuleSigner& signer) {
     std::string out = "  module signer: ";
     if (!signer.is_signed) {
-        out += message("none ({} is not signed)", {printable(signer.module)});
+        append(out, "none ({} is not signed)", {printable(signer.module)});
     } else {
-        out +=
-            message("\"{}\" (serial {}), ", {printable(signer.signer), printable(signer.serial)});
+        append(out, "\"{}\" (serial {}), ", {printable(signer.signer), printable(signer.serial)});
         switch (signer.check.trust) {
         case SignerTrust::trusted:
-            out += message("trusted by the kernel ({})", {printable(signer.check.keyring)});
+            append(out, "trusted by the kernel ({})", {printable(signer.check.keyring)});
             break;
         case SignerTrust::platform:
             out += "only in the firmware's db (.platform)";
@@ -73,7 +69,8 @@ std::string format_module_signer_text(const ModuleSigner& signer) {
             break;
         }
     }
-    return message("{}\n", {out});
+    out += '\n';
+    return out;
 }
 
 std::string format_kernel_trust_json(const std::optional<KernelTrust>& kernel) {
@@ -82,18 +79,20 @@ std::string format_kernel_trust_json(const std::optional<KernelTrust>& kernel) {
     }
     std::string out = message(
         "{\"secure_boot\":{},\"lockdown\":{},\"sig_enforce\":{},\"enforced\":{},\"trusted_keys\":",
-        {json_bool(kernel->secure_boot), json_optional(kernel->lockdown),
+        {json_bool(kernel->secure_boot), json_or_null(kernel->lockdown),
          json_bool(kernel->sig_enforce), json_bool(kernel->enforces_module_signatures())});
     if (!kernel->keys_known) {
-        return message("{}null}", {out});
+        out += "null}";
+        return out;
     }
     out += "[";
     for (std::size_t i = 0; i < kernel->keys.size(); ++i) {
-        out += message("{}{\"keyring\":{},\"key\":{}}",
-                       {(i ? "," : ""), json_string(kernel->keys[i].keyring),
-                        json_string(kernel->keys[i].description)});
+        append(out, "{}{\"keyring\":{},\"key\":{}}",
+               {(i ? "," : ""), json_string(kernel->keys[i].keyring),
+                json_string(kernel->keys[i].description)});
     }
-    return message("{}]}", {out});
+    out += "]}";
+    return out;
 }
 
 std::string format_module_signer_json(const std::optional<ModuleSigner>& signer) {
@@ -102,9 +101,9 @@ std::string format_module_signer_json(const std::optional<ModuleSigner>& signer)
     }
     return message(
         "{\"module\":{},\"signed\":{},\"signer\":{},\"serial\":{},\"trust\":{},\"keyring\":{}}",
-        {json_string(signer->module), json_bool(signer->is_signed), json_optional(signer->signer),
-         json_optional(signer->serial), json_string(signer_trust_name(signer->check.trust)),
-         json_optional(signer->check.keyring)});
+        {json_string(signer->module), json_bool(signer->is_signed), json_or_null(signer->signer),
+         json_or_null(signer->serial), json_string(signer_trust_name(signer->check.trust)),
+         json_or_null(signer->check.keyring)});
 }
 
 } // namespace ksx::activator

@@ -42,16 +42,17 @@ void scan_extension(const Context& context, const fs::path& node_dir, StoredExte
             continue; // partial downloads, and verity data found by its image's name
         }
         auto image = parse_image_name(file);
+        const auto shown = dir / file;
         if (!image) {
             log.info(
                 "ignoring {}: not named {}_<version>_<kernel>.raw (version: letters, digits and "
                 "\".+~-\"; kernel: letters, digits and \"._+~-\"; each at most 64 characters)",
-                {(dir / file).native(), extension.name});
+                {shown.native(), extension.name});
             continue;
         }
         if (image->extension != extension.name) {
             log.info("ignoring {}: an image of {} in the directory of {}",
-                     {(dir / file).native(), image->extension, extension.name});
+                     {shown.native(), image->extension, extension.name});
             continue;
         }
         extension.images.push_back(std::move(*image));
@@ -94,7 +95,8 @@ std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
                      {dir.native()});
             continue;
         }
-        auto st = stat_beneath(context, context.store / name);
+        const fs::path node_dir = context.store / name;
+        auto st = stat_beneath(context, node_dir);
         if (!st) {
             log.error("cannot read {}: {}", {dir.native(), std::strerror(errno)});
             continue;
@@ -104,7 +106,7 @@ std::vector<StoredExtension> scan_store(const Context& context, Log& log) {
             continue;
         }
         StoredExtension extension{name, {}};
-        scan_extension(context, context.store / name, extension, log);
+        scan_extension(context, node_dir, extension, log);
         extensions.push_back(std::move(extension));
     }
     return extensions;

@@ -68,7 +68,7 @@ TrustPolicy read_trust_policy(const Context& context, Log& log) {
     if (stat_beneath(context, kPolicyFile) || errno != ENOENT) {
         try {
             policy.configured = parse_signature_policy(
-                read_beneath(context, kPolicyFile, kMaxSmallFile), file.string(), log);
+                read_beneath(context, kPolicyFile, kMaxSmallFile), file.native(), log);
         } catch (const std::exception& e) {
             log.error("{}; requiring signatures", {e.what()});
             policy.configured = SignaturePolicy::required;

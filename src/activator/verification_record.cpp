@@ -69,7 +69,7 @@ std::vector<VerificationRecord> read_verification(const Context& context) {
         return {};
     }
     return parse_verification(read_beneath(context, kVerificationRecord, kMaxSmallFile),
-                              context.on_disk(kVerificationRecord).string());
+                              context.on_disk(kVerificationRecord).native());
 }
 
 void write_verification(const Context& context, const std::vector<VerificationRecord>& records) {

@@ -57,7 +57,7 @@ public:
     }
 
 private:
-    [[noreturn]] void fail(const std::string& what) const {
+    [[noreturn]] void fail(std::string_view what) const {
         throw_input("index.json: not valid JSON at byte {}: {}", {std::to_string(at_), what});
     }
 

@@ -50,15 +50,14 @@ void for_each_key_value(
 void parse_key_values(std::string_view text, const std::string& file_name,
                       const std::function<void(std::string_view key, std::string_view value,
                                                const std::string& where)>& setting) {
-    auto where = [&](int line) { return file_name + ":" + std::to_string(line) + ": "; };
+    auto where = [&](int line) { return message("{}:{}: ", {file_name, std::to_string(line)}); };
     for_each_key_value(
         text,
         [&](std::string_view key, std::string_view value, int line) {
             setting(key, value, where(line));
         },
         [&](std::string_view line, int number) {
-            throw InputError(where(number) + "expected KEY=value, found \"" + std::string(line) +
-                             "\"");
+            throw_input("{}expected KEY=value, found \"{}\"", {where(number), line});
         });
 }
 

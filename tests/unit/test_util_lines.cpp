@@ -69,3 +69,23 @@ TEST_CASE("fields split at every separator, empty ones included") {
     CHECK(split_fields("", '\t') == Fields{""});
     CHECK(split_fields("usr/lib", '/') == Fields{"usr", "lib"});
 }
+
+TEST_CASE("take_word reads words as std::istream >> std::string does") {
+    std::string_view text = " \tid  flags\v\fusage\r\nlast ";
+    std::vector<std::string> words;
+    for (auto word = take_word(text); !word.empty(); word = take_word(text)) {
+        words.emplace_back(word);
+    }
+    CHECK(words == std::vector<std::string>{"id", "flags", "usage", "last"});
+    CHECK(text.empty());
+    std::string_view blanks = " \n\t";
+    CHECK(take_word(blanks).empty());
+}
+
+TEST_CASE("take_word leaves what follows the word, its blanks included") {
+    std::string_view text = "key  rest of: the line ";
+    CHECK(take_word(text) == "key");
+    CHECK(text == "  rest of: the line ");
+    CHECK(skip_blanks(text) == "rest of: the line ");
+    CHECK(skip_blanks(" \t ").empty());
+}
