@@ -5,6 +5,7 @@
 #include "fetch/registry_client.hpp"
 #include "fetch/registry_credentials.hpp"
 #include "registry_fixture.hpp"
+#include "scoped_env.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -18,32 +19,6 @@ namespace fs = std::filesystem;
 using namespace ksx::fetch;
 
 namespace {
-
-// Sets an environment variable for the scope of a test.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const std::string& value) : name_(name) {
-        if (const char* old = std::getenv(name)) {
-            old_ = old;
-            had_ = true;
-        }
-        ::setenv(name, value.c_str(), 1);
-    }
-    ~ScopedEnv() {
-        if (had_) {
-            ::setenv(name_, old_.c_str(), 1);
-        } else {
-            ::unsetenv(name_);
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    const char* name_;
-    std::string old_;
-    bool had_ = false;
-};
 
 void write(const fs::path& path, const std::string& text) {
     std::ofstream(path) << text;

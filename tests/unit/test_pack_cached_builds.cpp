@@ -4,6 +4,7 @@
 #include "manifest/manifest.hpp"
 #include "pack/build_signing.hpp"
 #include "pack/cached_builds.hpp"
+#include "scoped_env.hpp"
 #include "util/atomic_file.hpp"
 
 #include <cstdlib>
@@ -83,30 +84,6 @@ Keys keys_of(const Variant& v, const std::string& container = "debian-0123456789
     return {cached.key(manifest, rootfs, kKernel, kRelease),
             cached.userspace_key(manifest, rootfs, "1.0.0", {"packages[0]"})};
 }
-
-// Sets an environment variable for the scope of a test, then puts back what was there.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) {
-            old_ = old;
-        }
-        ::setenv(name, value, 1);
-    }
-    ~ScopedEnv() {
-        if (old_) {
-            ::setenv(name_, old_->c_str(), 1);
-        } else {
-            ::unsetenv(name_);
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 } // namespace
 
