@@ -12,11 +12,12 @@
 #       builds manifests/nvidia-open.yaml for KERNEL into OUT, signed with KEYDIR's key, and
 #       prints the image's path (build time and cache use on stderr)
 #   nvidia_install ROOT IMAGE
-#       IMAGE and its sidecars in ROOT's store, and ROOT/usr/local/lib/ksx-check.d/nvidia,
+#       IMAGE and its sidecars in ROOT's store with the shared userspace image beside it (the
+#       manifest has `userspace: shared`), and ROOT/usr/local/lib/ksx-check.d/nvidia,
 #       which prints KSX-NV lines: the kernel's NVIDIA messages and signature refusals
 #   nvidia_check LOG KERNEL IMAGE
-#       asserts on the serial LOG that the activator verified, merged and tried to load
-#       nvidia.ko, that the kernel accepted it (NVIDIA's no-GPU message, ENODEV) and refused no
+#       asserts on the serial LOG that the activator verified and merged the modules image and
+#       its shared userspace image and tried to load nvidia.ko, that the kernel accepted it (NVIDIA's no-GPU message, ENODEV) and refused no
 #       module's signature, and that the module's signer is trusted from .machine
 NVIDIA_CN="kmod-sysext secureboot test"
 
@@ -57,6 +58,9 @@ nvidia_install() {
     local root=$1 image=$2
     mkdir -p "$root/var/lib/kmod-sysext/nvidia-open"
     cp "${image%.raw}".* "$root/var/lib/kmod-sysext/nvidia-open/"
+    ls "$(dirname "$image")"/nvidia-open-userspace_*.raw >/dev/null 2>&1 ||
+        fail "no shared nvidia-open-userspace image beside $(basename "$image")"
+    cp "$(dirname "$image")"/nvidia-open-userspace_* "$root/var/lib/kmod-sysext/nvidia-open/"
     install -D -m 0755 /dev/stdin "$root/usr/local/lib/ksx-check.d/nvidia" <<'SCRIPT'
 #!/bin/sh
 echo "KSX-NV module nvidia $(test -e /sys/module/nvidia && echo loaded || echo not-loaded)"
@@ -75,6 +79,11 @@ nvidia_check() {
     grep -q "^KSX-DMTABLE .* verity .* $roothash .*root_hash_sig_key_desc" "$log" ||
         fail "nvidia-open is not merged through dm-verity with the kernel's signature check"
     grep -q "^KSX-RELEASE extension-release.nvidia-open$" "$log" || fail "nvidia-open is not merged"
+    grep -qF "kmod-sysext-activate: verified $(basename "$(ls "$(dirname "$image")"/nvidia-open-userspace_*.raw)"): signed by $NVIDIA_CN" "$log" ||
+        fail "the activator did not verify the shared nvidia-open-userspace image"
+    grep -q "^KSX-RELEASE extension-release.nvidia-open-userspace$" "$log" ||
+        fail "the shared nvidia-open-userspace image is not merged"
+    ! grep -qF "not linking nvidia-open-userspace" "$log" || fail "the shared image was not linked"
     # The kernel checked the signature and ran the driver's init: NVIDIA's own message, then
     # ENODEV, which the activator reports as the driver finding no device.
     grep -qF "KSX-NV-DMESG" "$log" || fail "the guest printed no NVIDIA kernel messages"

@@ -214,8 +214,9 @@ grep -q "KSX-STATUS   module signer: \"kmod-sysext secureboot test\" (serial [0-
 has "kmod-sysext-activate: refused /var/lib/kmod-sysext/hello-tampered/hello-tampered_1.0.0_$kernel.raw: root hash mismatch: image or .verity changed"
 lacks "KSX-RELEASE extension-release.hello-tampered"
 grep -q "KSX-SYSEXT .*hello-tampered" "$LOG" && fail "hello-tampered was merged"
-[ "$(grep -c "^KSX-DMTABLE .* verity " "$LOG")" = $((${nvidia:+1} + 1)) ] ||
-    fail "expected one dm-verity device for hello: $(grep KSX-DMTABLE "$LOG")"
+# With NVIDIA: its modules image and its shared userspace image as well.
+[ "$(grep -c "^KSX-DMTABLE .* verity " "$LOG")" = $((${nvidia:+2} + 1)) ] ||
+    fail "expected one dm-verity device for hello${nvidia:+ and two for nvidia-open}: $(grep KSX-DMTABLE "$LOG")"
 
 # The other key: one line before the kernel refuses, naming the key and how to enrol it.
 has "KSX-CHECK unloaded: 0"
