@@ -104,6 +104,18 @@ Status gather_status(const Context& context, Log& log) {
             log.error(e.what());
         }
     }
+    // KMOD_SYSEXT_USERSPACE names the shared image a modules image needs: shown as merged with
+    // it only when that image, of that version, is merged too.
+    for (auto& [name, extension] : by_name) {
+        if (extension.merged_userspace.empty()) {
+            continue;
+        }
+        auto shared = by_name.find(name + "-userspace");
+        if (shared == by_name.end() || !shared->second.merged ||
+            shared->second.merged_version != extension.merged_userspace) {
+            extension.merged_userspace.clear();
+        }
+    }
     UniqueFd sys_module = open_beneath(context, "/sys/module", O_PATH | O_DIRECTORY);
     for (auto& [name, extension] : by_name) {
         auto load_file = message("{}/{}/modules.load", {kToolDir, name});

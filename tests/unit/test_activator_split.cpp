@@ -130,6 +130,21 @@ TEST_CASE("split: the modules image is linked with the shared image it names, bo
                     R"("version":"0.9.0","kernel":null}],"selected":")" +
                     kStore + kShared + R"(","merged":{"version":"1.0.0","kernel":null})") !=
           std::string::npos);
+
+    // The modules image merged without its shared image (or with another version of it):
+    // status does not claim the pair.
+    for (const char* shared_release : {"", "ID=debian\nKMOD_SYSEXT_VERSION=0.9.0\n"}) {
+        fs::remove(node.root / "usr/lib/extension-release.d/extension-release.hello-userspace");
+        if (*shared_release != '\0') {
+            node.write("usr/lib/extension-release.d/extension-release.hello-userspace",
+                       shared_release);
+        }
+        auto alone = gather_status(node.context, node.fresh_log());
+        CHECK(format_status_text(alone).find("\n  merged: yes, version 1.0.0 for kernel " +
+                                             kKernel + "\n") != std::string::npos);
+        CHECK(format_status_json(alone).find(R"("merged":{"version":"1.0.0","kernel":")" + kKernel +
+                                             R"("})") != std::string::npos);
+    }
 }
 
 TEST_CASE("split: a shared image of another version is not linked, one line, modules linked") {

@@ -102,7 +102,6 @@ check_modules_boot() {
     has "KSX-MODULE hello"
     has "kmod-sysext-activate: verified hello_1.0.0_$kernel.raw: signed by kmod-sysext boot test"
     has "\"selected\":\"/var/lib/kmod-sysext/hello/hello_1.0.0_$kernel.raw\""
-    has "\"merged\":{\"version\":\"1.0.0\",\"kernel\":\"$kernel\",\"userspace\":\"1.0.0\"}"
     has "KSX-CHECK done"
 }
 
@@ -119,6 +118,7 @@ has "{\"name\":\"hello-userspace\",\"images\":[{\"file\":\"hello-userspace_1.0.0
 has "\"merged\":{\"version\":\"1.0.0\",\"kernel\":null}"
 has "KSX-CONF greeting=hello from kmod-sysext"
 has "KSX-STATUS   merged: yes, version 1.0.0 for kernel $kernel with hello-userspace 1.0.0"
+has "\"merged\":{\"version\":\"1.0.0\",\"kernel\":\"$kernel\",\"userspace\":\"1.0.0\"}"
 [ "$(grep -c "KSX-CHECK dm [0-9a-f]*-verity CRYPT-VERITY-" "$LOG")" = 2 ] ||
     fail "pair: expected two dm-verity devices: $(grep 'KSX-CHECK dm' "$LOG" || echo none)"
 echo "pair: both verified and merged through dm-verity, hello and hello_core loaded," \
@@ -132,6 +132,10 @@ said=$(grep -o "kmod-sysext-activate: .*userspace.*" "$LOG" | sed 's/\r$//' | so
 [ "$(echo "$said" | wc -l)" = 1 ] || fail "mismatch: more than one activator line on the shared image: $said"
 lacks "KSX-RELEASE extension-release.hello-userspace"
 lacks "KSX-CONF greeting"
+# status shows the modules image merged alone, not with the shared image it needs.
+has "\"merged\":{\"version\":\"1.0.0\",\"kernel\":\"$kernel\"}"
+has "KSX-STATUS   merged: yes, version 1.0.0 for kernel $kernel"
+lacks "with hello-userspace"
 grep -q "KSX-SYSEXT .*hello-userspace" "$LOG" && fail "mismatch: hello-userspace was merged"
 echo "mismatch: shared image 2.0.0 refused with one line, hello merged and its modules loaded," \
     "boot reached multi-user"
