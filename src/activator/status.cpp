@@ -9,6 +9,7 @@
 #include "activator/status_trust.hpp"
 #include "activator/store.hpp"
 #include "activator/verification_record.hpp"
+#include "contract/extension_release.hpp"
 #include "util/message.hpp"
 
 #include <algorithm>
@@ -24,26 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kReleasePrefix = "extension-release.";
-
-std::string release_field(std::string_view text, std::string_view key) {
-    std::size_t at = 0;
-    while (at < text.size()) {
-        auto end = text.find('\n', at);
-        auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
-        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
-            auto value = line.substr(key.size() + 1);
-            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-                value = value.substr(1, value.size() - 2);
-            }
-            return std::string(value);
-        }
-        if (end == std::string_view::npos) {
-            break;
-        }
-        at = end + 1;
-    }
-    return {};
-}
 
 // /sys/module/<name with '-' as '_'> exists; `sys_module` is that directory opened beneath the
 // root (a module name is one path component).
@@ -96,10 +77,11 @@ Status gather_status(const Context& context, Log& log) {
         auto& extension = entry(file.substr(kReleasePrefix.size()));
         extension.merged = true;
         try {
-            auto text = read_beneath(context, release_dir / file, kMaxSmallFile);
-            extension.merged_version = release_field(text, "KMOD_SYSEXT_VERSION");
-            extension.merged_kernel = release_field(text, "KMOD_SYSEXT_KERNEL");
-            extension.merged_userspace = release_field(text, "KMOD_SYSEXT_USERSPACE");
+            auto release = contract::parse_extension_release(
+                read_beneath(context, release_dir / file, kMaxSmallFile));
+            extension.merged_version = std::move(release.version);
+            extension.merged_kernel = std::move(release.kernel);
+            extension.merged_userspace = std::move(release.userspace);
         } catch (const std::exception& e) {
             log.error(e.what());
         }

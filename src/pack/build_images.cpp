@@ -117,6 +117,12 @@ std::string kernel_label(const manifest::Manifest& target, const std::string& re
            (target.target_list ? " (target " + target.target_name + ")" : std::string());
 }
 
+// The line for an image set committed from the build cache.
+void report_hit(Progress& progress, const ImageRecord& record, const std::string& key) {
+    progress.line(fmt::format("{} (build cache {}, sha256 {})", record.path.string(),
+                              key.substr(0, 16), record.sha256));
+}
+
 // `userspace: shared`: each image version of the job's kernels that gets a shared image, with the
 // first kernel of that version. Every kernel of a version must choose the same packages (the
 // one image holds them): InputError otherwise.
@@ -157,9 +163,7 @@ std::vector<ImageRecord> pack_userspace_images(const TargetJob& job, PackContext
         const auto key = cached.userspace_key(job.manifest, job.rootfs, version, fields);
         const auto name = userspace_image_file_name(job.manifest, version);
         if (auto record = cached.restore(key, name, context.output)) {
-            context.progress.line(fmt::format("{} (build cache {}, sha256 {})",
-                                              record->path.string(), key.substr(0, 16),
-                                              record->sha256));
+            report_hit(context.progress, *record, key);
             images.push_back(std::move(*record));
             continue;
         }
@@ -295,8 +299,7 @@ BuiltImages build_images(const manifest::Manifest& manifest, const BuildRequest&
             const auto key = cached.key(target, job.rootfs, job.kernels[i], release);
             keys[release] = key;
             if (auto record = cached.restore(key, job.image_files[i], output)) {
-                progress.line(fmt::format("{} (build cache {}, sha256 {})", record->path.string(),
-                                          key.substr(0, 16), record->sha256));
+                report_hit(progress, *record, key);
                 restored.push_back(std::move(*record));
                 ++result.cache_hits;
             } else {
